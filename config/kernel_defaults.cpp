@@ -1,0 +1,40 @@
+#include "config/kernel_defaults.h"
+
+#include <charconv>
+#include <fcntl.h>
+#include <unistd.h>
+
+namespace tcpkeep {
+namespace {
+
+// A small /proc/sys file: one integer. Plain syscalls, no streams: the shim's engine calls this.
+void read_int(const std::string& path, std::int32_t& value) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    char buf[32];
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    ::close(fd);
+    if (n <= 0) return;
+    std::int32_t parsed = 0;
+    auto [ptr, ec] = std::from_chars(buf, buf + n, parsed);
+    if (ec == std::errc{} && ptr != buf) value = parsed;
+}
+
+}  // namespace
+
+KernelDefaults KernelDefaults::read_current(const std::string& root) {
+    KernelDefaults k;
+    read_int(root + "tcp_keepalive_time", k.keepalive_time_s);
+    read_int(root + "tcp_keepalive_intvl", k.keepalive_intvl_s);
+    read_int(root + "tcp_keepalive_probes", k.keepalive_probes);
+    read_int(root + "tcp_retries2", k.retries2);
+    read_int(root + "tcp_syn_retries", k.syn_retries);
+    read_int(root + "tcp_syn_linear_timeouts", k.syn_linear_timeouts);
+    std::int32_t rto_min_us = k.rto_min_ms * 1000;
+    read_int(root + "tcp_rto_min_us", rto_min_us);
+    k.rto_min_ms = rto_min_us / 1000;
+    read_int(root + "tcp_rto_max_ms", k.rto_max_ms);
+    return k;
+}
+
+}  // namespace tcpkeep

@@ -1,0 +1,89 @@
+#include "config/policy_checks.h"
+
+#include <fmt/format.h>
+#include <map>
+
+#include "config/duration.h"
+#include "config/timeline.h"
+
+namespace tcpkeep {
+namespace {
+
+template <typename T>
+const std::optional<Located<T>>& pick(const std::optional<Located<T>>& own, const std::optional<Located<T>>& fallback) {
+    return own ? own : fallback;
+}
+
+void warn(std::vector<Diagnostic>& out, const std::string& file, SourcePos p, std::string message) {
+    out.push_back({Severity::warning, file, p.line, p.column, std::move(message)});
+}
+
+// The kernel pitfalls, for one table merged over [defaults]. `own` is what the table itself wrote:
+// a rule is warned about only for what it contributes, so [defaults] problems are reported once.
+void check_settings(const SettingsSpec& own, const SettingsSpec& fallback, std::string_view who,
+                    const std::string& file, std::vector<Diagnostic>& out) {
+    const auto& keepalive = pick(own.keepalive, fallback.keepalive);
+    const auto& idle = pick(own.idle_s, fallback.idle_s);
+    const auto& interval = pick(own.interval_s, fallback.interval_s);
+    const auto& count = pick(own.count, fallback.count);
+    const auto& user_timeout = pick(own.user_timeout, fallback.user_timeout);
+
+    if (keepalive && !keepalive->value) {
+        for (const auto* field : {&own.idle_s, &own.interval_s, &own.count}) {
+            if (*field) {
+                const char* key = field == &own.idle_s ? "idle" : field == &own.interval_s ? "interval" : "count";
+                warn(out, file, (*field)->pos, fmt::format("{}: {} has no effect because keepalive = false", who, key));
+            }
+        }
+    }
+    const bool explicit_timeout = user_timeout && !user_timeout->value.automatic && user_timeout->value.ms > 0;
+    const bool own_part = own.user_timeout || own.idle_s || own.interval_s || own.count;
+    if (!explicit_timeout || !idle || !own_part) return;
+    const std::int64_t ut = user_timeout->value.ms;
+    const std::int64_t idle_ms = std::int64_t{idle->value} * 1000;
+    const SourcePos at = user_timeout->pos;
+    if (ut < idle_ms && interval) {
+        const std::int64_t detect = idle_ms + std::int64_t{interval->value} * 1000;
+        warn(out, file, at, fmt::format("{}: user_timeout {} is below idle {}: an idle dead peer is detected only at idle + interval = {}",
+                                        who, format_duration(ut), format_duration(idle_ms), format_duration(detect)));
+    } else if (interval && count) {
+        const std::int64_t interval_ms = std::int64_t{interval->value} * 1000;
+        const std::int64_t by_count = idle_ms + count->value * interval_ms;
+        if (ut > by_count) {
+            warn(out, file, at,
+                 fmt::format("{}: user_timeout {} is above idle + count x interval = {}: count is ignored while user_timeout is set; "
+                             "an idle dead peer is detected at {}",
+                             who, format_duration(ut), format_duration(by_count),
+                             format_duration(keepalive_detection_ms(idle_ms, interval_ms, count->value, ut))));
+        }
+    }
+}
+
+}  // namespace
+
+void check_policy(const Policy& policy, std::vector<Diagnostic>& out) {
+    const std::string& file = policy.source;
+    const SettingsSpec none;
+    if (policy.defaults) check_settings(*policy.defaults, none, "[defaults]", file, out);
+
+    std::map<std::string, const Rule*> names;
+    for (const Rule& rule : policy.rules) {
+        check_settings(rule.settings, policy.defaults ? *policy.defaults : none, rule.display_name(), file, out);
+        if (!rule.name.empty()) {
+            auto [it, inserted] = names.emplace(rule.name, &rule);
+            if (!inserted) {
+                out.push_back({Severity::error, file, rule.pos.line, rule.pos.column,
+                               fmt::format("duplicate rule name \"{}\" (first used by the rule at line {})", rule.name, it->second->pos.line)});
+            }
+        }
+        const std::size_t later = policy.rules.size() - rule.index - 1;
+        if (rule.matches_everything() && later > 0) {
+            warn(out, file, rule.pos,
+                 fmt::format("{} has no direction, ports, process or peers, so it matches every socket and {} after it never {}",
+                             rule.display_name(), later == 1 ? std::string("the rule") : fmt::format("the {} rules", later),
+                             later == 1 ? "applies" : "apply"));
+        }
+    }
+}
+
+}  // namespace tcpkeep

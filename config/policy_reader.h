@@ -1,0 +1,22 @@
+// Policy text -> Policy model, with every problem reported as a located Diagnostic.
+#pragma once
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "config/diagnostic.h"
+#include "config/policy.h"
+
+namespace tcpkeep {
+
+struct PolicyLoad {
+    std::optional<Policy> policy;  // set when there is no error (warnings allowed)
+    std::vector<Diagnostic> diagnostics;
+
+    [[nodiscard]] bool ok() const { return policy.has_value(); }
+};
+
+// Parses, validates and runs the pitfall checks. Never throws.
+PolicyLoad read_policy(std::string_view text, std::string_view source_name) noexcept;
+
+}  // namespace tcpkeep

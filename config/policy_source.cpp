@@ -1,0 +1,82 @@
+#include "config/policy_source.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace tcpkeep {
+namespace {
+
+PolicyLoad io_error(const std::string& path, std::string message) {
+    PolicyLoad load;
+    load.diagnostics.push_back({Severity::error, path, 0, 0, std::move(message)});
+    return load;
+}
+
+}  // namespace
+
+const char* embedded_default_policy() {
+    return R"(# tcpkeep embedded default: used when neither TCPKEEP_POLICY nor the system policy exists.
+version = 1
+
+[defaults]
+keepalive = true
+idle = "60s"
+interval = "10s"
+count = 6
+user_timeout = "auto"   # idle + interval x count = 120s
+)";
+}
+
+PolicyLocation discover_policy(const char* env_policy, bool secure, const std::string& system_path) {
+    if (!secure && env_policy != nullptr && *env_policy != '\0') return {PolicyLocation::Kind::environment, env_policy};
+    struct stat st {};
+    if (::stat(system_path.c_str(), &st) == 0) return {PolicyLocation::Kind::system, system_path};
+    return {PolicyLocation::Kind::embedded, ""};
+}
+
+PolicyLoad load_policy(const PolicyLocation& where, bool secure) noexcept {
+    if (where.kind == PolicyLocation::Kind::embedded) return read_policy(embedded_default_policy(), embedded_source_name);
+    return load_policy_file(where.path, secure);
+}
+
+PolicyLoad load_policy_file(const std::string& path, bool secure) noexcept {
+    try {
+        // O_NONBLOCK: opening a FIFO must not wait for a writer; the type check below rejects it.
+        const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0) return io_error(path, fmt::format("cannot open policy: {}", std::strerror(errno)));
+        struct Closer {
+            int fd;
+            ~Closer() { ::close(fd); }
+        } closer{fd};
+        struct stat st {};
+        if (::fstat(fd, &st) != 0) return io_error(path, fmt::format("cannot stat policy: {}", std::strerror(errno)));
+        if (S_ISDIR(st.st_mode)) return io_error(path, "policy is a directory, not a file");
+        if (!S_ISREG(st.st_mode)) return io_error(path, "policy is not a regular file");
+        if (secure && (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0))
+            return io_error(path, "policy ignored for a setuid program: it must be owned by root and not group/world-writable");
+        if (static_cast<std::size_t>(st.st_size) > max_policy_bytes)
+            return io_error(path, fmt::format("policy is too large ({} bytes; the limit is {} bytes)", st.st_size, max_policy_bytes));
+        std::string text;
+        text.resize(static_cast<std::size_t>(st.st_size) + 1);  // +1 detects growth past st_size
+        std::size_t have = 0;
+        while (have < text.size()) {
+            ssize_t n = ::read(fd, text.data() + have, text.size() - have);
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0) return io_error(path, fmt::format("cannot read policy: {}", std::strerror(errno)));
+            if (n == 0) break;
+            have += static_cast<std::size_t>(n);
+            if (have > max_policy_bytes) return io_error(path, "policy grew past the size limit while being read");
+            if (have == text.size()) text.resize(std::min(text.size() * 2, max_policy_bytes + 1));
+        }
+        text.resize(have);
+        return read_policy(text, path);
+    } catch (...) {
+        return PolicyLoad{};  // allocation failure: no policy, and nothing more we can safely say
+    }
+}
+
+}  // namespace tcpkeep

@@ -1,0 +1,92 @@
+#include "config/timeline.h"
+
+#include <algorithm>
+#include <bit>
+
+namespace tcpkeep {
+namespace {
+
+constexpr std::int64_t syn_initial_rto_ms = 1000;  // TCP_TIMEOUT_INIT
+constexpr int max_firings = 1000;                  // retries sysctls are at most 255
+
+// tcp_model_timeout(): how long `boundary` doubling retransmissions take from rto_base.
+std::int64_t model_timeout_ms(int boundary, std::int64_t rto_base, std::int64_t rto_max) {
+    const int threshold = static_cast<int>(std::bit_width(static_cast<std::uint64_t>(rto_max / rto_base))) - 1;  // ilog2
+    if (boundary <= threshold) return ((std::int64_t{2} << boundary) - 1) * rto_base;
+    return ((std::int64_t{2} << threshold) - 1) * rto_base + (boundary - threshold) * rto_max;
+}
+
+struct RetransmitRule {
+    std::int64_t (*rto_after)(int retransmits, const KernelDefaults& k);  // timer length after n retransmits
+    int max_retransmits;     // abort when this many were sent (SYN-SENT only)
+    std::int64_t timeout_ms;  // abort when this long has passed since the first transmission...
+    bool timeout_needs_retransmit;  // ...and at least one retransmission happened
+    std::int64_t clamp_ms;    // user timeout: the timer never runs past it (0: no clamp)
+};
+
+// Replays the retransmission timer: each firing first checks for abort, then retransmits.
+std::int64_t replay(const RetransmitRule& r, const KernelDefaults& k, std::vector<std::int64_t>& sent) {
+    std::int64_t t = 0;
+    for (int retransmits = 0; retransmits < max_firings; ++retransmits) {
+        std::int64_t next = t + r.rto_after(retransmits, k);
+        if (r.clamp_ms > 0) next = std::min(next, std::max(r.clamp_ms, t + 1));
+        t = next;
+        const bool out_of_retries = retransmits >= r.max_retransmits;
+        const bool out_of_time = t >= r.timeout_ms && (retransmits > 0 || !r.timeout_needs_retransmit);
+        if (out_of_retries || out_of_time) return t;
+        sent.push_back(t);
+    }
+    return t;
+}
+
+std::int64_t data_rto(int n, const KernelDefaults& k) {
+    return std::min<std::int64_t>(std::int64_t{k.rto_min_ms} << std::min(n, 30), k.rto_max_ms);
+}
+
+std::int64_t syn_rto(int n, const KernelDefaults& k) {
+    const int doublings = std::max(0, n - k.syn_linear_timeouts);
+    return std::min<std::int64_t>(syn_initial_rto_ms << std::min(doublings, 30), k.rto_max_ms);
+}
+
+}  // namespace
+
+std::int64_t keepalive_detection_ms(std::int64_t idle_ms, std::int64_t interval_ms, int count, std::int64_t user_timeout_ms) {
+    if (user_timeout_ms <= 0) return idle_ms + count * interval_ms;
+    // Abort at the first timer firing after a probe was sent (k >= 1) that is past the user timeout.
+    std::int64_t k = std::max<std::int64_t>(1, (user_timeout_ms - idle_ms + interval_ms - 1) / interval_ms);
+    return idle_ms + k * interval_ms;
+}
+
+Timeline compute_timeline(const EffectiveValues& v, const KernelDefaults& kernel) {
+    Timeline t;
+    const std::int64_t idle = std::int64_t{v.idle_s} * 1000;
+    const std::int64_t interval = std::int64_t{v.interval_s} * 1000;
+    if (v.keepalive) {
+        t.detect_idle_ms = keepalive_detection_ms(idle, interval, v.count, v.user_timeout_ms);
+        for (std::int64_t probe = idle; probe < *t.detect_idle_ms; probe += interval) t.probe_ms.push_back(probe);
+        t.detect_reset_ms = idle;
+    }
+
+    const bool user_timeout = v.user_timeout_ms > 0;
+    const KernelDefaults& k = kernel;
+    RetransmitRule data{data_rto, max_firings, 0, true, 0};
+    if (user_timeout) {
+        data.timeout_ms = data.clamp_ms = v.user_timeout_ms;
+    } else {
+        data.timeout_ms = model_timeout_ms(k.retries2, k.rto_min_ms, k.rto_max_ms);
+    }
+    t.detect_busy_ms = replay(data, k, t.retransmit_ms);
+    t.busy_bounded_by_user_timeout = user_timeout;
+
+    RetransmitRule syn{syn_rto, k.syn_retries + k.syn_linear_timeouts, 0, true, 0};
+    const std::int64_t syn_model = model_timeout_ms(k.syn_retries, syn_initial_rto_ms, k.rto_max_ms);
+    syn.timeout_ms = user_timeout ? v.user_timeout_ms : syn_model;
+    syn.clamp_ms = user_timeout ? v.user_timeout_ms : 0;
+    std::vector<std::int64_t> without_user_timeout;
+    const std::int64_t syn_limit = replay({syn_rto, syn.max_retransmits, syn_model, true, 0}, k, without_user_timeout);
+    t.detect_connect_ms = replay(syn, k, t.syn_ms);
+    t.connect_bounded_by_user_timeout = user_timeout && t.detect_connect_ms < syn_limit;
+    return t;
+}
+
+}  // namespace tcpkeep

@@ -1,0 +1,42 @@
+// When does the kernel notice a dead peer? A model of net/ipv4/tcp_timer.c (GUIDE §1), used by
+// `tcpkeep explain` and the policy checks, and held to the real kernel by the netns tests.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "config/kernel_defaults.h"
+
+namespace tcpkeep {
+
+// The values in force on one socket, after the policy and the namespace's sysctls.
+struct EffectiveValues {
+    bool keepalive = false;
+    std::int32_t idle_s = 7200;
+    std::int32_t interval_s = 75;
+    std::int32_t count = 9;
+    std::int32_t user_timeout_ms = 0;  // 0 = off
+};
+
+struct Timeline {
+    // (a) idle connection, peer silent. Empty detect time: never (keepalive off).
+    std::vector<std::int64_t> probe_ms;  // when each keepalive probe is sent
+    std::optional<std::int64_t> detect_idle_ms;
+    // (b) unacknowledged data, peer silent: retransmissions, then the error.
+    std::vector<std::int64_t> retransmit_ms;
+    std::int64_t detect_busy_ms = 0;
+    bool busy_bounded_by_user_timeout = false;
+    // (c) connect() to a host that never answers: SYN retransmissions, then ETIMEDOUT.
+    std::vector<std::int64_t> syn_ms;
+    std::int64_t detect_connect_ms = 0;
+    bool connect_bounded_by_user_timeout = false;
+    // (d) the peer answers a probe with RST (it rebooted): noticed at the first probe.
+    std::optional<std::int64_t> detect_reset_ms;
+};
+
+// Only the keepalive rule: first probe at idle, abort by count or by user timeout.
+std::int64_t keepalive_detection_ms(std::int64_t idle_ms, std::int64_t interval_ms, int count, std::int64_t user_timeout_ms);
+
+Timeline compute_timeline(const EffectiveValues& v, const KernelDefaults& kernel);
+
+}  // namespace tcpkeep

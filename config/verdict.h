@@ -1,0 +1,23 @@
+// What the policy decides for one socket: plain data the shim can act on without allocating.
+#pragma once
+#include <array>
+#include <cstdint>
+
+#include "config/settings.h"
+
+namespace tcpkeep {
+
+enum class Origin : std::uint8_t { unset, rule, defaults };
+
+struct Verdict {
+    enum class Kind : std::uint8_t { untouched, skip, apply };
+    Kind kind = Kind::untouched;
+    Settings settings;       // what to set (Kind::apply)
+    bool enforce = false;    // the program's own setsockopt of these options is ignored
+    bool user_timeout_auto = false;
+    std::array<Origin, option_count> origin{};
+    const char* name = "";   // the rule's display name, "[defaults]", or "" when untouched
+    int rule_index = -1;     // position of the rule in the file; -1 for defaults/untouched
+};
+
+}  // namespace tcpkeep
