@@ -1,6 +1,7 @@
 // The only translation unit that includes toml++ (header-only, exceptions off).
 #include "config/policy_reader.h"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <fmt/format.h>
@@ -323,6 +324,10 @@ PolicyLoad read_policy(std::string_view text, std::string_view source_name) noex
         Policy policy = reader.read(parsed.table());
         load.diagnostics = std::move(reader.diagnostics);
         if (!has_errors(load.diagnostics)) check_policy(policy, load.diagnostics);
+        // toml++ visits keys in sorted order; report in file order like a compiler.
+        std::stable_sort(load.diagnostics.begin(), load.diagnostics.end(), [](const Diagnostic& a, const Diagnostic& b) {
+            return a.line != b.line ? a.line < b.line : a.column < b.column;
+        });
         if (!has_errors(load.diagnostics)) load.policy = std::move(policy);
     } catch (...) {  // only allocation failure gets here; report it without allocating more
         load.policy.reset();

@@ -14,7 +14,7 @@ inline constexpr std::size_t max_policy_bytes = 4 * 1024 * 1024;
 const char* embedded_default_policy();
 
 struct PolicyLocation {
-    enum class Kind { environment, system, embedded } kind = Kind::embedded;
+    enum class Kind { command_line, environment, system, embedded } kind = Kind::embedded;
     std::string path;  // empty for embedded
 };
 

@@ -1,0 +1,15 @@
+// Each subcommand registers itself on the CLI11 app and returns the exit status through `status`.
+#pragma once
+#include <CLI/CLI.hpp>
+
+namespace tcpkeep::cli {
+
+// Exit statuses shared by all commands.
+inline constexpr int exit_ok = 0;
+inline constexpr int exit_findings = 1;  // invalid policy, mismatch
+inline constexpr int exit_error = 2;     // usage, I/O, permissions
+
+void add_check_command(CLI::App& app, int& status);
+void add_explain_command(CLI::App& app, int& status);
+
+}  // namespace tcpkeep::cli

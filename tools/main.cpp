@@ -1,0 +1,24 @@
+#include <cstdio>
+#include <exception>
+
+#include "tools/commands.h"
+
+int main(int argc, char** argv) {
+    using namespace tcpkeep::cli;
+    CLI::App app{"tcpkeep: keepalive and user-timeout policy for unmodified programs", "tcpkeep"};
+    app.set_version_flag("--version", "tcpkeep " TCPKEEP_VERSION);
+    app.require_subcommand(1);
+    int status = exit_ok;
+    add_check_command(app, status);
+    add_explain_command(app, status);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        const int code = app.exit(e);  // prints help/version on stdout, errors on stderr
+        return code == 0 ? exit_ok : exit_error;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "tcpkeep: %s\n", e.what());
+        return exit_error;
+    }
+    return status;
+}
