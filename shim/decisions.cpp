@@ -1,0 +1,207 @@
+#include "shim/decisions.h"
+
+#include <arpa/inet.h>
+#include <cerrno>
+#include <cstdio>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include "shim/engine_loader.h"
+#include "shim/fd_table.h"
+#include "shim/log.h"
+#include "shim/real_calls.h"
+#include "shim/socket_options.h"
+
+namespace tcpkeep::shim {
+namespace {
+
+// The program's errno is the same after the shim's work as before it.
+struct ErrnoKeeper {
+    int saved = errno;
+    ~ErrnoKeeper() { errno = saved; }
+};
+
+// Learns whether fd is a plain TCP socket; fds the shim did not create are probed once.
+bool ensure_tcp(int fd, FdState& st) {
+    if (st.kind != FdKind::unknown) return st.kind == FdKind::tcp;
+    bool user_timeout_set = false;
+    if (!probe_tcp(fd, user_timeout_set)) {
+        st.kind = FdKind::not_tcp;
+        set_fd_state(fd, st, false);
+        return false;
+    }
+    st.kind = FdKind::tcp;
+    if (user_timeout_set) st.program_set |= bit(Option::user_timeout);
+    return true;
+}
+
+void apply_verdict(int fd, FdState& st, const Verdict& v, std::uint8_t leave) {
+    if (v.kind == Verdict::Kind::apply) {
+        apply_settings(fd, v.settings, v.enforce ? 0 : leave);
+        if (v.enforce) st.enforced = v.settings.mask;
+    }
+    st.configured = true;
+}
+
+void log_decision(int fd, const char* what, const sockaddr* addr, std::uint16_t port, const Verdict& v) {
+    if (!log_enabled(LogLevel::debug)) return;
+    char host[INET6_ADDRSTRLEN] = "*";
+    if (addr != nullptr && addr->sa_family == AF_INET)
+        ::inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(addr)->sin_addr, host, sizeof host);
+    if (addr != nullptr && addr->sa_family == AF_INET6)
+        ::inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(addr)->sin6_addr, host, sizeof host);
+    if (v.kind != Verdict::Kind::apply) {
+        log_line(LogLevel::debug, "fd %d %s %s port %u: %s", fd, what, host, port,
+                 v.kind == Verdict::Kind::skip ? "skip rule, left unchanged" : "no rule and no [defaults], left unchanged");
+        return;
+    }
+    char values[160];
+    int n = 0;
+    const Settings& s = v.settings;
+    auto add = [&](bool present, const char* format, int value) {
+        if (present && n >= 0 && static_cast<std::size_t>(n) < sizeof values)
+            n += std::snprintf(values + n, sizeof values - static_cast<std::size_t>(n), format, value);
+    };
+    values[0] = '\0';
+    add(s.has(Option::keepalive), " keepalive=%d", s.keepalive ? 1 : 0);
+    add(s.has(Option::idle), " idle=%ds", s.idle_s);
+    add(s.has(Option::interval), " interval=%ds", s.interval_s);
+    add(s.has(Option::count), " count=%d", s.count);
+    add(s.has(Option::user_timeout), " user_timeout=%dms", s.user_timeout_ms);
+    log_line(LogLevel::debug, "fd %d %s %s port %u: rule \"%s\":%s%s", fd, what, host, port, v.name, values,
+             v.enforce ? " (enforced)" : "");
+}
+
+std::uint16_t local_port(int fd) {
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    if (real::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return 0;
+    return inet_port(reinterpret_cast<const sockaddr*>(&ss), len);
+}
+
+void configure_listener(int fd, FdState& st, std::uint16_t port) {
+    const Engine* e = engine();
+    if (e == nullptr) return;
+    st.local_port = port;
+    if (e->api->depends_on_peer(e->policy, true, port)) {
+        st.listener = ListenerMode::per_accept;
+        log_line(LogLevel::debug, "fd %d listening on port %u: rules with peers, deciding per accepted connection", fd, port);
+    } else {
+        const Verdict* v = e->api->decide(e->policy, true, port, nullptr, 0);
+        apply_verdict(fd, st, *v, st.program_set);
+        st.listener = ListenerMode::configured;
+        log_decision(fd, "listening, local", nullptr, port, *v);
+    }
+    set_fd_state(fd, st);
+}
+
+}  // namespace
+
+void note_new_socket(int fd, int domain, int type, int protocol) {
+    if (fd < 0) return;
+    ErrnoKeeper keep;
+    FdState st;
+    st.kind = is_tcp_triple(domain, type, protocol) ? FdKind::tcp : FdKind::not_tcp;
+    set_fd_state(fd, st, st.kind == FdKind::tcp);
+}
+
+void note_close(int fd) { forget_fd(fd); }
+
+void configure_outbound(int fd, const sockaddr* remote, socklen_t len) {
+    if (!is_inet(remote, len) || engine_disabled()) return;
+    ErrnoKeeper keep;
+    FdState st = fd_state(fd);
+    if (st.kind == FdKind::not_tcp || st.configured || st.listener != ListenerMode::none) return;
+    if (!ensure_tcp(fd, st)) return;
+    const Engine* e = engine();
+    if (e == nullptr) return;
+    const std::uint16_t port = inet_port(remote, len);
+    const Verdict* v = e->api->decide(e->policy, false, port, remote, len);
+    apply_verdict(fd, st, *v, st.program_set);
+    set_fd_state(fd, st);
+    log_decision(fd, "outbound", remote, port, *v);
+}
+
+bool configure_listener_before_listen(int fd) {
+    if (engine_disabled()) return false;
+    ErrnoKeeper keep;
+    FdState st = fd_state(fd);
+    if (st.kind == FdKind::not_tcp || st.listener != ListenerMode::none || !ensure_tcp(fd, st)) return false;
+    const std::uint16_t port = local_port(fd);
+    if (port == 0) {
+        set_fd_state(fd, st);
+        return true;  // listen() binds an ephemeral port; configure right after it
+    }
+    configure_listener(fd, st, port);
+    return false;
+}
+
+void configure_listener_after_listen(int fd) {
+    ErrnoKeeper keep;
+    FdState st = fd_state(fd);
+    if (st.listener != ListenerMode::none) return;
+    if (const std::uint16_t port = local_port(fd); port != 0) configure_listener(fd, st, port);
+}
+
+AcceptPlan prepare_accept(int fd) {
+    const FdState st = fd_state(fd);
+    if (st.listener == ListenerMode::configured) return AcceptPlan::inherit;
+    if (st.listener == ListenerMode::per_accept) return AcceptPlan::per_peer;
+    if (st.kind == FdKind::not_tcp || engine_disabled()) return AcceptPlan::pass;
+    // A listener the shim never saw listen(): inherited, e.g. from systemd socket activation.
+    ErrnoKeeper keep;
+    FdState learned = st;
+    if (!ensure_tcp(fd, learned)) return AcceptPlan::pass;
+    const std::uint16_t port = local_port(fd);
+    if (port == 0) return AcceptPlan::pass;
+    configure_listener(fd, learned, port);
+    if (learned.listener == ListenerMode::per_accept) return AcceptPlan::per_peer;
+    return learned.listener == ListenerMode::configured ? AcceptPlan::inherit_and_apply : AcceptPlan::pass;
+}
+
+void after_accept(int listener, int accepted, AcceptPlan plan, const sockaddr* peer, socklen_t peer_len) {
+    if (accepted < 0 || plan == AcceptPlan::pass) return;
+    ErrnoKeeper keep;
+    const FdState lst = fd_state(listener);
+    FdState st;
+    st.kind = FdKind::tcp;
+    st.configured = true;
+    if (plan == AcceptPlan::inherit) {
+        st.enforced = lst.enforced;
+        set_fd_state(accepted, st);
+        return;
+    }
+    const Engine* e = engine();
+    if (e == nullptr) return;
+    sockaddr_storage ss{};
+    if (plan == AcceptPlan::per_peer && peer == nullptr) {
+        socklen_t len = sizeof ss;
+        if (::getpeername(accepted, reinterpret_cast<sockaddr*>(&ss), &len) == 0) {
+            peer = reinterpret_cast<const sockaddr*>(&ss);
+            peer_len = len;
+        }
+    }
+    const sockaddr* decide_peer = plan == AcceptPlan::per_peer ? peer : nullptr;
+    const Verdict* v = e->api->decide(e->policy, true, lst.local_port, decide_peer, decide_peer ? peer_len : 0);
+    apply_verdict(accepted, st, *v, 0);
+    set_fd_state(accepted, st);
+    log_decision(accepted, "inbound, local", decide_peer, lst.local_port, *v);
+}
+
+bool program_setsockopt_is_enforced(int fd, int level, int name) {
+    const std::uint8_t b = managed_option_bit(level, name);
+    if (b == 0 || (fd_state(fd).enforced & b) == 0) return false;
+    log_line(LogLevel::info, "fd %d: program's setsockopt(level %d, option %d) ignored: the policy enforces it", fd, level, name);
+    return true;
+}
+
+void note_program_setsockopt(int fd, int level, int name) {
+    const std::uint8_t b = managed_option_bit(level, name);
+    if (b == 0) return;
+    ErrnoKeeper keep;
+    FdState st = fd_state(fd);
+    st.program_set |= b;
+    set_fd_state(fd, st);
+}
+
+}  // namespace tcpkeep::shim

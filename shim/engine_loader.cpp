@@ -1,0 +1,90 @@
+#include "shim/engine_loader.h"
+
+#include <climits>
+#include <cstring>
+#include <dlfcn.h>
+#include <time.h>
+
+#include "shim/environment.h"
+#include "shim/log.h"
+
+namespace tcpkeep::shim {
+namespace {
+
+enum State : int { idle = 0, loading = 1, ready = 2, disabled = 3 };
+
+int state = idle;
+Engine loaded;
+__thread bool this_thread_loading __attribute__((tls_model("initial-exec"))) = false;
+
+// The engine lives next to this library (build tree and install tree alike).
+bool engine_path(char* out, std::size_t size) {
+    Dl_info info{};
+    if (::dladdr(reinterpret_cast<void*>(&engine_path), &info) == 0 || info.dli_fname == nullptr) return false;
+    const char* slash = std::strrchr(info.dli_fname, '/');
+    const std::size_t dir = slash == nullptr ? 0 : static_cast<std::size_t>(slash - info.dli_fname + 1);
+    const std::size_t name = std::strlen(engine_file_name);
+    if (dir + name + 1 > size) return false;
+    std::memcpy(out, info.dli_fname, dir);
+    std::memcpy(out + dir, engine_file_name, name + 1);
+    return true;
+}
+
+State load() {
+    char path[PATH_MAX];
+    if (!engine_path(path, sizeof path)) {
+        log_line(LogLevel::error, "cannot locate %s; sockets left unchanged", engine_file_name);
+        return disabled;
+    }
+    void* handle = ::dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    const auto* api = handle ? static_cast<const EngineApi*>(::dlsym(handle, engine_symbol)) : nullptr;
+    if (api == nullptr || api->abi_version != engine_abi_version) {
+        const char* why = ::dlerror();
+        log_line(LogLevel::error, "cannot load %s: %s; sockets left unchanged", path, why ? why : "ABI version mismatch");
+        return disabled;
+    }
+    const ShimEnvironment& env = shim_environment();
+    EngineLoadResult result;
+    api->load(env.policy, env.secure, &result);
+    if (result.policy == nullptr) {
+        log_line(LogLevel::error, "%s; sockets left unchanged", result.message);
+        return disabled;
+    }
+    if (!api->applies_anything(result.policy)) {
+        log_line(LogLevel::info, "%s: nothing applies to this process; sockets left unchanged", result.message);
+        return disabled;
+    }
+    log_line(LogLevel::info, "%s", result.message);
+    loaded = Engine{api, result.policy};
+    return ready;
+}
+
+void wait_for_loader() {
+    // Bounded: a loader blocked on us (both inside library constructors) must not hang the program.
+    const timespec pause{0, 200'000};
+    for (int i = 0; i < 10'000 && __atomic_load_n(&state, __ATOMIC_ACQUIRE) == loading; ++i) ::nanosleep(&pause, nullptr);
+}
+
+}  // namespace
+
+bool engine_disabled() { return __atomic_load_n(&state, __ATOMIC_ACQUIRE) == disabled; }
+
+const Engine* engine() {
+    int s = __atomic_load_n(&state, __ATOMIC_ACQUIRE);
+    if (s == ready) return &loaded;
+    if (s == disabled || this_thread_loading) return nullptr;
+    int expected = idle;
+    if (__atomic_compare_exchange_n(&state, &expected, loading, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+        this_thread_loading = true;
+        const State result = load();
+        this_thread_loading = false;
+        __atomic_store_n(&state, result, __ATOMIC_RELEASE);
+        return result == ready ? &loaded : nullptr;
+    }
+    wait_for_loader();
+    s = __atomic_load_n(&state, __ATOMIC_ACQUIRE);
+    if (s == loading) log_once(Once::engine_wait, LogLevel::warn, "policy still loading in another thread after 2s; this socket left unchanged");
+    return s == ready ? &loaded : nullptr;
+}
+
+}  // namespace tcpkeep::shim

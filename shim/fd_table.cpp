@@ -1,0 +1,67 @@
+#include "shim/fd_table.h"
+
+#include <sys/mman.h>
+
+namespace tcpkeep::shim {
+namespace {
+
+constexpr int chunk_bits = 12;
+constexpr int chunk_size = 1 << chunk_bits;  // fds per chunk
+constexpr int chunk_count = 1024;            // 4096 x 1024 = 2^22 fds
+
+std::uint64_t first_chunk[chunk_size];  // fds 0..4095: no mmap for ordinary programs
+std::uint64_t* chunks[chunk_count] = {first_chunk};
+
+std::uint64_t* slot(int fd, bool create) {
+    if (fd < 0 || fd >= chunk_size * chunk_count) return nullptr;
+    std::uint64_t*& chunk_ref = chunks[fd >> chunk_bits];
+    std::uint64_t* chunk = __atomic_load_n(&chunk_ref, __ATOMIC_ACQUIRE);
+    if (chunk == nullptr) {
+        if (!create) return nullptr;
+        void* mem = ::mmap(nullptr, sizeof(std::uint64_t) * chunk_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (mem == MAP_FAILED) return nullptr;
+        std::uint64_t* expected = nullptr;
+        if (!__atomic_compare_exchange_n(&chunk_ref, &expected, static_cast<std::uint64_t*>(mem), false, __ATOMIC_ACQ_REL,
+                                         __ATOMIC_ACQUIRE)) {
+            ::munmap(mem, sizeof(std::uint64_t) * chunk_size);  // another thread won the race
+            chunk = expected;
+        } else {
+            chunk = static_cast<std::uint64_t*>(mem);
+        }
+    }
+    return chunk + (fd & (chunk_size - 1));
+}
+
+}  // namespace
+
+std::uint64_t FdState::pack() const {
+    return std::uint64_t{static_cast<std::uint8_t>(kind)} | std::uint64_t{configured} << 8 |
+           std::uint64_t{static_cast<std::uint8_t>(listener)} << 16 | std::uint64_t{program_set} << 24 |
+           std::uint64_t{enforced} << 32 | std::uint64_t{local_port} << 40;
+}
+
+FdState FdState::unpack(std::uint64_t bits) {
+    FdState s;
+    s.kind = static_cast<FdKind>(bits & 0xff);
+    s.configured = ((bits >> 8) & 0xff) != 0;
+    s.listener = static_cast<ListenerMode>((bits >> 16) & 0xff);
+    s.program_set = static_cast<std::uint8_t>(bits >> 24);
+    s.enforced = static_cast<std::uint8_t>(bits >> 32);
+    s.local_port = static_cast<std::uint16_t>(bits >> 40);
+    return s;
+}
+
+FdState fd_state(int fd) {
+    std::uint64_t* s = slot(fd, false);
+    return s == nullptr ? FdState{} : FdState::unpack(__atomic_load_n(s, __ATOMIC_RELAXED));
+}
+
+void set_fd_state(int fd, const FdState& state, bool allocate) {
+    if (std::uint64_t* s = slot(fd, allocate)) __atomic_store_n(s, state.pack(), __ATOMIC_RELAXED);
+}
+
+void forget_fd(int fd) {
+    if (std::uint64_t* s = slot(fd, false)) __atomic_store_n(s, 0, __ATOMIC_RELAXED);
+}
+
+}  // namespace tcpkeep::shim

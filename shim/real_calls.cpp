@@ -1,0 +1,47 @@
+#include "shim/real_calls.h"
+
+#include <dlfcn.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+namespace tcpkeep::real {
+namespace {
+
+// Fallbacks when dlsym(RTLD_NEXT) cannot find libc's symbol (never seen, but never crash).
+int raw_socket(int domain, int type, int protocol) { return static_cast<int>(::syscall(SYS_socket, domain, type, protocol)); }
+int raw_connect(int fd, const sockaddr* a, socklen_t l) { return static_cast<int>(::syscall(SYS_connect, fd, a, l)); }
+int raw_listen(int fd, int backlog) { return static_cast<int>(::syscall(SYS_listen, fd, backlog)); }
+int raw_accept(int fd, sockaddr* a, socklen_t* l) { return static_cast<int>(::syscall(SYS_accept4, fd, a, l, 0)); }
+int raw_accept4(int fd, sockaddr* a, socklen_t* l, int f) { return static_cast<int>(::syscall(SYS_accept4, fd, a, l, f)); }
+int raw_setsockopt(int fd, int lv, int n, const void* v, socklen_t l) { return static_cast<int>(::syscall(SYS_setsockopt, fd, lv, n, v, l)); }
+ssize_t raw_sendto(int fd, const void* b, size_t n, int f, const sockaddr* a, socklen_t l) { return ::syscall(SYS_sendto, fd, b, n, f, a, l); }
+ssize_t raw_sendmsg(int fd, const msghdr* m, int f) { return ::syscall(SYS_sendmsg, fd, m, f); }
+int raw_close(int fd) { return static_cast<int>(::syscall(SYS_close, fd)); }
+
+template <typename Fn>
+Fn resolve(Fn& slot, const char* name, Fn fallback) {
+    Fn fn = __atomic_load_n(&slot, __ATOMIC_ACQUIRE);
+    if (fn != nullptr) return fn;
+    fn = reinterpret_cast<Fn>(::dlsym(RTLD_NEXT, name));
+    if (fn == nullptr) fn = fallback;
+    __atomic_store_n(&slot, fn, __ATOMIC_RELEASE);
+    return fn;
+}
+
+}  // namespace
+
+#define TCPKEEP_DEFINE_REAL(ret, name, params, args)                 \
+    ret name params {                                                \
+        static ret(*slot) params = nullptr;                          \
+        return resolve(slot, #name, &raw_##name) args;               \
+    }
+TCPKEEP_HOOKED_CALLS(TCPKEEP_DEFINE_REAL)
+#undef TCPKEEP_DEFINE_REAL
+
+int getsockopt(int fd, int level, int name, void* value, socklen_t* len) {
+    return static_cast<int>(::syscall(SYS_getsockopt, fd, level, name, value, len));
+}
+
+int getsockname(int fd, sockaddr* addr, socklen_t* len) { return static_cast<int>(::syscall(SYS_getsockname, fd, addr, len)); }
+
+}  // namespace tcpkeep::real

@@ -1,0 +1,83 @@
+#include "shim/socket_options.h"
+
+#include <arpa/inet.h>
+#include <cerrno>
+#include <cstddef>
+#include <cstring>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include "shim/log.h"
+#include "shim/real_calls.h"
+
+namespace tcpkeep::shim {
+namespace {
+
+struct OptionCall {
+    Option option;
+    int level;
+    int name;
+};
+constexpr OptionCall option_calls[] = {
+    {Option::keepalive, SOL_SOCKET, SO_KEEPALIVE}, {Option::idle, IPPROTO_TCP, TCP_KEEPIDLE},
+    {Option::interval, IPPROTO_TCP, TCP_KEEPINTVL}, {Option::count, IPPROTO_TCP, TCP_KEEPCNT},
+    {Option::user_timeout, IPPROTO_TCP, TCP_USER_TIMEOUT}};
+
+int value_of(const Settings& s, Option o) {
+    switch (o) {
+        case Option::keepalive: return s.keepalive ? 1 : 0;
+        case Option::idle: return s.idle_s;
+        case Option::interval: return s.interval_s;
+        case Option::count: return s.count;
+        case Option::user_timeout: return s.user_timeout_ms;
+    }
+    return 0;
+}
+
+}  // namespace
+
+std::uint8_t managed_option_bit(int level, int name) {
+    for (const OptionCall& c : option_calls)
+        if (c.level == level && c.name == name) return bit(c.option);
+    return 0;
+}
+
+bool is_tcp_triple(int domain, int type, int protocol) {
+    const int base_type = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+    return (domain == AF_INET || domain == AF_INET6) && base_type == SOCK_STREAM && (protocol == 0 || protocol == IPPROTO_TCP);
+}
+
+bool probe_tcp(int fd, bool& user_timeout_set) {
+    int value = 0;
+    socklen_t len = sizeof value;
+    if (real::getsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &value, &len) != 0) return false;
+    user_timeout_set = value != 0;
+    return true;
+}
+
+void apply_settings(int fd, const Settings& s, std::uint8_t leave) {
+    for (const OptionCall& c : option_calls) {
+        if (!s.has(c.option) || (leave & bit(c.option)) != 0) continue;
+        const int value = value_of(s, c.option);
+        if (real::setsockopt(fd, c.level, c.name, &value, sizeof value) != 0) {
+            const auto kind = static_cast<Once>(static_cast<unsigned>(Once::setsockopt_failed_0) + static_cast<unsigned>(c.option));
+            log_once(kind, LogLevel::warn, "setting %s=%d on fd %d failed: %s (reported once; the program is not affected)",
+                     option_key(c.option), value, fd, std::strerror(errno));
+        }
+    }
+}
+
+bool is_inet(const sockaddr* addr, socklen_t len) {
+    if (addr == nullptr) return false;
+    if (len >= static_cast<socklen_t>(sizeof(sockaddr_in)) && addr->sa_family == AF_INET) return true;
+    return len >= static_cast<socklen_t>(sizeof(sockaddr_in6)) && addr->sa_family == AF_INET6;
+}
+
+std::uint16_t inet_port(const sockaddr* addr, socklen_t len) {
+    if (!is_inet(addr, len)) return 0;
+    in_port_t port = 0;  // sin_port and sin6_port share one offset
+    std::memcpy(&port, reinterpret_cast<const char*>(addr) + offsetof(sockaddr_in, sin_port), sizeof port);
+    return ntohs(port);
+}
+
+}  // namespace tcpkeep::shim
