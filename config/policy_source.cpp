@@ -18,19 +18,6 @@ PolicyLoad io_error(const std::string& path, std::string message) {
 
 }  // namespace
 
-const char* embedded_default_policy() {
-    return R"(# tcpkeep embedded default: used when neither TCPKEEP_POLICY nor the system policy exists.
-version = 1
-
-[defaults]
-keepalive = true
-idle = "60s"
-interval = "10s"
-count = 6
-user_timeout = "auto"   # idle + interval x count = 120s
-)";
-}
-
 PolicyLocation discover_policy(const char* env_policy, bool secure, const std::string& system_path) {
     if (!secure && env_policy != nullptr && *env_policy != '\0') return {PolicyLocation::Kind::environment, env_policy};
     struct stat st {};

@@ -1,0 +1,36 @@
+# Shared by scripts/demo, scripts/test and scripts/bench: packages and the build.
+# shellcheck shell=bash
+
+repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+
+# Everything a fresh Debian 12 machine needs to build and test tcpkeep.
+tcpkeep_packages=(
+  build-essential cmake pkg-config
+  libfmt-dev libtomlplusplus-dev libcli11-dev nlohmann-json3-dev libgtest-dev libbenchmark-dev
+  python3 curl netcat-openbsd iproute2 nftables strace procps util-linux file
+)
+
+# Installs what is missing (as root, with apt-get); otherwise says what to install.
+ensure_packages() {
+  local missing=()
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "tcpkeep: missing packages: ${missing[*]} (run as root, or: sudo apt-get install ${missing[*]})" >&2
+    return 1
+  fi
+  echo "tcpkeep: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# build DIR [cmake args...]: configure once, then build everything.
+build() {
+  local dir=$1
+  shift
+  cmake -S "$repo_root" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+  cmake --build "$dir" -j "$(nproc)"
+}
