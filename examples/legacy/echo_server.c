@@ -1,5 +1,5 @@
 /* A legacy-style TCP echo server with no keepalive code of its own: the kind of program tcpkeep
- * is for. Usage: echo_server PORT [ADDRESS]  (default address 127.0.0.1; "::" for IPv6). */
+ * is for. Usage: echo_server PORT [ADDRESS]  (default address 127.0.0.1; "::" for IPv6; port 0: any). */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -39,7 +39,11 @@ int main(int argc, char **argv) {
         perror("echo_server");
         return 1;
     }
-    fprintf(stderr, "echo_server: listening on %s port %s\n", address, argv[1]);
+    socklen_t bound_len = sizeof ss;
+    getsockname(listener, (struct sockaddr *)&ss, &bound_len);
+    unsigned port = ntohs(family == AF_INET ? in4->sin_port : in6->sin6_port);
+    printf("echo_server: listening on %s port %u\n", address, port); /* port 0 asks for any free port */
+    fflush(stdout);
     for (;;) {
         int conn = accept(listener, NULL, NULL);
         if (conn < 0) continue;
