@@ -147,11 +147,12 @@ AcceptPlan prepare_accept(int fd) {
     const FdState st = fd_state(fd);
     if (st.listener == ListenerMode::configured) return AcceptPlan::inherit;
     if (st.listener == ListenerMode::per_accept) return AcceptPlan::per_peer;
-    if (st.kind == FdKind::not_tcp || engine_disabled()) return AcceptPlan::pass;
+    // Connected sockets (configured) cannot accept: the real call fails, nothing to do.
+    if (st.kind == FdKind::not_tcp || st.configured || engine_disabled()) return AcceptPlan::pass;
     // A listener the shim never saw listen(): inherited, e.g. from systemd socket activation.
     ErrnoKeeper keep;
     FdState learned = st;
-    if (!ensure_tcp(fd, learned)) return AcceptPlan::pass;
+    if (!ensure_tcp(fd, learned) || !is_listening(fd)) return AcceptPlan::pass;
     const std::uint16_t port = local_port(fd);
     if (port == 0) return AcceptPlan::pass;
     configure_listener(fd, learned, port);

@@ -55,6 +55,12 @@ bool probe_tcp(int fd, bool& user_timeout_set) {
     return true;
 }
 
+bool is_listening(int fd) {
+    int value = 0;
+    socklen_t len = sizeof value;
+    return real::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &value, &len) == 0 && value != 0;
+}
+
 void apply_settings(int fd, const Settings& s, std::uint8_t leave) {
     for (const OptionCall& c : option_calls) {
         if (!s.has(c.option) || (leave & bit(c.option)) != 0) continue;

@@ -18,6 +18,9 @@ bool is_tcp_triple(int domain, int type, int protocol);
 // raw, SCTP and MPTCP refuse it). `user_timeout_set` reports a program-set user timeout.
 bool probe_tcp(int fd, bool& user_timeout_set);
 
+// SO_ACCEPTCONN: fd is a listening socket.
+bool is_listening(int fd);
+
 // Sets each option in s.mask that is not in `leave`: one setsockopt each. Failures are logged once
 // per option at warn and never reported to the program.
 void apply_settings(int fd, const Settings& s, std::uint8_t leave);

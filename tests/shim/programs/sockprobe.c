@@ -7,6 +7,7 @@
  *   connect HOST PORT           prints "connect rc=R errno=E"
  *   bind HOST PORT / listen     listen prints "port=P"
  *   accept | accept4            accept on the current listener; the accepted socket becomes current
+ *   accept-close                accept and close at once; the listener stays current
  *   nonblock                    set O_NONBLOCK on the current socket
  *   fastopen HOST PORT          sendto(MSG_FASTOPEN) of "x"; prints "fastopen rc=R errno=E"
  *   use FD                      make FD current (e.g. an inherited socket)
@@ -156,6 +157,10 @@ int main(int argc, char **argv) {
             rc = strcmp(cmd, "accept") == 0 ? accept(current, NULL, NULL) : accept4(current, NULL, NULL, SOCK_CLOEXEC);
             printf("%s rc=%s errno=%s\n", cmd, rc >= 0 ? "fd" : "-1", errno_name(rc < 0 ? errno : 0));
             if (rc >= 0) current = rc;
+        } else if (strcmp(cmd, "accept-close") == 0) {
+            rc = accept(current, NULL, NULL);
+            printf("accept-close rc=%s errno=%s\n", rc >= 0 ? "fd" : "-1", errno_name(rc < 0 ? errno : 0));
+            if (rc >= 0) close(rc);
         } else if (strcmp(cmd, "nonblock") == 0) {
             fcntl(current, F_SETFL, fcntl(current, F_GETFL) | O_NONBLOCK);
         } else if (strcmp(cmd, "alarm") == 0 && i + 1 < argc) {

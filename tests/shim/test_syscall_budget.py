@@ -1,0 +1,102 @@
+"""Deterministic cost budgets, counted with strace: system calls the shim adds per connection.
+The one-time policy load is excluded by comparing runs with 1 and 11 connections."""
+import os
+import re
+import socket
+import subprocess
+import tempfile
+import threading
+import unittest
+
+from tcpkeep_test import SOCKPROBE, Listener, PolicyFile, main, shim_env
+
+RUNS = 10  # extra operations in the long run
+
+
+def count_syscalls(make_args, n, preload, setup):
+    """Total system calls of sockprobe make_args(n) as counted by strace -c. setup(n)() runs first and
+    returns the fds to pass and an optional action to run once sockprobe has printed "ready" (`wait`)."""
+    pass_fds, when_ready = setup(n)()
+    args = make_args(n)
+    with tempfile.NamedTemporaryFile("r", suffix=".strace") as out:
+        probe = subprocess.Popen(["strace", "-f", "-c", "-qq", "-o", out.name, SOCKPROBE, *map(str, args)],
+                                 env=shim_env(preload=preload), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                 stderr=subprocess.DEVNULL, pass_fds=pass_fds, text=True)
+        if when_ready is not None:
+            while probe.stdout.readline().strip() != "ready":
+                pass
+            when_ready()
+        probe.communicate(timeout=60)
+        total = re.search(r"^\s*100\.00\s+\S+\s+\S+\s+(\d+)\s+(\d+\s+)?total$", out.read(), re.M)
+        return int(total.group(1))
+
+
+def added_per_operation(make_args, setup=lambda n: lambda: ((), None)):
+    """(shim - plain) system calls per extra operation; setup(n) prepares a run of n operations."""
+    def cost(preload):
+        return count_syscalls(make_args, 1 + RUNS, preload, setup) - count_syscalls(make_args, 1, preload, setup)
+    return (cost(True) - cost(False)) / RUNS
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class SyscallBudget(unittest.TestCase):
+    def test_outbound_from_intercepted_socket_at_most_5(self):
+        with Listener() as l:
+            added = added_per_operation(lambda n: ["socket", "inet", "stream", "connect", "127.0.0.1", l.port] * n)
+        self.assertEqual(added, 5)  # the five setsockopt calls, nothing else
+
+    def test_outbound_on_inherited_socket_at_most_6(self):
+        with Listener() as l:
+            sockets = []  # fresh unconnected sockets for each run, inherited by sockprobe
+
+            def inherit(n):
+                def setup():
+                    sockets[:] = [socket.socket() for _ in range(n)]
+                    for s in sockets:
+                        s.set_inheritable(True)
+                    return [s.fileno() for s in sockets], None
+                return setup
+
+            args = lambda n: [a for fd in [s.fileno() for s in sockets] for a in ("use", fd, "connect", "127.0.0.1", l.port)]
+            added = added_per_operation(args, setup=inherit)
+        self.assertEqual(added, 6)  # one probe (getsockopt) + five setsockopt
+
+    def test_accept_on_configured_listener_adds_nothing(self):
+        port = [0]  # a fresh port per run: the closed connections leave the old one in TIME_WAIT
+        clients = []
+
+        def connect_clients(n):
+            def setup():
+                port[0] = free_port()
+                return (), lambda: clients.extend(socket.create_connection(("127.0.0.1", port[0])) for _ in range(n))
+            return setup
+
+        added = added_per_operation(lambda n: ["socket", "inet", "stream", "bind", "127.0.0.1", port[0], "listen", "wait"] +
+                                    ["accept-close"] * n, setup=connect_clients)
+        for c in clients:
+            c.close()
+        self.assertEqual(added, 0)
+
+    def test_udp_and_unix_add_nothing(self):
+        udp = added_per_operation(lambda n: ["socket", "inet", "dgram", "connect", "127.0.0.1", "9"] * n)
+        unix = added_per_operation(lambda n: ["socket", "unix", "stream", "connect", "/nonexistent.sock", "0"] * n)
+        self.assertEqual((udp, unix), (0, 0))
+
+    def test_no_tcp_means_no_policy_and_no_engine_opened(self):
+        with tempfile.NamedTemporaryFile("r") as out, PolicyFile("version = 1\n") as p:
+            subprocess.run(["strace", "-f", "-qq", "-e", "trace=openat,open", "-o", out.name, SOCKPROBE,
+                            "socket", "inet", "dgram", "connect", "127.0.0.1", "9", "socket", "unix", "stream"],
+                           env=shim_env(p.path), check=True, capture_output=True, timeout=60)
+            opened = out.read()
+        self.assertNotIn(p.path, opened)
+        self.assertNotIn("libtcpkeep-engine", opened)
+        self.assertIn("libtcpkeep.so", opened)  # the shim itself was loaded: the test is meaningful
+
+
+if __name__ == "__main__":
+    main()
