@@ -1,55 +1,18 @@
 """Unmodified real programs under the shim: python3, curl, nc and a C client, with the values read
 from outside the process through pidfd_getfd (the same sockets the programs use)."""
 import os
-import socket
 import subprocess
-import threading
-import time
 import unittest
 
-from tcpkeep_test import (EMBEDDED_DEFAULT, KERNEL_DEFAULTS, TCP_ESTABLISHED, TCP_LISTEN, Listener, main, remote_values,
-                          require_root, shim_env, tcp_sockets)
-
-
-def wait_for_socket(pid, state, port=None, timeout=10):
-    """The fd of pid's first TCP socket in `state` (matching the local or remote port when given)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for fd, (st, local, remote) in tcp_sockets(pid).items():
-            if st == state and (port is None or port in (local, remote)):
-                return fd
-        time.sleep(0.02)
-    raise AssertionError(f"process {pid} has no TCP socket in state {state:#x}")
-
-
-class HoldingServer(Listener):
-    """Accepts connections and keeps them open without answering (an idle peer)."""
-
-    def __init__(self):
-        super().__init__()
-        self.conns = []
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self):
-        while True:
-            try:
-                self.conns.append(self.sock.accept()[0])
-            except OSError:
-                return
+from tcpkeep_test import (EMBEDDED_DEFAULT, KERNEL_DEFAULTS, TCP_ESTABLISHED, TCP_LISTEN, HoldingServer, main, require_root,
+                          tcp_sockets, values_of_running, wait_for_socket)
 
 
 class RealPrograms(unittest.TestCase):
     def setUp(self):
         require_root(self)  # pidfd_getfd on our children needs ptrace permission; root has it
 
-    def values_of_running(self, argv, state, port=None, stdin=subprocess.PIPE):
-        proc = subprocess.Popen(argv, env=shim_env(), stdin=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        try:
-            fd = wait_for_socket(proc.pid, state, port)
-            return remote_values(proc.pid, fd)
-        finally:
-            proc.kill()
-            proc.wait()
+    values_of_running = staticmethod(values_of_running)
 
     def test_python_client(self):
         with HoldingServer() as server:

@@ -10,6 +10,8 @@ import re
 import socket
 import subprocess
 import tempfile
+import threading
+import time
 import unittest
 
 SHIM = os.environ.get("TCPKEEP_SHIM", "")
@@ -145,6 +147,44 @@ class Listener:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def wait_for_socket(pid, state, port=None, timeout=10):
+    """The fd of pid's first TCP socket in `state` (matching the local or remote port when given)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for fd, (st, local, remote) in tcp_sockets(pid).items():
+            if st == state and (port is None or port in (local, remote)):
+                return fd
+        time.sleep(0.02)
+    raise AssertionError(f"process {pid} has no TCP socket in state {state:#x}")
+
+
+class HoldingServer(Listener):
+    """Accepts connections and keeps them open without answering (an idle peer)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conns = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                self.conns.append(self.sock.accept()[0])
+            except OSError:
+                return
+
+
+def values_of_running(argv, state, port=None):
+    """Starts argv under the shim, waits for its TCP socket in `state`, returns that socket's values
+    read from outside through pidfd_getfd, then kills the program."""
+    proc = subprocess.Popen(argv, env=shim_env(), stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        return remote_values(proc.pid, wait_for_socket(proc.pid, state, port))
+    finally:
+        proc.kill()
+        proc.wait()
 
 
 def require_root(test):
