@@ -10,10 +10,11 @@ constexpr int chunk_size = 1 << chunk_bits;  // fds per chunk
 constexpr int chunk_count = 1024;            // 4096 x 1024 = 2^22 fds
 
 std::uint64_t first_chunk[chunk_size];  // fds 0..4095: no mmap for ordinary programs
-std::uint64_t* chunks[chunk_count] = {first_chunk};
+std::uint64_t* chunks[chunk_count];     // [0] unused; zero-initialised, so no data pages or relocations at load
 
 std::uint64_t* slot(int fd, bool create) {
     if (fd < 0 || fd >= chunk_size * chunk_count) return nullptr;
+    if (fd < chunk_size) return first_chunk + fd;
     std::uint64_t*& chunk_ref = chunks[fd >> chunk_bits];
     std::uint64_t* chunk = __atomic_load_n(&chunk_ref, __ATOMIC_ACQUIRE);
     if (chunk == nullptr) {

@@ -1,0 +1,63 @@
+// The shim's fd table at the edges of its storage: the static first chunk, mapped chunks (fds
+// >= 4096, including beyond 65535), and fds it cannot hold (negative, >= 2^22).
+#include <gtest/gtest.h>
+
+#include "shim/fd_table.h"
+
+namespace tcpkeep::shim {
+namespace {
+
+FdState sample(std::uint16_t port) {
+    FdState s;
+    s.kind = FdKind::tcp;
+    s.configured = true;
+    s.listener = ListenerMode::per_accept;
+    s.program_set = 0x15;
+    s.enforced = 0x0a;
+    s.local_port = port;
+    return s;
+}
+
+bool same(const FdState& a, const FdState& b) { return a.pack() == b.pack(); }
+
+TEST(FdTable, PackRoundTripsEveryField) {
+    const FdState s = sample(65535);
+    const FdState back = FdState::unpack(s.pack());
+    EXPECT_EQ(back.kind, FdKind::tcp);
+    EXPECT_TRUE(back.configured);
+    EXPECT_EQ(back.listener, ListenerMode::per_accept);
+    EXPECT_EQ(back.program_set, 0x15);
+    EXPECT_EQ(back.enforced, 0x0a);
+    EXPECT_EQ(back.local_port, 65535);
+}
+
+TEST(FdTable, RemembersAndForgetsAcrossChunkBoundaries) {
+    for (int fd : {0, 4095, 4096, 65535, 65536, 70000, (1 << 22) - 1}) {
+        SCOPED_TRACE(fd);
+        EXPECT_TRUE(same(fd_state(fd), FdState{}));
+        set_fd_state(fd, sample(static_cast<std::uint16_t>(fd)));
+        EXPECT_TRUE(same(fd_state(fd), sample(static_cast<std::uint16_t>(fd))));
+        EXPECT_TRUE(same(fd_state(fd + 1 == (1 << 22) ? fd - 1 : fd + 1), FdState{}));  // neighbours untouched
+        forget_fd(fd);
+        EXPECT_TRUE(same(fd_state(fd), FdState{}));
+    }
+}
+
+TEST(FdTable, WithoutAllocationOnlyWhereStorageExists) {
+    set_fd_state(200000, sample(1), false);  // chunk never mapped: not recorded
+    EXPECT_TRUE(same(fd_state(200000), FdState{}));
+    set_fd_state(100, sample(2), false);  // static chunk: recorded
+    EXPECT_TRUE(same(fd_state(100), sample(2)));
+    forget_fd(100);
+}
+
+TEST(FdTable, OutOfRangeIsUnknownAndIgnored) {
+    for (int fd : {-1, 1 << 22, 1 << 30}) {
+        set_fd_state(fd, sample(3));
+        EXPECT_TRUE(same(fd_state(fd), FdState{}));
+        forget_fd(fd);
+    }
+}
+
+}  // namespace
+}  // namespace tcpkeep::shim
