@@ -1,15 +1,15 @@
 // A policy compiled for one process: rules whose `process` does not match are gone, and
-// (direction, port, peer) -> Verdict is two array reads plus, only where some candidate rule has
-// `peers`, one binary search. No allocation and no syscall when deciding.
+// (direction, port, peer) -> Verdict is two array reads plus, only where a rule with `peers` could
+// win, one hash probe per distinct prefix length. No allocation and no syscall when deciding.
 #pragma once
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "config/address_partition.h"
 #include "config/kernel_defaults.h"
 #include "config/net_address.h"
+#include "config/peer_index.h"
 #include "config/policy.h"
 #include "config/process_identity.h"
 #include "config/verdict.h"
@@ -35,18 +35,24 @@ public:
 
 private:
     struct Table {
-        std::uint32_t fallback = 0;  // verdict when no peer-rule candidate matches
-        std::uint32_t v4_begin = 0, v4_end = 0, v6_begin = 0, v6_end = 0;  // segment ranges
+        std::uint32_t fallback = 0;    // verdict of the first matching rule without peers (0: defaults)
+        bool peer_candidates = false;  // a rule with peers before it matches this port
+    };
+    struct RuleMatch {  // enough of a rule to re-check direction and port at decision time
+        bool outbound = false;
+        bool inbound = false;
+        std::uint32_t ranges_begin = 0, ranges_end = 0;  // into ranges_; empty: any port
     };
     std::string source_;
     std::unique_ptr<char[]> names_;  // NUL-separated rule names; Verdict::name points here (stable across moves)
     std::vector<Verdict> verdicts_;  // [0]: defaults (or untouched); then one per active rule
     std::vector<std::uint16_t> port_table_[2];  // [direction][port] -> index into tables_
     std::vector<Table> tables_;
-    std::vector<std::uint32_t> v4_starts_;
-    std::vector<std::uint32_t> v4_verdicts_;
-    std::vector<AddressKey> v6_starts_;
-    std::vector<std::uint32_t> v6_verdicts_;
+    std::vector<RuleMatch> rule_match_;  // per active rule
+    std::vector<PortRange> ranges_;
+    PeerIndex peers_;  // blocks of the active rules with peers, by active rule number
+
+    [[nodiscard]] bool port_matches(std::uint32_t rule, bool inbound, std::uint16_t port) const noexcept;
 
     friend class PolicyCompiler;
 };
