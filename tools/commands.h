@@ -11,5 +11,9 @@ inline constexpr int exit_error = 2;     // usage, I/O, permissions
 
 void add_check_command(CLI::App& app, int& status);
 void add_explain_command(CLI::App& app, int& status);
+void add_run_command(CLI::App& app, int& status);
+void add_verify_command(CLI::App& app, int& status);
+void add_apply_command(CLI::App& app, int& status);
+void add_env_command(CLI::App& app, int& status);
 
 }  // namespace tcpkeep::cli

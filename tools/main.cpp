@@ -11,6 +11,10 @@ int main(int argc, char** argv) {
     int status = exit_ok;
     add_check_command(app, status);
     add_explain_command(app, status);
+    add_run_command(app, status);
+    add_verify_command(app, status);
+    add_apply_command(app, status);
+    add_env_command(app, status);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

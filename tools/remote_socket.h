@@ -1,0 +1,48 @@
+// Another process's socket through pidfd_open + pidfd_getfd (Linux >= 5.6): the duplicate refers
+// to the same socket, so getsockopt/setsockopt on it read and change what the target holds. The
+// duplicate lives only as long as one read or write.
+#pragma once
+#include <sys/types.h>
+
+#include "config/settings.h"
+
+namespace tcpkeep::cli {
+
+// An fd we own, closed at scope exit.
+class OwnedFd {
+public:
+    explicit OwnedFd(int fd = -1) : fd_(fd) {}
+    OwnedFd(OwnedFd&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
+    OwnedFd& operator=(OwnedFd&& o) noexcept;
+    OwnedFd(const OwnedFd&) = delete;
+    OwnedFd& operator=(const OwnedFd&) = delete;
+    ~OwnedFd();
+    [[nodiscard]] int get() const { return fd_; }
+    [[nodiscard]] bool valid() const { return fd_ >= 0; }
+
+private:
+    int fd_;
+};
+
+// A handle on a process that stays valid even if its pid is reused.
+class RemoteProcess {
+public:
+    // Throws TargetError: no such process, or a kernel without pidfd_open (< 5.3).
+    explicit RemoteProcess(pid_t pid);
+
+    // The target's fd duplicated into this process, or an invalid OwnedFd with `error` set:
+    // EPERM (ptrace access refused), EBADF (the fd was closed), ESRCH (the process exited),
+    // ENOSYS (kernel < 5.6).
+    OwnedFd duplicate(int target_fd, int& error) const;
+
+private:
+    OwnedFd pidfd_;
+};
+
+// All five options as the kernel reports them (mask = all); false with errno on failure.
+bool read_options(int fd, Settings& out);
+
+// Sets one option to its value in `values`; 0 or the errno.
+int write_option(int fd, Option option, const Settings& values);
+
+}  // namespace tcpkeep::cli
