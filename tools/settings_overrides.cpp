@@ -66,6 +66,7 @@ std::optional<Overrides> parse_overrides(const std::vector<std::string>& args, s
 }
 
 void apply_overrides(Policy& policy, const Overrides& overrides) {
+    if (overrides.written.empty()) return;  // an empty [defaults] would turn "untouched" into "apply nothing"
     if (!policy.defaults) policy.defaults.emplace();
     merge(*policy.defaults, overrides.settings);
 }

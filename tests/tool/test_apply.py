@@ -41,6 +41,16 @@ class Apply(unittest.TestCase):
             k = kernel_values()
             self.assertEqual(t.report(), {"listener": k, "accepted": k, "client": [1, 45, k[2], 4, 0]})
 
+    def test_sockets_no_rule_matches_stay_untouched(self):
+        with Target([PYTHON, TARGET_PY, "4"], env=target_env()) as t, tempfile.NamedTemporaryFile("w", suffix=".toml") as p:
+            p.write('version = 1\n[[rule]]\ndirection = "outbound"\nidle = "40s"\n')
+            p.flush()
+            report = tool_json(self, "apply", "--pid", str(t.pid), "--policy", p.name, expect=0)
+            self.assertEqual(sorted((s["direction"], s["rule"], s["action"]) for s in report["sockets"]),
+                             [("inbound", None, "untouched")] * 2 + [("outbound", "rule #1", "apply")])
+            k = kernel_values()
+            self.assertEqual(t.report(), {"listener": k, "accepted": k, "client": [0, 40, k[2], k[3], 0]})
+
     def test_invalid_override(self):
         r = tool("apply", "--pid", "1", "-s", "count=0")
         self.assertEqual((r.returncode, r.stdout, r.stderr), (2, "", "tcpkeep: -s count=0: count must be between 1 and 127, got 0\n"))
