@@ -3,6 +3,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 import unittest
 
 from tooltest import (DEFAULT, DEFAULT_POLICY, HOLD, HOLD_STATIC, PYTHON, SHIM, SYSCONF, TARGET_PY, Target, as_list,
@@ -130,6 +131,15 @@ class Verify(unittest.TestCase):
         p.wait()
         r = tool("verify", "--pid", str(p.pid))
         self.assertEqual((r.returncode, r.stdout, r.stderr), (2, "", f"tcpkeep: process {p.pid}: no such process\n"))
+
+    def test_process_exited_but_not_reaped(self):
+        # What a scan meets when its target exits under it: /proc/PID is still there, its files are not.
+        with Target([HOLD, "4"], env=target_env()) as t:
+            t.proc.stdin.close()
+            while open(f"/proc/{t.pid}/stat").read().split()[2] != "Z":
+                time.sleep(0.01)
+            r = tool("verify", "--pid", str(t.pid))
+            self.assertEqual((r.returncode, r.stdout, r.stderr), (2, "", f"tcpkeep: process {t.pid}: no such process\n"))
 
     def test_by_name_selects_every_process(self):
         with tempfile.TemporaryDirectory() as d:
