@@ -34,6 +34,7 @@ KernelDefaults KernelDefaults::read_current(const std::string& root) {
     read_int(root + "tcp_rto_min_us", rto_min_us);
     k.rto_min_ms = rto_min_us / 1000;
     read_int(root + "tcp_rto_max_ms", k.rto_max_ms);
+    read_int(root + "tcp_early_retrans", k.early_retrans);
     return k;
 }
 

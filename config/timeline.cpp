@@ -39,8 +39,34 @@ std::int64_t replay(const RetransmitRule& r, const KernelDefaults& k, std::vecto
     return t;
 }
 
-std::int64_t data_rto(int n, const KernelDefaults& k) {
-    return std::min<std::int64_t>(std::int64_t{k.rto_min_ms} << std::min(n, 30), k.rto_max_ms);
+// (b) Unacknowledged data to a silent peer, on a LAN:
+// - with tail loss probes (tcp_early_retrans >= 3) a probe goes out after about one RTO and the
+//   retransmission timer restarts from it;
+// - the first timeout retransmission starts the clock (tp->retrans_stamp) of both the user timeout
+//   and the tcp_retries2 limit;
+// - with a user timeout the timer is clamped to fire exactly when it expires; without one, the
+//   timer doubles and the connection dies at the first firing past tcp_model_timeout(retries2).
+void busy_timeline(const EffectiveValues& v, const KernelDefaults& k, Timeline& t) {
+    const std::int64_t rto = k.rto_min_ms + lan_rto_excess_ms;
+    std::int64_t first = rto;
+    if (k.early_retrans >= 3) {
+        t.retransmit_ms.push_back(rto);  // the tail loss probe
+        first += rto;
+    }
+    t.retransmit_ms.push_back(first);
+    const std::int64_t limit = v.user_timeout_ms > 0 ? v.user_timeout_ms : model_timeout_ms(k.retries2, k.rto_min_ms, k.rto_max_ms);
+    std::int64_t at = first;
+    for (int n = 1; n < max_firings; ++n) {
+        const std::int64_t next = at + std::min<std::int64_t>(rto << std::min(n, 30), k.rto_max_ms);
+        if (v.user_timeout_ms > 0 && next >= first + limit) break;  // clamped: fires at first + limit
+        if (v.user_timeout_ms == 0 && next - first >= limit) {
+            t.detect_busy_ms = next;
+            return;
+        }
+        t.retransmit_ms.push_back(at = next);
+    }
+    t.busy_bounded_by_user_timeout = v.user_timeout_ms > 0;
+    t.detect_busy_ms = t.busy_bounded_by_user_timeout ? first + limit : at;
 }
 
 std::int64_t syn_rto(int n, const KernelDefaults& k) {
@@ -69,14 +95,7 @@ Timeline compute_timeline(const EffectiveValues& v, const KernelDefaults& kernel
 
     const bool user_timeout = v.user_timeout_ms > 0;
     const KernelDefaults& k = kernel;
-    RetransmitRule data{data_rto, max_firings, 0, true, 0};
-    if (user_timeout) {
-        data.timeout_ms = data.clamp_ms = v.user_timeout_ms;
-    } else {
-        data.timeout_ms = model_timeout_ms(k.retries2, k.rto_min_ms, k.rto_max_ms);
-    }
-    t.detect_busy_ms = replay(data, k, t.retransmit_ms);
-    t.busy_bounded_by_user_timeout = user_timeout;
+    busy_timeline(v, k, t);
 
     RetransmitRule syn{syn_rto, k.syn_retries + k.syn_linear_timeouts, 0, true, 0};
     const std::int64_t syn_model = model_timeout_ms(k.syn_retries, syn_initial_rto_ms, k.rto_max_ms);

@@ -22,7 +22,8 @@ struct Timeline {
     // (a) idle connection, peer silent. Empty detect time: never (keepalive off).
     std::vector<std::int64_t> probe_ms;  // when each keepalive probe is sent
     std::optional<std::int64_t> detect_idle_ms;
-    // (b) unacknowledged data, peer silent: retransmissions, then the error.
+    // (b) unacknowledged data, peer silent: retransmissions (the first is a tail loss probe when
+    // tcp_early_retrans enables them), then the error.
     std::vector<std::int64_t> retransmit_ms;
     std::int64_t detect_busy_ms = 0;
     bool busy_bounded_by_user_timeout = false;
@@ -33,6 +34,11 @@ struct Timeline {
     // (d) the peer answers a probe with RST (it rebooted): noticed at the first probe.
     std::optional<std::int64_t> detect_reset_ms;
 };
+
+// The kernel's RTO is srtt/8 + rttvar, at least rto_min, rounded up to timer ticks: on a LAN it is
+// rto_min plus a tick (measured 204-208 ms with HZ=250). The retries2 limit is compared with times
+// built from rto_min exactly, so modelling the RTO as rto_min would put every abort one doubling late.
+inline constexpr std::int64_t lan_rto_excess_ms = 4;
 
 // Only the keepalive rule: first probe at idle, abort by count or by user timeout.
 std::int64_t keepalive_detection_ms(std::int64_t idle_ms, std::int64_t interval_ms, int count, std::int64_t user_timeout_ms);

@@ -91,7 +91,8 @@ nlohmann::json to_json(const Explanation& e) {
           {"tcp_syn_retries", e.kernel.syn_retries},
           {"tcp_syn_linear_timeouts", e.kernel.syn_linear_timeouts},
           {"tcp_rto_min_ms", e.kernel.rto_min_ms},
-          {"tcp_rto_max_ms", e.kernel.rto_max_ms}}},
+          {"tcp_rto_max_ms", e.kernel.rto_max_ms},
+          {"tcp_early_retrans", e.kernel.early_retrans}}},
         {"probe_times_ms", t.probe_ms},
         {"detect_idle_ms", optional_ms(t.detect_idle_ms)},
         {"retransmit_times_ms", t.retransmit_ms},
@@ -137,7 +138,7 @@ std::string to_text(const Explanation& e) {
     }
     out += fmt::format("  (b) unacknowledged data:            detected at {} ({})\n", format_seconds(t.detect_busy_ms),
                        t.busy_bounded_by_user_timeout ? "user_timeout"
-                                                      : fmt::format("tcp_retries2 = {}, RTO from {}ms", e.kernel.retries2, e.kernel.rto_min_ms));
+                                                      : fmt::format("tcp_retries2 = {}, RTO about {}ms on a LAN", e.kernel.retries2, e.kernel.rto_min_ms + lan_rto_excess_ms));
     out += fmt::format("  (c) connect() to a silent host:     gives up at {} ({}; SYN retransmissions at {})\n",
                        format_seconds(t.detect_connect_ms),
                        t.connect_bounded_by_user_timeout ? "user_timeout" : fmt::format("tcp_syn_retries = {}", e.kernel.syn_retries),
