@@ -63,16 +63,13 @@ ProcessReport inspect_process(pid_t pid, const InspectRequest& request) {
     const CompiledPolicy compiled = CompiledPolicy::compile(policy, ProcessIdentity::of(pid), KernelDefaults::read_current());
     report.policy_applies = compiled.applies_anything();
 
-    std::vector<TcpSocket> sockets = tcp_sockets_of(pid);
-    std::set<std::uint16_t> listen_ports;
-    for (const TcpSocket& s : sockets)
-        if (s.listening()) listen_ports.insert(s.entry.local.port);
+    const ProcessTcp tcp = tcp_sockets_of(pid);
 
     const RemoteProcess remote(pid);
-    for (const TcpSocket& socket : sockets) {
+    for (const TcpSocket& socket : tcp.sockets) {
         SocketReport s;
         s.socket = socket;
-        decide(compiled, listen_ports, s);
+        decide(compiled, tcp.namespace_listen_ports, s);
         if (report.missing) {  // pidfd_getfd already refused: list what /proc shows
             report.sockets.push_back(std::move(s));
             continue;

@@ -55,17 +55,19 @@ std::unordered_map<ino_t, TcpEntry> tcp_table_of(pid_t pid, const char* entry, F
 
 }  // namespace
 
-std::vector<TcpSocket> tcp_sockets_of(pid_t pid) {
+ProcessTcp tcp_sockets_of(pid_t pid) {
     const std::vector<SocketFd> fds = socket_fds(pid);
     std::unordered_map<ino_t, TcpEntry> table = tcp_table_of(pid, "net/tcp", Family::v4);
     table.merge(tcp_table_of(pid, "net/tcp6", Family::v6));
-    std::vector<TcpSocket> sockets;
+    ProcessTcp out;
+    for (const auto& [inode, entry] : table)
+        if (entry.state == tcp_state_listen) out.namespace_listen_ports.insert(entry.local.port);
     for (const SocketFd& s : fds) {
         const auto it = table.find(s.inode);
-        if (it != table.end()) sockets.push_back({s.fd, it->second});
+        if (it != table.end()) out.sockets.push_back({s.fd, it->second});
     }
-    std::sort(sockets.begin(), sockets.end(), [](const TcpSocket& a, const TcpSocket& b) { return a.fd < b.fd; });
-    return sockets;
+    std::sort(out.sockets.begin(), out.sockets.end(), [](const TcpSocket& a, const TcpSocket& b) { return a.fd < b.fd; });
+    return out;
 }
 
 }  // namespace tcpkeep::cli

@@ -18,7 +18,7 @@ struct VerifyArgs {
 void add_verify_command(CLI::App& app, int& status) {
     auto* cmd = app.add_subcommand("verify", "Compare the keepalive values on a running process's TCP sockets with the policy");
     cmd->footer(
-        "A socket is inbound when it listens or its local port is one the process listens on; otherwise outbound.\n"
+        "A socket is inbound when it listens or its local port is listened on in its network namespace; otherwise outbound.\n"
         "Exit status: 0 all sockets agree, 1 a mismatch or the shim is missing where the policy sets values, 2 error.");
     auto args = std::make_shared<VerifyArgs>();
     add_target_options(*cmd, args->targets);
