@@ -76,15 +76,17 @@ public:
             }
         }
         std::sort(events.begin(), events.end(), [](const Event& a, const Event& b) { return a.port < b.port; });
-        std::vector<std::uint16_t>& ports = out_.port_table_[direction == Direction::inbound ? 1 : 0];
+        const int d = direction == Direction::inbound ? 1 : 0;
+        std::vector<std::uint16_t>& ports = out_.port_table_[d];
         ports.assign(65536, 0);
+        table_ids_.clear();
         std::size_t e = 0;
         for (std::uint32_t port = 0; port < 65536;) {
             for (; e < events.size() && events[e].port == port; ++e) add(events[e].rule, events[e].delta);
             const std::uint32_t next = e < events.size() ? events[e].port : 65536;
             const std::uint32_t first = without_peers.empty() ? no_rule : *without_peers.begin();
             const bool peer_candidates = !with_peers.empty() && *with_peers.begin() < first;
-            std::fill(ports.begin() + port, ports.begin() + next, table_for(first == no_rule ? 0 : first + 1, peer_candidates));
+            std::fill(ports.begin() + port, ports.begin() + next, table_for(d, first == no_rule ? 0 : first + 1, peer_candidates));
             port = next;
         }
     }
@@ -107,10 +109,11 @@ private:
         }
     }
 
-    // At most one table per port, so at most 65536 distinct tables: uint16_t ids always suffice.
-    std::uint16_t table_for(std::uint32_t fallback, bool peer_candidates) {
-        auto [it, inserted] = table_ids_.emplace(std::pair{fallback, peer_candidates}, static_cast<std::uint16_t>(out_.tables_.size()));
-        if (inserted) out_.tables_.push_back({fallback, peer_candidates});
+    // At most one table per port of a direction, so at most 65536 per direction: uint16_t ids suffice.
+    std::uint16_t table_for(int direction, std::uint32_t fallback, bool peer_candidates) {
+        std::vector<CompiledPolicy::Table>& tables = out_.tables_[direction];
+        auto [it, inserted] = table_ids_.emplace(std::pair{fallback, peer_candidates}, static_cast<std::uint16_t>(tables.size()));
+        if (inserted) tables.push_back({fallback, peer_candidates});
         return it->second;
     }
 
@@ -151,7 +154,7 @@ const Verdict& CompiledPolicy::decide(Direction direction, std::uint16_t port, c
     const bool inbound = direction == Direction::inbound;
     const std::vector<std::uint16_t>& ports = port_table_[inbound ? 1 : 0];
     if (ports.empty()) return verdicts_.front();
-    const Table& t = tables_[ports[port]];
+    const Table& t = tables_[inbound ? 1 : 0][ports[port]];
     if (peer == nullptr || !t.peer_candidates) return verdicts_[t.fallback];
     // The first rule with peers that contains the peer and matches the port, if it comes before the fallback.
     std::uint32_t best = t.fallback == 0 ? no_rule : t.fallback - 1;
@@ -167,8 +170,8 @@ const Verdict& CompiledPolicy::decide(Direction direction, std::uint16_t port, c
 }
 
 bool CompiledPolicy::depends_on_peer(Direction direction, std::uint16_t port) const noexcept {
-    const std::vector<std::uint16_t>& ports = port_table_[direction == Direction::inbound ? 1 : 0];
-    return !ports.empty() && tables_[ports[port]].peer_candidates;
+    const int d = direction == Direction::inbound ? 1 : 0;
+    return !port_table_[d].empty() && tables_[d][port_table_[d][port]].peer_candidates;
 }
 
 bool CompiledPolicy::applies_anything() const noexcept {

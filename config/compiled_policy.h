@@ -46,8 +46,8 @@ private:
     std::string source_;
     std::unique_ptr<char[]> names_;  // NUL-separated rule names; Verdict::name points here (stable across moves)
     std::vector<Verdict> verdicts_;  // [0]: defaults (or untouched); then one per active rule
-    std::vector<std::uint16_t> port_table_[2];  // [direction][port] -> index into tables_
-    std::vector<Table> tables_;
+    std::vector<std::uint16_t> port_table_[2];  // [direction][port] -> index into tables_[direction]
+    std::vector<Table> tables_[2];
     std::vector<RuleMatch> rule_match_;  // per active rule
     std::vector<PortRange> ranges_;
     PeerIndex peers_;  // blocks of the active rules with peers, by active rule number

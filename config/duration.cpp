@@ -57,6 +57,10 @@ DurationParse parse_duration(std::string_view text) {
             out.error = fmt::format("unknown unit \"{}\" (units: ms, s, min, h)", unit);
             return out;
         }
+        if (value > limit_ms / found->ms) {  // before multiplying: the product could overflow
+            out.error = "duration is too large";
+            return out;
+        }
         total += value * found->ms;
         if (total > limit_ms) {
             out.error = "duration is too large";

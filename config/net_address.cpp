@@ -127,7 +127,8 @@ CidrParse parse_cidr(std::string_view text) {
         bits -= 96;
     }
     if (bits < 0 || bits > width) {
-        out.error = fmt::format("prefix length {} out of range 0..{} in \"{}\"", prefix.value_or(bits), width, text);
+        const int written_width = written_as_v6 ? 128 : 32;  // as the user wrote it, not after v4-mapped folding
+        out.error = fmt::format("prefix length {} out of range 0..{} in \"{}\"", prefix.value_or(bits), written_width, text);
         return out;
     }
     const AddressKey key = address_key(*address);

@@ -38,14 +38,16 @@ void check_settings(const SettingsSpec& own, const SettingsSpec& fallback, std::
     }
     const bool explicit_timeout = user_timeout && !user_timeout->value.automatic && user_timeout->value.ms > 0;
     const bool own_part = own.user_timeout || own.idle_s || own.interval_s || own.count;
-    if (!explicit_timeout || !idle || !own_part) return;
+    const bool probing = !keepalive || keepalive->value;  // without keepalive there are no probes to time
+    if (!explicit_timeout || !idle || !own_part || !probing) return;
     const std::int64_t ut = user_timeout->value.ms;
     const std::int64_t idle_ms = std::int64_t{idle->value} * 1000;
     const SourcePos at = user_timeout->pos;
-    if (ut < idle_ms && interval) {
-        const std::int64_t detect = idle_ms + std::int64_t{interval->value} * 1000;
-        warn(out, file, at, fmt::format("{}: user_timeout {} is below idle {}: an idle dead peer is detected only at idle + interval = {}",
-                                        who, format_duration(ut), format_duration(idle_ms), format_duration(detect)));
+    if (ut < idle_ms) {
+        const std::string detect = interval ? fmt::format("= {}", format_duration(idle_ms + std::int64_t{interval->value} * 1000))
+                                            : std::string("(interval: the namespace's net.ipv4.tcp_keepalive_intvl)");
+        warn(out, file, at, fmt::format("{}: user_timeout {} is below idle {}: an idle dead peer is detected only at idle + interval {}",
+                                        who, format_duration(ut), format_duration(idle_ms), detect));
     } else if (interval && count) {
         const std::int64_t interval_ms = std::int64_t{interval->value} * 1000;
         const std::int64_t by_count = idle_ms + count->value * interval_ms;

@@ -76,7 +76,13 @@ private:
     void unknown_key(const toml::key& key, std::string_view where, std::span<const std::string_view> known) {
         std::string message = fmt::format("unknown key \"{}\" {}", key.str(), where);
         std::string_view suggestion = closest_match(key.str(), known);
-        if (!suggestion.empty()) message += fmt::format("; did you mean \"{}\"?", suggestion);
+        const bool misplaced_setting = known.data() == top_keys.data() &&
+                                       std::find(settings_keys.begin(), settings_keys.end(), key.str()) != settings_keys.end();
+        if (misplaced_setting) {
+            message += "; settings go in [defaults] or a [[rule]]";
+        } else if (!suggestion.empty()) {
+            message += fmt::format("; did you mean \"{}\"?", suggestion);
+        }
         error(pos_of(key.source()), std::move(message));
     }
 
@@ -87,9 +93,10 @@ private:
             return;
         }
         const auto* i = v->as_integer();
-        if (i == nullptr || i->get() != 1) {
-            std::string got = i != nullptr ? std::to_string(i->get()) : std::string(type_name(*v));
-            error(pos_of(v->source()), fmt::format("unsupported policy version {} (this tcpkeep reads version = 1)", got));
+        if (i == nullptr) {
+            error(pos_of(v->source()), fmt::format("version must be the integer 1, not {}", type_name(*v)));
+        } else if (i->get() != 1) {
+            error(pos_of(v->source()), fmt::format("unsupported policy version {} (this tcpkeep reads version = 1)", i->get()));
         }
     }
 
@@ -298,7 +305,8 @@ private:
             if (s->get() == "auto") return UserTimeoutSpec{true, 0};
             if (s->get() == "off") return UserTimeoutSpec{false, 0};
         }
-        std::optional<std::int64_t> ms = read_duration(node, "user_timeout", "s");
+        // A bare number most likely means milliseconds: TCP_USER_TIMEOUT and PostgreSQL's tcp_user_timeout use them.
+        std::optional<std::int64_t> ms = read_duration(node, "user_timeout", "ms");
         if (!ms) return std::nullopt;
         if (*ms > max_user_timeout_ms) {
             error(pos_of(node.source()), fmt::format("user_timeout must be at most {}ms, got \"{}\"", max_user_timeout_ms, node.as_string()->get()));

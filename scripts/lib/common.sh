@@ -27,10 +27,13 @@ ensure_packages() {
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-# build DIR [cmake args...]: configure once, then build everything.
+# build DIR [TARGET...]: configure (tests and benchmarks included, so demo and test share one
+# build tree without reconfiguring it back and forth), then build the targets (default: all).
 build() {
   local dir=$1
   shift
-  cmake -S "$repo_root" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
-  cmake --build "$dir" -j "$(nproc)"
+  local targets=()
+  for t in "$@"; do targets+=(--target "$t"); done
+  cmake -S "$repo_root" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTCPKEEP_SANITIZE="${TCPKEEP_SANITIZE:-}" >/dev/null
+  cmake --build "$dir" -j "$(nproc)" "${targets[@]}"
 }
