@@ -1,50 +1,85 @@
 #include "shim/environment.h"
 
 #include <climits>
-#include <cstdlib>
-#include <cstring>
 #include <sys/auxv.h>
+
+extern char** environ;
 
 namespace tcpkeep::shim {
 namespace {
 
+// Copies taken by the constructor, before the program can clear or overwrite its environment
+// (some daemons reuse the environment's memory for their process title).
 char policy_copy[PATH_MAX];
 char log_level_copy[32];
 char log_file_copy[PATH_MAX];
-ShimEnvironment captured;
-int capture_state = 0;  // 0 not yet, 1 capturing, 2 done
+const char* policy_seen = nullptr;
+const char* log_level_seen = nullptr;
+const char* log_file_seen = nullptr;
+int scan_state = 0;  // 0 not yet, 1 scanning, 2 done
+ShimEnvironment view;
+int view_state = 0;  // 0 not yet, 1 building, 2 done
 
-// Copies a variable. A value too long for the buffer is not truncated into another valid value:
-// it becomes "" (TCPKEEP_POLICY: a path that cannot be opened; TCPKEEP_LOG: an invalid level).
-const char* copy_var(const char* name, char* buf, std::size_t size) {
-    const char* value = ::secure_getenv(name);
-    if (value == nullptr) return nullptr;
-    if (std::strlen(value) >= size) return "";
-    std::memcpy(buf, value, std::strlen(value) + 1);
+// No libc calls here: this runs in every process the shim is loaded into, and each first call
+// of a libc function costs a symbol lookup. A value too long for its buffer is not truncated
+// into another valid value: it becomes "" (an unopenable policy path, an invalid log level).
+const char* copy_value(const char* value, char* buf, unsigned size) {
+    unsigned n = 0;
+    while (value[n] != '\0' && n + 1 < size) {
+        buf[n] = value[n];
+        ++n;
+    }
+    buf[value[n] == '\0' ? n : 0] = '\0';
     return buf;
 }
 
-void capture() {
+// If `entry` is "NAME=value", the value; else nullptr.
+const char* value_of(const char* entry, const char* name) {
+    while (*name != '\0' && *entry == *name) ++entry, ++name;
+    return *name == '\0' && *entry == '=' ? entry + 1 : nullptr;
+}
+
+void scan() {
     int expected = 0;
-    if (!__atomic_compare_exchange_n(&capture_state, &expected, 1, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-        while (__atomic_load_n(&capture_state, __ATOMIC_ACQUIRE) != 2) {
+    if (!__atomic_compare_exchange_n(&scan_state, &expected, 1, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+        while (__atomic_load_n(&scan_state, __ATOMIC_ACQUIRE) != 2) {
         }
         return;
     }
-    captured.secure = ::getauxval(AT_SECURE) != 0;
-    captured.policy = copy_var("TCPKEEP_POLICY", policy_copy, sizeof policy_copy);
-    captured.log_level = copy_var("TCPKEEP_LOG", log_level_copy, sizeof log_level_copy);
-    captured.log_file = copy_var("TCPKEEP_LOG_FILE", log_file_copy, sizeof log_file_copy);
-    __atomic_store_n(&capture_state, 2, __ATOMIC_RELEASE);
+    for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+        const char* rest = *e;
+        const char* prefix = "TCPKEEP_";
+        while (*prefix != '\0' && *rest == *prefix) ++rest, ++prefix;
+        if (*prefix != '\0') continue;  // almost every variable stops at its first character
+        if (const char* v = value_of(rest, "POLICY")) policy_seen = copy_value(v, policy_copy, sizeof policy_copy);
+        if (const char* v = value_of(rest, "LOG")) log_level_seen = copy_value(v, log_level_copy, sizeof log_level_copy);
+        if (const char* v = value_of(rest, "LOG_FILE")) log_file_seen = copy_value(v, log_file_copy, sizeof log_file_copy);
+    }
+    __atomic_store_n(&scan_state, 2, __ATOMIC_RELEASE);
 }
 
-__attribute__((constructor)) void capture_at_load() { capture(); }
+__attribute__((constructor)) void scan_at_load() { scan(); }
 
 }  // namespace
 
 const ShimEnvironment& shim_environment() {
-    if (__atomic_load_n(&capture_state, __ATOMIC_ACQUIRE) != 2) capture();
-    return captured;
+    if (__atomic_load_n(&view_state, __ATOMIC_ACQUIRE) == 2) return view;
+    int expected = 0;
+    if (__atomic_compare_exchange_n(&view_state, &expected, 1, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+        if (__atomic_load_n(&scan_state, __ATOMIC_ACQUIRE) != 2) scan();  // a hook before our constructor
+        // Setuid/setgid programs (AT_SECURE): every variable is ignored; only the system policy counts.
+        view.secure = ::getauxval(AT_SECURE) != 0;
+        if (!view.secure) {
+            view.policy = policy_seen;
+            view.log_level = log_level_seen;
+            view.log_file = log_file_seen;
+        }
+        __atomic_store_n(&view_state, 2, __ATOMIC_RELEASE);
+    } else {
+        while (__atomic_load_n(&view_state, __ATOMIC_ACQUIRE) != 2) {
+        }
+    }
+    return view;
 }
 
 }  // namespace tcpkeep::shim

@@ -34,6 +34,7 @@ build() {
   shift
   local targets=()
   for t in "$@"; do targets+=(--target "$t"); done
-  cmake -S "$repo_root" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTCPKEEP_SANITIZE="${TCPKEEP_SANITIZE:-}" >/dev/null
+  cmake -S "$repo_root" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTCPKEEP_BUILD_TESTS=ON -DTCPKEEP_BUILD_BENCH=ON \
+    -DTCPKEEP_SANITIZE="${TCPKEEP_SANITIZE:-}" >/dev/null
   cmake --build "$dir" -j "$(nproc)" "${targets[@]}"
 }

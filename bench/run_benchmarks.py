@@ -1,0 +1,91 @@
+"""Runs every benchmark side by side and prints the table of BENCHMARKS.md.
+
+Timings alternate the variants (A B C A B C ...) and report medians over the rounds, as ratios
+against references measured in the same run: no preload, and the floor preload (SO_TYPE check +
+five setsockopt in connect(), nothing else). Instruction counts (callgrind) are deterministic.
+Usage: run_benchmarks.py BUILD_DIR [ROUNDS]
+"""
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+
+build = os.path.abspath(sys.argv[1])
+rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 7
+bench = os.path.join(build, "bench")
+variants = {"none": None, "floor": os.path.join(bench, "libfloor_preload.so"),
+            "libtcpkeep": os.path.join(build, "lib", "tcpkeep", "libtcpkeep.so")}
+
+
+def env_for(preload):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TCPKEEP_") and k != "LD_PRELOAD"}
+    if preload:
+        env["LD_PRELOAD"] = preload
+    return env
+
+
+def connection_rate(connections=20000):
+    times = {name: [] for name in variants}
+    for _ in range(rounds):
+        for name, preload in variants.items():
+            out = subprocess.run([os.path.join(bench, "connection_rate"), str(connections)], env=env_for(preload),
+                                 capture_output=True, text=True, check=True).stdout
+            times[name].append(float(out))
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
+def exec_tax(program, reps=200):
+    args = [os.path.join(bench, "exec_tax"), program, str(rounds), str(reps)] + [p or "none" for p in variants.values()]
+    out = subprocess.run(args, capture_output=True, text=True, check=True).stdout.split()
+    return {name: float(out[2 * i + 1]) for i, name in enumerate(variants)}
+
+
+def instructions(program):
+    counts = {}
+    for name, preload in variants.items():
+        err = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", program],
+                             env=env_for(preload), capture_output=True, text=True).stderr
+        counts[name] = int(re.search(r"Collected : (\d+)", err).group(1))
+    return counts
+
+
+def decision():
+    out = subprocess.run([os.path.join(bench, "decision_bench"), "--benchmark_repetitions=7", "--benchmark_report_aggregates_only=true",
+                          "--benchmark_format=json"], capture_output=True, text=True, check=True).stdout
+    medians = {b["run_name"].split("/")[1]: b["cpu_time"] for b in json.loads(out)["benchmarks"] if b["aggregate_name"] == "median"}
+    return medians
+
+
+def policy_load(rules=10000):
+    out = subprocess.run([os.path.join(bench, "policy_load_bench"), str(rules)], capture_output=True, text=True, check=True).stdout
+    fields = out.split()
+    return float(fields[fields.index("load_ms_median") + 1]), int(fields[fields.index("rss_added_kib") + 1])
+
+
+def main():
+    print(f"tcpkeep benchmarks: {rounds} alternating rounds, medians; build {build}\n")
+    rate = connection_rate()
+    print("| figure | none | floor | libtcpkeep | ratio | budget |\n|---|---|---|---|---|---|")
+    print(f"| 20,000 connections, wall s | {rate['none']:.3f} | {rate['floor']:.3f} | {rate['libtcpkeep']:.3f} "
+          f"| libtcpkeep/floor {rate['libtcpkeep'] / rate['floor']:.3f} | <= 1.03 |")
+    for label, program in (("/bin/true", "/bin/true"), ("no_tcp", os.path.join(bench, "no_tcp"))):
+        t = exec_tax(program)
+        added = {k: t[k] - t["none"] for k in t}
+        ratio = added["libtcpkeep"] / added["floor"] if added["floor"] > 0 else float("nan")
+        print(f"| exec {label}, us per exec | {t['none']:.1f} | {t['floor']:.1f} (+{added['floor']:.1f}) "
+              f"| {t['libtcpkeep']:.1f} (+{added['libtcpkeep']:.1f}) | added libtcpkeep/floor {ratio:.2f} | <= 1.25 |")
+    ins = instructions("/bin/true")
+    added = {k: ins[k] - ins["none"] for k in ins}
+    print(f"| exec /bin/true, instructions (callgrind) | {ins['none']} | {ins['floor']} (+{added['floor']}) "
+          f"| {ins['libtcpkeep']} (+{added['libtcpkeep']}) | added libtcpkeep/floor {added['libtcpkeep'] / added['floor']:.2f} | (exact) |")
+    d = decision()
+    print(f"| decision, ns (1 / 100 / 10,000 rules) | | | {d['1']:.1f} / {d['100']:.1f} / {d['10000']:.1f} "
+          f"| 10,000/1 {d['10000'] / d['1']:.2f} | <= 1.05 |")
+    ms, kib = policy_load()
+    print(f"| 10,000-rule policy: load ms / RSS added | | | {ms:.1f} ms / {kib / 1024:.1f} MiB | | <= 20 ms / <= 1 MiB |")
+
+
+if __name__ == "__main__":
+    main()
