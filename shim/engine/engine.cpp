@@ -1,5 +1,6 @@
 // libtcpkeep-engine.so: the policy library behind the EngineApi table, the only exported symbol.
 #include <fmt/format.h>
+#include <malloc.h>
 #include <new>
 
 #include "config/compiled_policy.h"
@@ -27,6 +28,8 @@ void load(const char* policy_env, bool secure, EngineLoadResult* out) noexcept {
         // Owned for the rest of the process: the shim decides with it until exit.
         auto* compiled = new CompiledPolicy(CompiledPolicy::compile(*loaded.policy, ProcessIdentity::of(), KernelDefaults::read_current()));
         out->policy = compiled;
+        loaded = PolicyLoad{};  // only the compiled policy stays; hand the parse's memory back to the system
+        ::malloc_trim(0);
         set_message(out, fmt::format("policy {}: {} active rule{}", compiled->source(), compiled->active_rules(),
                                      compiled->active_rules() == 1 ? "" : "s"));
     } catch (...) {
