@@ -257,6 +257,32 @@ TEST(ReadPolicy, BinaryGarbageIsAnErrorNotACrash) {
     EXPECT_TRUE(first_error(load.diagnostics) != nullptr);
 }
 
+// A dotted key two million levels deep (4 MB, under the size limit) used to overflow the stack
+// inside toml++; nesting past 16 levels is now an error found before toml++ parses anything.
+TEST(ReadPolicy, DeepNestingIsAnErrorNotAStackOverflow) {
+    constexpr std::string_view deep = "nested deeper than 16 levels of tables, arrays and dotted keys (a policy needs at most 4)";
+    std::string key = "version = 1\nx";
+    for (int i = 0; i < 2'000'000; ++i) key += ".a";
+    EXPECT_EQ(first_error_text(read_policy(key + " = 1\n", "k")), fmt::format("2:32: {}", deep));  // the 16th dot
+    std::string header = "version = 1\n[a";
+    for (int i = 0; i < 2'000'000; ++i) header += ".a";
+    EXPECT_EQ(first_error_text(read_policy(header + "]\n", "h")), fmt::format("2:33: {}", deep));
+    // Levels add up across a [table], its dotted keys, inline tables and arrays.
+    EXPECT_EQ(first_error_text(read_policy("version = 1\n[a.b.c.d.e.f.g.h]\ni.j.k.l.m.n.o.p = 1\nx = [[[[[[[[1]]]]]]]]\n", "m")),
+              fmt::format("4:12: {}", deep));
+    EXPECT_EQ(first_error_text(read_policy("version = 1\nx = {a = {b = {c = {d = {e = {f = {g = {h = 1}}}}}}}}\n", "i")),
+              fmt::format("2:41: {}", deep));  // key h: 8 inline tables and 9 keys
+    // Exactly 16 levels are left to the reader; dots and brackets inside strings and comments do not count.
+    EXPECT_EQ(first_error_text(read_policy("version = 1\na.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p = 1\n", "16")), "2:1: unknown key \"a\" at the top level");
+    const Policy p = must_read(
+        "version = 1 # [[[[[[[[[[[[[[[[[ a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a\n"
+        "[[rule]]\n"
+        "name = \"[[[[[[[[[[[[[[[[[ \\\" {{{{{{{{{{{{{{{{{\"\n"
+        "process = ['a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a', \"\"\"[[[[[[[[[[[[[[[[[\n]]\"\"\", '''{{{{{{{{{{{{{{{{{''']\n");
+    ASSERT_EQ(p.rules.size(), 1u);
+    EXPECT_EQ(p.rules[0].process.size(), 3u);
+}
+
 TEST(ClosestMatch, SuggestsLikelyTypos) {
     constexpr std::string_view keys[] = {"keepalive", "idle", "interval", "count", "user_timeout", "enforce"};
     EXPECT_EQ(closest_match("intervall", keys), "interval");
