@@ -1,0 +1,61 @@
+"""The .deb (stage.py, cpack): its control fields, the conffile, contents identical to the
+install tree, and — unpacked into a scratch root with dpkg-deb -x — a tcpkeep that runs a program
+under the shim beside it and verifies it, with no trace of the build tree."""
+import filecmp
+import glob
+import os
+import re
+import subprocess
+import tempfile
+import unittest
+
+from deploytest import INSTALL, STAGE_PACKAGE, STAGE_ROOT, check_run_and_verify
+
+
+def the_package():
+    found = glob.glob(os.path.join(STAGE_PACKAGE, "*.deb"))
+    if len(found) != 1:
+        raise AssertionError(f"expected one .deb in {STAGE_PACKAGE}, found {found}")
+    return found[0]
+
+
+def dpkg_deb(*args):
+    return subprocess.run(["dpkg-deb", *args], capture_output=True, text=True, check=True).stdout
+
+
+def tree_files(root):
+    return sorted(os.path.relpath(os.path.join(d, n), root) for d, _, names in os.walk(root) for n in names)
+
+
+class Package(unittest.TestCase):
+    def test_control(self):
+        deb = the_package()
+        version = dpkg_deb("--field", deb, "Version").strip()
+        arch = subprocess.run(["dpkg", "--print-architecture"], capture_output=True, text=True, check=True).stdout.strip()
+        self.assertEqual(os.path.basename(deb), f"tcpkeep_{version}_{arch}.deb")
+        self.assertEqual(dpkg_deb("--field", deb, "Package").strip(), "tcpkeep")
+        # The tool needs the C++ runtime; the shim only libc; the engine has its runtime inside.
+        depends = dpkg_deb("--field", deb, "Depends").strip()
+        self.assertEqual(sorted(re.sub(r"\s*\(.*\)", "", d).strip() for d in depends.split(",")), ["libc6", "libgcc-s1", "libstdc++6"])
+
+    def test_policy_is_a_conffile(self):
+        with tempfile.TemporaryDirectory() as control:
+            subprocess.run(["dpkg-deb", "--control", the_package(), control], check=True)
+            with open(os.path.join(control, "conffiles")) as f:
+                self.assertEqual(f.read(), INSTALL.policy + "\n")
+
+    def test_contents_are_the_install_tree(self):
+        with tempfile.TemporaryDirectory() as root:
+            subprocess.run(["dpkg-deb", "-x", the_package(), root], check=True)
+            self.assertEqual(tree_files(root), tree_files(STAGE_ROOT))
+            for name in tree_files(root):
+                self.assertTrue(filecmp.cmp(os.path.join(root, name), os.path.join(STAGE_ROOT, name), shallow=False), name)
+
+    def test_unpacked_package_runs_and_verifies(self):
+        with tempfile.TemporaryDirectory() as root:
+            subprocess.run(["dpkg-deb", "-x", the_package(), root], check=True)
+            check_run_and_verify(self, INSTALL.under(root))
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
