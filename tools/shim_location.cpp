@@ -22,7 +22,9 @@ ShimLocation locate_shim() {
         std::error_code ec;
         const fs::path tool_dir = fs::read_symlink("/proc/self/exe", ec).parent_path();
         candidates.push_back(tool_dir / TCPKEEP_INSTALL_SHIM_RELATIVE);  // relative paths from CMake
-        candidates.push_back(tool_dir / TCPKEEP_BUILD_SHIM_RELATIVE);
+        // The build tree's layout, unless it is the same path (an install under <prefix>/lib).
+        if (fs::path build = tool_dir / TCPKEEP_BUILD_SHIM_RELATIVE; build.lexically_normal() != candidates.back().lexically_normal())
+            candidates.push_back(build);
     }
     for (const fs::path& c : candidates) {
         std::error_code ec;

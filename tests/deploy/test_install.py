@@ -3,6 +3,7 @@ policy that is never overwritten, and an installed tcpkeep that works on its own
 import filecmp
 import os
 import re
+import shutil
 import subprocess
 import tempfile
 import unittest
@@ -73,6 +74,20 @@ class Install(unittest.TestCase):
                            capture_output=True, text=True, env=clean_env(), cwd="/")
         self.assertEqual((r.returncode, r.stdout, r.stderr),
                          (0, f"export LD_PRELOAD={STAGED.shim}\nexport TCPKEEP_POLICY={STAGED.policy}\n", ""))
+
+    def test_tool_without_its_library_says_where_it_looked(self):
+        with tempfile.TemporaryDirectory() as d:
+            tool = os.path.join(d, "bin", "tcpkeep")
+            os.makedirs(os.path.dirname(tool))
+            shutil.copy(STAGED.tool, tool)
+            r = subprocess.run([tool, "env"], capture_output=True, text=True, env=clean_env())
+            self.assertEqual((r.returncode, r.stdout), (2, ""))
+            installed = os.path.normpath(os.path.join(d, "bin", os.path.relpath(INSTALL.shim, INSTALL.bindir)))
+            looked = re.fullmatch(r"tcpkeep: cannot find libtcpkeep.so \(looked at (.*)\); set TCPKEEP_SHIM=PATH\n", r.stderr)
+            self.assertIsNotNone(looked, r.stderr)
+            paths = looked.group(1).split(", ")
+            self.assertEqual(paths[0], installed)  # the install layout first
+            self.assertEqual(len(paths), len(set(paths)))
 
     def test_run_and_verify_from_the_install_tree(self):
         check_run_and_verify(self, STAGED)
