@@ -8,6 +8,7 @@ TCPKEEP_STAGE_ROOT, TCPKEEP_STAGE_PACKAGE, TCPKEEP_LAYOUT_{BINDIR,SHIM_DIR,POLIC
 (this build's GNUInstallDirs paths) and TCPKEEP_MULTIARCH."""
 import json
 import os
+import re
 import subprocess
 import tempfile
 
@@ -140,3 +141,24 @@ def check_run_and_verify(test, layout):
     with Program([layout.tool, "run", "--policy", layout.policy, "--", HOLD, "4"], clean_env(), cwd="/") as p:
         assert_holds(test, p, DEFAULT_VALUES, shim=layout.shim, policy=layout.policy, tool=layout.tool)
         test.assertEqual(p.environ()["LD_PRELOAD"], os.path.realpath(layout.shim))
+
+
+OPTION = re.compile(r"(?<![\w-])(--?[a-z][a-z-]*)")  # an option as docs write it: -s, --dry-run
+
+
+def _help(*subcommand):
+    return subprocess.run([BUILD_TOOL, *subcommand, "--help"], capture_output=True, text=True, env=clean_env()).stdout
+
+
+def options_in_help(*subcommand):
+    """The options `tcpkeep [SUBCOMMAND] --help` lists ("  -s,--set TEXT ..." gives -s and --set)."""
+    found = set()
+    for line in _help(*subcommand).split("Options:", 1)[1].splitlines():
+        m = re.match(r"\s+(-\S+)", line)
+        if m:
+            found.update(m.group(1).split(","))
+    return found
+
+
+def subcommands():
+    return re.findall(r"^  ([a-z]+)\s", _help().split("Subcommands:", 1)[1], re.M)

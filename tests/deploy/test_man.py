@@ -8,11 +8,10 @@ import subprocess
 import tempfile
 import unittest
 
-from deploytest import BUILD_TOOL, INSTALL, SOURCE, STAGED, clean_env
+from deploytest import BUILD_TOOL, INSTALL, OPTION, SOURCE, STAGED, clean_env, options_in_help, subcommands
 
 TOOL_PAGE = os.path.join(STAGED.mandir, "man1", "tcpkeep.1")
 POLICY_PAGE = os.path.join(STAGED.mandir, "man5", "tcpkeep-policy.5")
-OPTION = re.compile(r"(?<![\w-])(--?[a-z][a-z-]*)")
 
 
 def groff(page, *args):
@@ -24,25 +23,6 @@ def groff(page, *args):
 def rendered(page):
     """Plain text, one synopsis per line (wide lines, no hyphenation, no bold or underline)."""
     return groff(page, "-Tascii", "-P-c", "-P-b", "-P-u", "-rLL=250n", "-rHY=0").stdout
-
-
-def help_of(*subcommand):
-    out = subprocess.run([BUILD_TOOL, *subcommand, "--help"], capture_output=True, text=True, env=clean_env()).stdout
-    return out.split("Options:", 1)[1] if "Options:" in out else out
-
-
-def options_in_help(*subcommand):
-    found = set()
-    for line in help_of(*subcommand).splitlines():
-        m = re.match(r"\s+(-\S+)", line)  # "  -s,--set TEXT ..." or "  --json"
-        if m:
-            found.update(m.group(1).split(","))
-    return found
-
-
-def subcommands():
-    out = subprocess.run([BUILD_TOOL, "--help"], capture_output=True, text=True).stdout
-    return re.findall(r"^  ([a-z]+)\s", out.split("Subcommands:", 1)[1], re.M)
 
 
 def roff_section(text, start, end=r"^\.S[HS] "):
