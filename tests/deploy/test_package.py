@@ -1,5 +1,5 @@
-"""The .deb (stage.py, cpack): its control fields, the conffile, contents identical to the
-install tree, and — unpacked into a scratch root with dpkg-deb -x — a tcpkeep that runs a program
+"""The .deb (stage.py, cpack): its control fields, the conffile (dpkg installs the default and
+keeps an administrator's policy), contents identical to the install tree, and — unpacked into a scratch root with dpkg-deb -x — a tcpkeep that runs a program
 under the shim beside it and verifies it, with no trace of the build tree."""
 import filecmp
 import glob
@@ -9,7 +9,8 @@ import subprocess
 import tempfile
 import unittest
 
-from deploytest import INSTALL, STAGE_PACKAGE, STAGE_ROOT, check_run_and_verify
+from deploytest import EXAMPLES, INSTALL, STAGE_PACKAGE, STAGE_ROOT, check_run_and_verify
+from tcpkeep_test import require_root
 
 
 def the_package():
@@ -43,6 +44,38 @@ class Package(unittest.TestCase):
             subprocess.run(["dpkg-deb", "--control", the_package(), control], check=True)
             with open(os.path.join(control, "conffiles")) as f:
                 self.assertEqual(f.read(), INSTALL.policy + "\n")
+
+    def test_no_maintainer_scripts(self):
+        members = subprocess.run(f"dpkg-deb --ctrl-tarfile '{the_package()}' | tar -t", shell=True,
+                                 capture_output=True, text=True, check=True).stdout.split()
+        self.assertEqual(sorted(members), ["./conffiles", "./control", "./md5sums"])
+
+    def test_dpkg_installs_the_default_and_keeps_the_administrators_policy(self):
+        require_root(self)  # dpkg --root sets owners
+        def install(root, *options):
+            for d in ("updates", "info"):
+                os.makedirs(os.path.join(root, "var/lib/dpkg", d), exist_ok=True)
+            open(os.path.join(root, "var/lib/dpkg/status"), "a").close()
+            return subprocess.run(["dpkg", f"--root={root}", "--force-depends", *options, "-i", the_package()],
+                                  stdin=subprocess.DEVNULL, capture_output=True, text=True)
+        with open(os.path.join(EXAMPLES, "policies", "default.toml")) as f:
+            default = f.read()
+        with tempfile.TemporaryDirectory() as root:
+            r = install(root)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            with open(root + INSTALL.policy) as f:
+                self.assertEqual(f.read(), default)
+        with tempfile.TemporaryDirectory() as root:
+            mine = "version = 1\n# the administrator's own\n"
+            os.makedirs(os.path.dirname(root + INSTALL.policy))
+            with open(root + INSTALL.policy, "w") as f:
+                f.write(mine)
+            r = install(root, "--force-confold")  # what configuration management passes
+            self.assertEqual(r.returncode, 0, r.stderr)
+            with open(root + INSTALL.policy) as f:
+                self.assertEqual(f.read(), mine)
+            with open(root + INSTALL.policy + ".dpkg-dist") as f:
+                self.assertEqual(f.read(), default)
 
     def test_contents_are_the_install_tree(self):
         with tempfile.TemporaryDirectory() as root:
