@@ -20,7 +20,8 @@ void write_line(const char* text, std::size_t n) {
     const ShimEnvironment& env = shim_environment();
     if (env.log_file != nullptr && *env.log_file != '\0') {
         // Opened per line: a daemon may close or reuse any fd we kept, and logging is rare.
-        const int fd = ::open(env.log_file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
+        // O_NONBLOCK: a FIFO without a reader (or with a full pipe) fails instead of blocking the program.
+        const int fd = ::open(env.log_file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0644);
         if (fd >= 0) {
             const ssize_t written = ::write(fd, text, n);
             real::close(fd);
