@@ -31,6 +31,11 @@ bool engine_path(char* out, std::size_t size) {
 }
 
 State load() {
+    const ShimEnvironment& env = shim_environment();
+    if (env.policy_too_long) {  // unset would mean the default policy: the operator named another one
+        log_line(LogLevel::error, "TCPKEEP_POLICY is longer than any path (%d bytes at most); sockets left unchanged", PATH_MAX - 1);
+        return disabled;
+    }
     char path[PATH_MAX];
     if (!engine_path(path, sizeof path)) {
         log_line(LogLevel::error, "cannot locate %s; sockets left unchanged", engine_file_name);
@@ -43,7 +48,6 @@ State load() {
         log_line(LogLevel::error, "cannot load %s: %s; sockets left unchanged", path, why ? why : "ABI version mismatch");
         return disabled;
     }
-    const ShimEnvironment& env = shim_environment();
     EngineLoadResult result;
     api->load(env.policy, env.secure, &result);
     if (result.policy == nullptr) {

@@ -14,6 +14,7 @@ char policy_copy[PATH_MAX];
 char log_level_copy[32];
 char log_file_copy[PATH_MAX];
 const char* policy_seen = nullptr;
+bool policy_too_long = false;
 const char* log_level_seen = nullptr;
 const char* log_file_seen = nullptr;
 int scan_state = 0;  // 0 not yet, 1 scanning, 2 done
@@ -51,7 +52,10 @@ void scan() {
         const char* prefix = "TCPKEEP_";
         while (*prefix != '\0' && *rest == *prefix) ++rest, ++prefix;
         if (*prefix != '\0') continue;  // almost every variable stops at its first character
-        if (const char* v = value_of(rest, "POLICY")) policy_seen = copy_value(v, policy_copy, sizeof policy_copy);
+        if (const char* v = value_of(rest, "POLICY")) {
+            policy_seen = copy_value(v, policy_copy, sizeof policy_copy);
+            policy_too_long = *policy_seen == '\0' && *v != '\0';
+        }
         if (const char* v = value_of(rest, "LOG")) log_level_seen = copy_value(v, log_level_copy, sizeof log_level_copy);
         if (const char* v = value_of(rest, "LOG_FILE")) log_file_seen = copy_value(v, log_file_copy, sizeof log_file_copy);
     }
@@ -71,6 +75,7 @@ const ShimEnvironment& shim_environment() {
         view.secure = ::getauxval(AT_SECURE) != 0;
         if (!view.secure) {
             view.policy = policy_seen;
+            view.policy_too_long = policy_too_long;
             view.log_level = log_level_seen;
             view.log_file = log_file_seen;
         }

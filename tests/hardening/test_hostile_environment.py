@@ -5,6 +5,7 @@ import subprocess
 import tempfile
 import unittest
 
+from bad_policy import assert_untouched_program, probe_under_bad_policy
 from tcpkeep_test import EMBEDDED_DEFAULT, SOCKPROBE, Listener, main, parse_values, run_probe, shim_env
 
 PATH_MAX = 4096
@@ -62,6 +63,15 @@ class LogFile(unittest.TestCase):
             lines, stderr = run_probe(connect_show(l.port), log="info", TCPKEEP_LOG_FILE="/tmp/" + "a" * PATH_MAX)
         self.assertEqual(parse_values(lines[-1]), EMBEDDED_DEFAULT)
         self.assertRegex(stderr, r"^tcpkeep\[\d+\]: policy <embedded default>: 0 active rules\n$")
+
+
+class PolicyVariable(unittest.TestCase):
+    def test_longer_than_any_path_fails_open(self):
+        # Not the embedded default as if the variable were unset: the policy named cannot be read.
+        pid, lines, stderr = probe_under_bad_policy("/" + "p" * PATH_MAX)
+        assert_untouched_program(self, lines)
+        self.assertEqual(stderr, f"tcpkeep[{pid}]: TCPKEEP_POLICY is longer than any path ({PATH_MAX - 1} bytes at most); "
+                                 "sockets left unchanged\n")
 
 
 if __name__ == "__main__":
