@@ -12,7 +12,7 @@ import re
 import subprocess
 import tempfile
 
-from tcpkeep_test import OPTIONS, remote_values
+from tcpkeep_test import EMBEDDED_DEFAULT, OPTIONS, remote_values
 
 SOURCE = os.environ["TCPKEEP_SOURCE_DIR"]
 EXAMPLES = os.path.join(SOURCE, "examples")
@@ -22,7 +22,7 @@ STAGE_ROOT = os.environ["TCPKEEP_STAGE_ROOT"]
 STAGE_PACKAGE = os.environ["TCPKEEP_STAGE_PACKAGE"]
 
 FIELDS = ["keepalive", "idle_s", "interval_s", "count", "user_timeout_ms"]
-DEFAULT_VALUES = [1, 60, 10, 6, 120000]  # examples/policies/default.toml, the embedded default
+DEFAULT_VALUES = [EMBEDDED_DEFAULT[key] for key, _, _ in OPTIONS]  # examples/policies/default.toml
 
 
 class Layout:
