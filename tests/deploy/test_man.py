@@ -1,5 +1,5 @@
-"""The installed man pages: groff formats them without a warning, every option they show exists in
-the tool's --help (and every subcommand is there), the policy keys tcpkeep-policy(5) lists are
+"""The installed man pages: groff formats them without a warning, the options they show are exactly
+those of the tool's --help (and every subcommand is there), the policy keys tcpkeep-policy(5) lists are
 exactly the keys the reader accepts, and its example passes `tcpkeep check` without a warning."""
 import os
 import re
@@ -67,6 +67,12 @@ class ManPages(unittest.TestCase):
             mentioned = set(OPTION.findall(rendered(page))) - {"-", "--"}
             mentioned = {m for m in mentioned if not re.fullmatch(r"-[a-z]{2,}.*", m)}  # words after a dash, "dual-stack"
             self.assertLessEqual(mentioned, known, page)
+
+    def test_every_option_is_documented(self):
+        page = set(OPTION.findall(rendered(TOOL_PAGE)))
+        for sub in subcommands():
+            with self.subTest(command=sub):
+                self.assertLessEqual(options_in_help(sub) - {"-h", "--help"}, page)
 
     def test_policy_keys_are_the_readers(self):
         with open(POLICY_PAGE) as f:
