@@ -1,5 +1,6 @@
 # CPack: a Debian package of the install tree (cmake/install-rules.cmake), stripped.
-#   cpack --config BUILD/CPackConfig.cmake -G DEB -B OUTDIR   -> OUTDIR/tcpkeep_<version>_<arch>.deb
+#   cmake --build BUILD && cpack --config BUILD/CPackConfig.cmake -B OUTDIR
+#   -> OUTDIR/tcpkeep_<version>_<arch>.deb
 # The package holds the paths compiled into the tool and the engine (the system policy, the
 # shim relative to the tool), so it installs under the configured prefix: configure a build for
 # a package with -DCMAKE_INSTALL_PREFIX=/usr (then <libdir> is lib/<multiarch> and the policy
@@ -14,6 +15,11 @@ tool to run programs under it, verify the values live processes' sockets
 hold, and apply a policy to running processes without restarting them.")
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
 set(CPACK_PACKAGING_INSTALL_PREFIX "${CMAKE_INSTALL_PREFIX}")
+# cpack packages what was built, like `cmake --install`: without this, its preinstall step builds
+# every target first (tests and benchmarks included), and the package could differ from the tree.
+if(NOT DEFINED CMAKE_SKIP_INSTALL_ALL_DEPENDENCY)
+  set(CMAKE_SKIP_INSTALL_ALL_DEPENDENCY ON)
+endif()
 # The system policy lives outside the prefix (/etc): stage through DESTDIR so it lands in the package.
 set(CPACK_SET_DESTDIR ON)
 set(CPACK_STRIP_FILES ON)  # the engine is ~12 MB with debug info, ~1 MB without
