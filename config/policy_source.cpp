@@ -1,5 +1,7 @@
 #include "config/policy_source.h"
 
+#include "config/policy_cache.h"
+
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -30,40 +32,68 @@ PolicyLoad load_policy(const PolicyLocation& where, bool secure) noexcept {
     return load_policy_file(where.path, secure);
 }
 
+namespace {
+
+// The compiled form of a policy at the size limit is larger than its TOML (fixed-width records).
+constexpr std::size_t max_compiled_bytes = 4 * max_policy_bytes;
+
+// Reads a policy (or its compiled form) safely: regular files only, bounded, never blocking on a
+// FIFO, and in secure mode only a root-owned file nobody else can write. Returns why not, or "".
+std::string read_bounded(const std::string& path, bool secure, std::size_t limit, std::string& text) {
+    // O_NONBLOCK: opening a FIFO must not wait for a writer; the type check below rejects it.
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0) return fmt::format("cannot open policy: {}", std::strerror(errno));
+    struct Closer {
+        int fd;
+        ~Closer() { ::close(fd); }
+    } closer{fd};
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) return fmt::format("cannot stat policy: {}", std::strerror(errno));
+    if (S_ISDIR(st.st_mode)) return "policy is a directory, not a file";
+    if (!S_ISREG(st.st_mode)) return "policy is not a regular file";
+    if (secure && (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0))
+        return "policy ignored for a setuid program: it must be owned by root and not group/world-writable";
+    if (static_cast<std::size_t>(st.st_size) > limit)
+        return fmt::format("policy is too large ({} bytes; the limit is {} bytes)", st.st_size, limit);
+    text.resize(static_cast<std::size_t>(st.st_size) + 1);  // +1 detects growth past st_size
+    std::size_t have = 0;
+    while (have < text.size()) {
+        ssize_t n = ::read(fd, text.data() + have, text.size() - have);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return fmt::format("cannot read policy: {}", std::strerror(errno));
+        if (n == 0) break;
+        have += static_cast<std::size_t>(n);
+        if (have > limit) return "policy grew past the size limit while being read";
+        if (have == text.size()) text.resize(std::min(text.size() * 2, limit + 1));
+    }
+    text.resize(have);
+    return "";
+}
+
+}  // namespace
+
 PolicyLoad load_policy_file(const std::string& path, bool secure) noexcept {
     try {
-        // O_NONBLOCK: opening a FIFO must not wait for a writer; the type check below rejects it.
-        const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-        if (fd < 0) return io_error(path, fmt::format("cannot open policy: {}", std::strerror(errno)));
-        struct Closer {
-            int fd;
-            ~Closer() { ::close(fd); }
-        } closer{fd};
-        struct stat st {};
-        if (::fstat(fd, &st) != 0) return io_error(path, fmt::format("cannot stat policy: {}", std::strerror(errno)));
-        if (S_ISDIR(st.st_mode)) return io_error(path, "policy is a directory, not a file");
-        if (!S_ISREG(st.st_mode)) return io_error(path, "policy is not a regular file");
-        if (secure && (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0))
-            return io_error(path, "policy ignored for a setuid program: it must be owned by root and not group/world-writable");
-        if (static_cast<std::size_t>(st.st_size) > max_policy_bytes)
-            return io_error(path, fmt::format("policy is too large ({} bytes; the limit is {} bytes)", st.st_size, max_policy_bytes));
         std::string text;
-        text.resize(static_cast<std::size_t>(st.st_size) + 1);  // +1 detects growth past st_size
-        std::size_t have = 0;
-        while (have < text.size()) {
-            ssize_t n = ::read(fd, text.data() + have, text.size() - have);
-            if (n < 0 && errno == EINTR) continue;
-            if (n < 0) return io_error(path, fmt::format("cannot read policy: {}", std::strerror(errno)));
-            if (n == 0) break;
-            have += static_cast<std::size_t>(n);
-            if (have > max_policy_bytes) return io_error(path, "policy grew past the size limit while being read");
-            if (have == text.size()) text.resize(std::min(text.size() * 2, max_policy_bytes + 1));
-        }
-        text.resize(have);
+        if (std::string error = read_bounded(path, secure, max_policy_bytes, text); !error.empty()) return io_error(path, std::move(error));
         return read_policy(text, path);
     } catch (...) {
         return PolicyLoad{};  // allocation failure: no policy, and nothing more we can safely say
     }
+}
+
+PolicyLoad load_policy_preferring_compiled(const PolicyLocation& where, bool secure) noexcept {
+    if (where.kind != PolicyLocation::Kind::embedded) {
+        try {
+            const std::optional<FileIdentity> identity = FileIdentity::of(where.path);
+            std::string bytes;
+            if (identity && read_bounded(compiled_path_for(where.path), secure, max_compiled_bytes, bytes).empty()) {
+                if (std::optional<Policy> policy = deserialize_policy(bytes, *identity)) return PolicyLoad{std::move(policy), {}};
+            }
+        } catch (...) {  // fall through to the policy file itself
+        }
+    }
+    return load_policy(where, secure);
 }
 
 }  // namespace tcpkeep

@@ -26,4 +26,8 @@ PolicyLocation discover_policy(const char* env_policy, bool secure, const std::s
 PolicyLoad load_policy(const PolicyLocation& where, bool secure) noexcept;
 PolicyLoad load_policy_file(const std::string& path, bool secure) noexcept;
 
+// For the shim's engine: the compiled form next to the policy file ("FILE.compiled", written by
+// `tcpkeep check --compile`) when it was made from the file as it is now, else the file itself.
+PolicyLoad load_policy_preferring_compiled(const PolicyLocation& where, bool secure) noexcept;
+
 }  // namespace tcpkeep

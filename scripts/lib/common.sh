@@ -9,6 +9,7 @@ tcpkeep_packages=(
   libfmt-dev libtomlplusplus-dev libcli11-dev nlohmann-json3-dev libgtest-dev libbenchmark-dev
   python3 curl netcat-openbsd iproute2 nftables strace procps util-linux file
   nodejs openjdk-17-jdk-headless   # runtimes the shim is tested inside
+  groff-base                       # the man page test
 )
 
 # Installs what is missing (as root, with apt-get); otherwise says what to install.

@@ -19,7 +19,7 @@ void set_message(EngineLoadResult* out, const std::string& text) {
 void load(const char* policy_env, bool secure, EngineLoadResult* out) noexcept {
     try {
         const PolicyLocation where = discover_policy(policy_env, secure, TCPKEEP_SYSCONF_POLICY);
-        PolicyLoad loaded = load_policy(where, secure);
+        PolicyLoad loaded = load_policy_preferring_compiled(where, secure);
         if (!loaded.ok()) {
             const Diagnostic* e = first_error(loaded.diagnostics);
             set_message(out, e != nullptr ? e->location_and_message() : std::string("cannot load the policy"));

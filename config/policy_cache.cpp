@@ -1,0 +1,216 @@
+#include "config/policy_cache.h"
+
+#include <cstring>
+#include <sys/stat.h>
+#include <type_traits>
+
+namespace tcpkeep {
+namespace {
+
+constexpr char magic[8] = {'T', 'C', 'P', 'K', 'E', 'E', 'P', 'C'};
+constexpr std::uint32_t format_version = 1;
+
+std::uint64_t fnv1a(std::string_view bytes) {
+    std::uint64_t h = 0xcbf29ce484222325ull;
+    for (unsigned char c : bytes) h = (h ^ c) * 0x100000001b3ull;
+    return h;
+}
+
+class Writer {
+public:
+    std::string out;
+
+    template <typename T>
+    void put(const T& value) {
+        static_assert(std::is_trivially_copyable_v<T>);
+        out.append(reinterpret_cast<const char*>(&value), sizeof value);
+    }
+    void put_string(const std::string& s) {
+        put(static_cast<std::uint32_t>(s.size()));
+        out += s;
+    }
+    // Structs with padding are written field by field: no uninitialised bytes reach the file.
+    void put_value(const UserTimeoutSpec& u) {
+        put(static_cast<std::uint8_t>(u.automatic));
+        put(u.ms);
+    }
+    void put_value(const Cidr& c) {
+        put(c.family);
+        put(c.first);
+        put(c.last);
+    }
+    template <typename T>
+    void put_value(const T& v) {
+        put(v);
+    }
+    template <typename T>
+    void put_optional(const std::optional<Located<T>>& v) {
+        put(static_cast<std::uint8_t>(v.has_value()));
+        if (v) put_value(v->value);
+    }
+    void put_settings(const SettingsSpec& s) {
+        put_optional(s.keepalive);
+        put_optional(s.idle_s);
+        put_optional(s.interval_s);
+        put_optional(s.count);
+        put_optional(s.user_timeout);
+        put_optional(s.enforce);
+    }
+};
+
+// Every read is bounds-checked; the first failure makes the whole cache unusable.
+class Reader {
+public:
+    explicit Reader(std::string_view bytes) : bytes_(bytes) {}
+    bool ok = true;
+
+    template <typename T>
+    T get() {
+        T value{};
+        if (!ok || bytes_.size() - pos_ < sizeof value) {
+            ok = false;
+            return value;
+        }
+        std::memcpy(&value, bytes_.data() + pos_, sizeof value);
+        pos_ += sizeof value;
+        return value;
+    }
+    std::string get_string() {
+        const auto n = get<std::uint32_t>();
+        if (!ok || bytes_.size() - pos_ < n) {
+            ok = false;
+            return {};
+        }
+        std::string s(bytes_.substr(pos_, n));
+        pos_ += n;
+        return s;
+    }
+    // A count of items each at least `item_bytes` long: more than the bytes left is damage.
+    std::uint32_t get_count(std::size_t item_bytes) {
+        const auto n = get<std::uint32_t>();
+        if (ok && n > (bytes_.size() - pos_) / item_bytes) ok = false;
+        return ok ? n : 0;
+    }
+    template <typename T>
+    T get_value() {
+        if constexpr (std::is_same_v<T, UserTimeoutSpec>) {
+            const bool automatic = get<std::uint8_t>() != 0;
+            return UserTimeoutSpec{automatic, get<std::int32_t>()};
+        } else if constexpr (std::is_same_v<T, Cidr>) {
+            const Family family = get<Family>();
+            const AddressKey first = get<AddressKey>();
+            return Cidr{family, first, get<AddressKey>()};
+        } else {
+            return get<T>();
+        }
+    }
+    template <typename T>
+    void get_optional(std::optional<Located<T>>& v) {
+        if (get<std::uint8_t>() != 0) v = Located<T>{get_value<T>(), {}};
+    }
+    SettingsSpec get_settings() {
+        SettingsSpec s;
+        get_optional(s.keepalive);
+        get_optional(s.idle_s);
+        get_optional(s.interval_s);
+        get_optional(s.count);
+        get_optional(s.user_timeout);
+        get_optional(s.enforce);
+        return s;
+    }
+    [[nodiscard]] bool at_end() const { return pos_ == bytes_.size(); }
+
+private:
+    std::string_view bytes_;
+    std::size_t pos_ = 0;
+};
+
+void put_identity(Writer& w, const FileIdentity& id) {
+    w.put(id.device);
+    w.put(id.inode);
+    w.put(id.size);
+    w.put(id.mtime_ns);
+}
+
+}  // namespace
+
+std::optional<FileIdentity> FileIdentity::of(const std::string& path) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) return std::nullopt;
+    return FileIdentity{st.st_dev, st.st_ino, static_cast<std::uint64_t>(st.st_size),
+                        std::int64_t{st.st_mtim.tv_sec} * 1'000'000'000 + st.st_mtim.tv_nsec};
+}
+
+std::string compiled_path_for(const std::string& policy_path) { return policy_path + ".compiled"; }
+
+std::string serialize_policy(const Policy& policy, const FileIdentity& source) {
+    Writer w;
+    w.out.append(magic, sizeof magic);
+    w.put(format_version);
+    put_identity(w, source);
+    w.put_string(policy.source);
+    w.put(static_cast<std::uint8_t>(policy.defaults.has_value()));
+    if (policy.defaults) w.put_settings(*policy.defaults);
+    w.put(static_cast<std::uint32_t>(policy.rules.size()));
+    for (const Rule& r : policy.rules) {
+        w.put_string(r.name);
+        w.put(static_cast<std::uint64_t>(r.index));
+        w.put(r.direction);
+        w.put(r.action);
+        w.put(static_cast<std::uint32_t>(r.ports.size()));
+        for (const PortRange& p : r.ports) w.put(p);
+        w.put(static_cast<std::uint32_t>(r.process.size()));
+        for (const std::string& p : r.process) w.put_string(p);
+        w.put(static_cast<std::uint32_t>(r.peers.size()));
+        for (const Cidr& c : r.peers) w.put_value(c);
+        w.put_settings(r.settings);
+    }
+    w.put(fnv1a(w.out));
+    return std::move(w.out);
+}
+
+std::optional<Policy> deserialize_policy(std::string_view bytes, const FileIdentity& source) noexcept {
+    try {
+        constexpr std::size_t header = sizeof magic + sizeof format_version;
+        if (bytes.size() < header + sizeof(std::uint64_t) || std::memcmp(bytes.data(), magic, sizeof magic) != 0) return std::nullopt;
+        const std::string_view body = bytes.substr(0, bytes.size() - sizeof(std::uint64_t));
+        std::uint64_t checksum = 0;
+        std::memcpy(&checksum, bytes.data() + body.size(), sizeof checksum);
+        if (checksum != fnv1a(body)) return std::nullopt;
+
+        Reader r(body.substr(sizeof magic));
+        if (r.get<std::uint32_t>() != format_version) return std::nullopt;
+        const FileIdentity made_from{r.get<std::uint64_t>(), r.get<std::uint64_t>(), r.get<std::uint64_t>(), r.get<std::int64_t>()};
+        if (!r.ok || !(made_from == source)) return std::nullopt;
+        Policy policy;
+        policy.source = r.get_string();
+        if (r.get<std::uint8_t>() != 0) policy.defaults = r.get_settings();
+        const std::uint32_t rules = r.get_count(16);
+        policy.rules.reserve(rules);
+        for (std::uint32_t i = 0; i < rules && r.ok; ++i) {
+            Rule rule;
+            rule.name = r.get_string();
+            rule.index = static_cast<std::size_t>(r.get<std::uint64_t>());
+            rule.direction = r.get<Direction>();
+            rule.action = r.get<Action>();
+            rule.ports.resize(r.get_count(sizeof(PortRange)));
+            for (PortRange& p : rule.ports) p = r.get<PortRange>();
+            rule.process.resize(r.get_count(sizeof(std::uint32_t)));
+            for (std::string& p : rule.process) p = r.get_string();
+            rule.peers.resize(r.get_count(1 + 2 * sizeof(AddressKey)));
+            for (Cidr& c : rule.peers) {
+                c = r.get_value<Cidr>();
+                if (static_cast<unsigned>(c.family) > 1 || c.first > c.last) r.ok = false;
+            }
+            rule.settings = r.get_settings();
+            if (static_cast<unsigned>(rule.direction) > 2 || static_cast<unsigned>(rule.action) > 1) r.ok = false;
+            policy.rules.push_back(std::move(rule));
+        }
+        if (!r.ok || !r.at_end()) return std::nullopt;
+        return policy;
+    } catch (...) {  // allocation failure: parse the TOML instead
+        return std::nullopt;
+    }
+}
+
+}  // namespace tcpkeep

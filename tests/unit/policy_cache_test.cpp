@@ -1,0 +1,84 @@
+// The compiled form of a policy: exactly the same decisions as the TOML it came from, and never
+// used when it is stale, truncated, corrupted or of another format.
+#include <gtest/gtest.h>
+
+#include "config/policy_cache.h"
+#include "test_support.h"
+
+namespace tcpkeep::test {
+namespace {
+
+constexpr const char* text = R"(version = 1
+[defaults]
+keepalive = true
+idle = "60s"
+user_timeout = "auto"
+enforce = true
+[[rule]]
+name = "db"
+direction = "outbound"
+ports = [5432, "6000-6100"]
+peers = ["10.0.0.0/8", "fd00::/8", "::ffff:192.168.0.0/112"]
+idle = "30s"
+count = 4
+[[rule]]
+process = ["psql", "/opt/app/bin/*"]
+action = "skip"
+[[rule]]
+direction = "inbound"
+ports = [22]
+user_timeout = "off"
+interval = "5s"
+keepalive = false
+)";
+
+const FileIdentity identity{1, 2, 3, 4};
+
+TEST(PolicyCache, RoundTripKeepsEveryDecision) {
+    const Policy original = must_read(text);
+    const std::optional<Policy> cached = deserialize_policy(serialize_policy(original, identity), identity);
+    ASSERT_TRUE(cached.has_value());
+    ASSERT_EQ(cached->rules.size(), original.rules.size());
+    EXPECT_EQ(cached->source, original.source);
+    for (const ProcessIdentity& who : {ProcessIdentity{}, ProcessIdentity{"/opt/app/bin/x", "x", "x", "x"}}) {
+        const CompiledPolicy a = CompiledPolicy::compile(original, who, KernelDefaults{});
+        const CompiledPolicy b = CompiledPolicy::compile(*cached, who, KernelDefaults{});
+        for (const char* peer : {"10.1.2.3", "192.168.3.4", "fd00::1", "2001:db8::1", "127.0.0.1"}) {
+            const PeerAddress address = *PeerAddress::parse(peer);
+            for (Direction d : {Direction::outbound, Direction::inbound}) {
+                for (std::uint16_t port : {std::uint16_t{22}, std::uint16_t{5432}, std::uint16_t{6050}, std::uint16_t{8080}}) {
+                    const Verdict& va = a.decide(d, port, &address);
+                    const Verdict& vb = b.decide(d, port, &address);
+                    EXPECT_EQ(va.kind, vb.kind);
+                    EXPECT_EQ(va.settings, vb.settings);
+                    EXPECT_EQ(va.enforce, vb.enforce);
+                    EXPECT_EQ(va.rule_index, vb.rule_index);
+                    EXPECT_STREQ(va.name, vb.name);
+                }
+            }
+        }
+    }
+}
+
+TEST(PolicyCache, StaleOrOtherFilesAreIgnored) {
+    const std::string bytes = serialize_policy(must_read(text), identity);
+    for (FileIdentity other : {FileIdentity{9, 2, 3, 4}, FileIdentity{1, 9, 3, 4}, FileIdentity{1, 2, 9, 4}, FileIdentity{1, 2, 3, 9}})
+        EXPECT_FALSE(deserialize_policy(bytes, other).has_value());
+}
+
+TEST(PolicyCache, DamageIsNeverTrusted) {
+    const std::string bytes = serialize_policy(must_read(text), identity);
+    for (std::size_t n = 0; n < bytes.size(); ++n) EXPECT_FALSE(deserialize_policy(bytes.substr(0, n), identity).has_value()) << n;
+    for (std::size_t i = 0; i < bytes.size(); ++i) {
+        std::string flipped = bytes;
+        flipped[i] = static_cast<char>(flipped[i] ^ 0x20);
+        EXPECT_FALSE(deserialize_policy(flipped, identity).has_value()) << i;
+    }
+    EXPECT_FALSE(deserialize_policy(bytes + "x", identity).has_value());
+    EXPECT_FALSE(deserialize_policy("version = 1\n", identity).has_value());
+}
+
+TEST(PolicyCache, CompiledPathSitsNextToThePolicy) { EXPECT_EQ(compiled_path_for("/etc/tcpkeep/policy.toml"), "/etc/tcpkeep/policy.toml.compiled"); }
+
+}  // namespace
+}  // namespace tcpkeep::test

@@ -1,0 +1,13 @@
+// `tcpkeep check --compile`: writes "<policy>.compiled" next to the policy, atomically.
+#pragma once
+#include <string>
+
+#include "config/policy.h"
+#include "config/policy_cache.h"
+
+namespace tcpkeep::cli {
+
+// Returns "" on success, else why not.
+std::string write_compiled_policy(const std::string& policy_path, const Policy& policy, const FileIdentity& source);
+
+}  // namespace tcpkeep::cli
