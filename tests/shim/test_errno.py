@@ -4,7 +4,7 @@ import re
 import socket
 import unittest
 
-from tcpkeep_test import Listener, main, run_probe
+from tcpkeep_test import Listener, SilentListener, main, run_probe
 
 
 def closed_port():
@@ -33,6 +33,26 @@ class ErrnoMatrix(unittest.TestCase):
                 "EISCONN": (["socket", "inet", "stream", "connect", "127.0.0.1", l.port, "connect", "127.0.0.1", l.port],
                             "connect rc=-1 errno=EISCONN"),
                 "success": (["socket", "inet", "stream", "connect", "127.0.0.1", l.port], "connect rc=0 errno=0"),
+            }
+            for name, (args, expected) in cases.items():
+                with self.subTest(name):
+                    self.assert_same_with_and_without_shim(args, expected)
+
+    def test_connect_blocked_and_bad_arguments(self):
+        tcp = ["socket", "inet", "stream"]
+        with SilentListener() as silent, Listener() as l:
+            cases = {
+                "EINTR": (tcp + ["alarm", "200", "connect", "127.0.0.1", silent.port], "connect rc=-1 errno=EINTR"),
+                "EINPROGRESS": (tcp + ["nonblock", "connect", "127.0.0.1", silent.port], "connect rc=-1 errno=EINPROGRESS"),
+                "EALREADY": (tcp + ["nonblock", "connect", "127.0.0.1", silent.port, "connect", "127.0.0.1", silent.port],
+                             "connect rc=-1 errno=EALREADY"),
+                # Lengths the shim reads no address from (too short) and one it does (longer than any address).
+                "EINVAL short addrlen": (tcp + ["connectlen", "127.0.0.1", l.port, "8"], "connect rc=-1 errno=EINVAL"),
+                "EINVAL addrlen past sockaddr_storage": (tcp + ["connectlen", "127.0.0.1", l.port, "129"], "connect rc=-1 errno=EINVAL"),
+                "EINVAL then a good connect": (tcp + ["connectlen", "127.0.0.1", l.port, "129", "connect", "127.0.0.1", l.port],
+                                               "connect rc=0 errno=0"),
+                "EFAULT NULL address": (tcp + ["connectnull", "16"], "connect rc=-1 errno=EFAULT"),
+                "NULL address of length 0": (tcp + ["connectnull", "0"], "connect rc=-1 errno=EINVAL"),
             }
             for name, (args, expected) in cases.items():
                 with self.subTest(name):

@@ -149,6 +149,26 @@ class Listener:
         self.close()
 
 
+class SilentListener:
+    """A loopback listener whose accept queue is full (backlog 0 and one connection never accepted):
+    the kernel drops every further SYN, so a blocking connect() to it waits (until a signal, or its SYN
+    retries run out) and a non-blocking one stays EINPROGRESS."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(0)
+        self.port = self.sock.getsockname()[1]
+        self.filler = socket.create_connection(("127.0.0.1", self.port))
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.filler.close()
+        self.sock.close()
+
+
 def wait_for_socket(pid, state, port=None, timeout=10):
     """The fd of pid's first TCP socket in `state` (matching the local or remote port when given)."""
     deadline = time.monotonic() + timeout

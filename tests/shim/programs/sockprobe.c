@@ -5,6 +5,8 @@
  *   socket FAMILY TYPE [PROTO]  FAMILY inet|inet6|unix, TYPE stream|dgram|seqpacket|raw, PROTO number
  *   set OPT VALUE               OPT keepalive|idle|interval|count|user_timeout
  *   connect HOST PORT           prints "connect rc=R errno=E"
+ *   connectlen HOST PORT LEN    connect with address length LEN (a wrong one: EINVAL); prints "connect rc=R errno=E"
+ *   connectnull LEN             connect with a NULL address of length LEN (EFAULT); prints "connect rc=R errno=E"
  *   bind HOST PORT / listen     listen prints "port=P"
  *   accept | accept4            accept on the current listener; the accepted socket becomes current
  *   accept-close                accept and close at once; the listener stays current
@@ -143,6 +145,16 @@ int main(int argc, char **argv) {
             else rc = (int)sendto(current, "x", 1, MSG_FASTOPEN, (struct sockaddr *)&ss, len);
             printf("%s rc=%d errno=%s\n", cmd, rc, errno_name(rc < 0 ? errno : 0));
             i += 2;
+        } else if (strcmp(cmd, "connectlen") == 0 && i + 3 < argc) {
+            parse_address(argv[i + 1], argv[i + 2], &ss, &len);
+            errno = 0;
+            rc = connect(current, (struct sockaddr *)&ss, (socklen_t)atoi(argv[i + 3]));
+            printf("connect rc=%d errno=%s\n", rc, errno_name(rc < 0 ? errno : 0));
+            i += 3;
+        } else if (strcmp(cmd, "connectnull") == 0 && i + 1 < argc) {
+            errno = 0;
+            rc = connect(current, NULL, (socklen_t)atoi(argv[++i]));
+            printf("connect rc=%d errno=%s\n", rc, errno_name(rc < 0 ? errno : 0));
         } else if (strcmp(cmd, "listen") == 0) {
             errno = 0;
             rc = listen(current, 16);
