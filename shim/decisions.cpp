@@ -107,6 +107,17 @@ void note_new_socket(int fd, int domain, int type, int protocol) {
 
 void note_close(int fd) { forget_fd(fd); }
 
+void note_dup(int fd, int copy) {
+    if (copy < 0) return;
+    ErrnoKeeper keep;
+    const FdState st = fd_state(fd);
+    if (st.kind == FdKind::unknown) {
+        forget_fd(copy);  // nothing known: the copy is probed at its first use, like any unknown fd
+    } else {
+        set_fd_state(copy, st, st.kind == FdKind::tcp);
+    }
+}
+
 void configure_outbound(int fd, const sockaddr* remote, socklen_t len) {
     if (!is_inet(remote, len) || engine_disabled()) return;
     ErrnoKeeper keep;

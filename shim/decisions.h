@@ -31,5 +31,7 @@ void note_program_setsockopt(int fd, int level, int name);
 
 void note_new_socket(int fd, int domain, int type, int protocol);
 void note_close(int fd);
+// A successful dup/dup2/dup3 (copy >= 0): copy now names fd's socket, and has its record.
+void note_dup(int fd, int copy);
 
 }  // namespace tcpkeep::shim

@@ -15,4 +15,7 @@
     HOOK(ssize_t, sendto, (int fd, const void* buf, size_t n, int flags, const sockaddr* addr, socklen_t len), \
          (fd, buf, n, flags, addr, len))                                                                \
     HOOK(ssize_t, sendmsg, (int fd, const msghdr* msg, int flags), (fd, msg, flags))                    \
-    HOOK(int, close, (int fd), (fd))
+    HOOK(int, close, (int fd), (fd))                                                                    \
+    HOOK(int, dup, (int fd), (fd))                                                                      \
+    HOOK(int, dup2, (int fd, int new_fd), (fd, new_fd))                                                 \
+    HOOK(int, dup3, (int fd, int new_fd, int flags), (fd, new_fd, flags))

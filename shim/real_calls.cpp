@@ -1,6 +1,7 @@
 #include "shim/real_calls.h"
 
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -17,6 +18,12 @@ int raw_setsockopt(int fd, int lv, int n, const void* v, socklen_t l) { return s
 ssize_t raw_sendto(int fd, const void* b, size_t n, int f, const sockaddr* a, socklen_t l) { return ::syscall(SYS_sendto, fd, b, n, f, a, l); }
 ssize_t raw_sendmsg(int fd, const msghdr* m, int f) { return ::syscall(SYS_sendmsg, fd, m, f); }
 int raw_close(int fd) { return static_cast<int>(::syscall(SYS_close, fd)); }
+int raw_dup(int fd) { return static_cast<int>(::syscall(SYS_dup, fd)); }
+int raw_dup3(int fd, int to, int flags) { return static_cast<int>(::syscall(SYS_dup3, fd, to, flags)); }
+int raw_dup2(int fd, int to) {  // dup3 refuses fd == to, which dup2 answers with to when fd is open
+    if (fd == to) return ::syscall(SYS_fcntl, fd, F_GETFD) < 0 ? -1 : to;
+    return raw_dup3(fd, to, 0);
+}
 
 template <typename Fn>
 Fn resolve(Fn& slot, const char* name, Fn fallback) {

@@ -7,7 +7,7 @@ import unittest
 
 from tcpkeep_test import SHIM, main
 
-HOOKS = {"socket", "connect", "listen", "accept", "accept4", "setsockopt", "sendto", "sendmsg", "close"}
+HOOKS = {"socket", "connect", "listen", "accept", "accept4", "setsockopt", "sendto", "sendmsg", "close", "dup", "dup2", "dup3"}
 ENGINE = os.path.join(os.path.dirname(SHIM), "libtcpkeep-engine.so")
 
 

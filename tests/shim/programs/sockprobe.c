@@ -13,6 +13,8 @@
  *   nonblock                    set O_NONBLOCK on the current socket
  *   fastopen HOST PORT          sendto(MSG_FASTOPEN) of "x"; prints "fastopen rc=R errno=E"
  *   use FD                      make FD current (e.g. an inherited socket)
+ *   dup                         dup(current) becomes current; prints "dup fd=N errno=E"
+ *   dup2 FD | dup3 FD           dup2(current, FD) / dup3(current, FD, O_CLOEXEC); FD becomes current; prints "dup2 rc=R errno=E"
  *   show                        prints "ka=K idle=I interval=N count=C user_timeout=U" (or errno)
  *   alarm MS                    SIGALRM in MS milliseconds, without SA_RESTART (blocking calls get EINTR)
  *   wait                        prints "ready" and blocks until stdin closes
@@ -185,6 +187,17 @@ int main(int argc, char **argv) {
             setitimer(ITIMER_REAL, &t, NULL);
         } else if (strcmp(cmd, "use") == 0 && i + 1 < argc) {
             current = atoi(argv[++i]);
+        } else if (strcmp(cmd, "dup") == 0) {
+            errno = 0;
+            rc = dup(current);
+            printf("dup fd=%d errno=%s\n", rc, errno_name(rc < 0 ? errno : 0));
+            if (rc >= 0) current = rc;
+        } else if ((strcmp(cmd, "dup2") == 0 || strcmp(cmd, "dup3") == 0) && i + 1 < argc) {
+            const int to = atoi(argv[++i]);
+            errno = 0;
+            rc = strcmp(cmd, "dup2") == 0 ? dup2(current, to) : dup3(current, to, O_CLOEXEC);
+            printf("%s rc=%d errno=%s\n", cmd, rc, errno_name(rc < 0 ? errno : 0));
+            if (rc >= 0) current = to;
         } else if (strcmp(cmd, "show") == 0) {
             show();
         } else if (strcmp(cmd, "wait") == 0) {
