@@ -66,6 +66,9 @@ void apply_settings(int fd, const Settings& s, std::uint8_t leave) {
         if (!s.has(c.option) || (leave & bit(c.option)) != 0) continue;
         const int value = value_of(s, c.option);
         if (real::setsockopt(fd, c.level, c.name, &value, sizeof value) != 0) {
+            // Another thread of the program closed the fd (and maybe reused the number for a file):
+            // nothing of ours is wrong, and the program's own call on the fd reports it.
+            if (errno == EBADF || errno == ENOTSOCK) return;
             const auto kind = static_cast<Once>(static_cast<unsigned>(Once::setsockopt_failed_0) + static_cast<unsigned>(c.option));
             log_once(kind, LogLevel::warn, "setting %s=%d on fd %d failed: %s (reported once; the program is not affected)",
                      option_key(c.option), value, fd, std::strerror(errno));
