@@ -8,6 +8,7 @@
 #include <toml++/toml.h>
 
 #include "config/duration.h"
+#include "config/nesting_scan.h"
 #include "config/policy_checks.h"
 #include "config/settings.h"
 #include "config/suggest.h"
@@ -37,142 +38,6 @@ const char* type_name(const toml::node& n) {
         default: return "nothing";
     }
 }
-
-// toml++ recurses once per level of nesting (while parsing, and again over the finished tree), and
-// dotted keys nest without its own limit: "x.a.a.a... = 1" in a 4 MB file overflowed the stack of the
-// tool and of any program running the shim. A policy needs 4 levels ([[rule]], its table, a key, an
-// array); text nesting deeper than max_nesting is refused by this scan before toml++ sees it.
-constexpr int max_nesting = 16;
-
-class NestingScan {
-public:
-    explicit NestingScan(std::string_view text) : t_(text) {}
-
-    // Where the text first nests deeper than max_nesting, if it does.
-    std::optional<SourcePos> too_deep() {
-        while (i_ < t_.size()) {
-            const char c = t_[i_];
-            if (c == '\n') {
-                if (open_ == 0) start_key(header_depth_);  // a new top-level line: a key or a [header]
-                next();
-            } else if (c == '#') {
-                while (i_ < t_.size() && t_[i_] != '\n') next();
-            } else if (c == '"' || c == '\'') {
-                if (in_key_ && !key_segment()) return pos_;
-                if (!skip_string(c)) return std::nullopt;  // unterminated: toml++ reports it
-            } else if (in_key_) {
-                if (!key_char(c)) return pos_;
-            } else if (c == '[' || c == '{') {
-                if (++value_depth_ > max_nesting) return pos_;
-                stack_[open_++] = {c, value_depth_};
-                next();
-                if (c == '{') start_key(value_depth_);
-            } else if (c == ']' || c == '}') {
-                if (open_ > 0) --open_;  // unbalanced: toml++ reports it
-                value_depth_ = open_ > 0 ? stack_[open_ - 1].depth : key_depth_;
-                next();
-            } else if (c == ',' && open_ > 0 && stack_[open_ - 1].kind == '{') {
-                start_key(stack_[open_ - 1].depth);
-                next();
-            } else {
-                next();  // a value's own characters: digits, dots of floats and times, true, ...
-            }
-        }
-        return std::nullopt;
-    }
-
-private:
-    struct Open {
-        char kind;  // '[' array or '{' inline table
-        int depth;
-    };
-    std::string_view t_;
-    std::size_t i_ = 0;
-    SourcePos pos_{1, 1};
-    std::array<Open, max_nesting + 1> stack_{};
-    int open_ = 0;          // arrays and inline tables open at i_
-    bool in_key_ = true;    // reading a key or a table header (else a value)
-    bool header_ = false;   // the key is a [table] or [[array]] header
-    bool started_ = false;  // the key has its first segment
-    int base_ = 0;          // depth the key builds on
-    int key_depth_ = 0;     // depth the key has reached
-    int header_depth_ = 0;  // depth of the current [table]: its keys build on it
-    int value_depth_ = 0;
-
-    void next() {
-        // Columns count characters: a UTF-8 continuation byte belongs to the character before it.
-        if (t_[i_] == '\n') {
-            ++pos_.line;
-            pos_.column = 1;
-        } else if ((static_cast<unsigned char>(t_[i_]) & 0xC0) != 0x80) {
-            ++pos_.column;
-        }
-        ++i_;
-    }
-
-    void start_key(int base) {
-        in_key_ = true;
-        header_ = false;
-        started_ = false;
-        base_ = base;
-    }
-
-    bool key_segment() {
-        if (!started_) {
-            started_ = true;
-            key_depth_ = base_ + 1;
-        }
-        return key_depth_ <= max_nesting;
-    }
-
-    // One character of a key or a header; false where it nests too deep.
-    bool key_char(char c) {
-        if (c == '[' && !started_ && !header_ && open_ == 0) {  // [table] or [[array of tables]]
-            header_ = true;
-            base_ = 0;
-            if (i_ + 1 < t_.size() && t_[i_ + 1] == '[') {
-                base_ = 1;
-                next();
-            }
-        } else if (c == '.' && started_) {
-            if (++key_depth_ > max_nesting) return false;
-        } else if (c == ']' && header_) {
-            header_depth_ = key_depth_;
-            in_key_ = false;  // the rest of the line: "]" of [[...]], a comment, nothing
-        } else if (c == '=') {
-            in_key_ = false;
-            value_depth_ = key_depth_;
-        } else if (c != ' ' && c != '\t' && c != '\r' && !key_segment()) {
-            return false;
-        }
-        next();
-        return true;
-    }
-
-    // Skips a basic, literal or multi-line string; false when it never ends.
-    bool skip_string(char quote) {
-        const std::string_view triple_quote = quote == '"' ? R"(""")" : "'''";
-        const bool triple = t_.substr(i_, 3) == triple_quote;
-        const auto skip = [this](int n) {
-            for (int k = 0; k < n && i_ < t_.size(); ++k) next();
-        };
-        skip(triple ? 3 : 1);
-        while (i_ < t_.size()) {
-            const char c = t_[i_];
-            if (c == '\\' && quote == '"') {
-                skip(2);
-            } else if (c == '\n' && !triple) {
-                return true;  // toml++ reports the newline
-            } else if (c == quote && (!triple || t_.substr(i_, 3) == triple_quote)) {
-                skip(triple ? 3 : 1);
-                return true;
-            } else {
-                next();
-            }
-        }
-        return false;
-    }
-};
 
 class Reader {
 public:
@@ -457,7 +322,7 @@ private:
 PolicyLoad read_policy(std::string_view text, std::string_view source_name) noexcept {
     PolicyLoad load;
     try {
-        if (const std::optional<SourcePos> deep = NestingScan(text).too_deep()) {
+        if (const std::optional<SourcePos> deep = too_deeply_nested(text)) {
             load.diagnostics.push_back({Severity::error, std::string(source_name), deep->line, deep->column,
                                         fmt::format("nested deeper than {} levels of tables, arrays and dotted keys "
                                                     "(a policy needs at most 4)", max_nesting)});
