@@ -6,8 +6,8 @@ import subprocess
 import tempfile
 import unittest
 
-from tcpkeep_test import (EMBEDDED_DEFAULT, TCP_ESTABLISHED, HoldingServer, Listener, main, require_root, shim_env,
-                          values_of_running)
+from tcpkeep_test import (EMBEDDED_DEFAULT, TCP_ESTABLISHED, HoldingServer, Listener, main, preload_with, require_root,
+                          shim_env, values_of_running)
 
 EARLY = os.environ.get("TCPKEEP_EARLY_CONNECT", "")
 CXX_CLIENT = os.environ.get("TCPKEEP_CXX_CLIENT", "")
@@ -63,7 +63,7 @@ class Initialisation(unittest.TestCase):
             for order in (f"{EARLY}:{os.environ['TCPKEEP_SHIM']}", f"{os.environ['TCPKEEP_SHIM']}:{EARLY}"):
                 with self.subTest(order):
                     env = shim_env(TCPKEEP_EARLY_PORT=str(l.port))
-                    env["LD_PRELOAD"] = order
+                    env["LD_PRELOAD"] = preload_with(order)
                     out = subprocess.run(["true"], env=env, capture_output=True, text=True, timeout=30)
                     self.assertEqual(out.stderr, "early connect=0 ka=1 idle=60\n")
 

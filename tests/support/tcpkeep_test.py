@@ -15,6 +15,9 @@ import time
 import unittest
 
 SHIM = os.environ.get("TCPKEEP_SHIM", "")
+# Sanitizer builds (cmake/sanitizers.cmake): the runtimes to load before a sanitized shim in programs
+# not built with them; "" in normal builds.
+SANITIZER_PRELOAD = os.environ.get("TCPKEEP_SANITIZER_PRELOAD", "")
 TOOL = os.environ.get("TCPKEEP_TOOL", "")
 SOCKPROBE = os.environ.get("TCPKEEP_SOCKPROBE", "")
 
@@ -104,11 +107,16 @@ class PolicyFile:
         os.unlink(self.path)
 
 
+def preload_with(*libraries):
+    """An LD_PRELOAD value for these libraries, behind the sanitizer runtimes in sanitizer builds."""
+    return ":".join(filter(None, (SANITIZER_PRELOAD, *libraries)))
+
+
 def shim_env(policy=None, log=None, preload=True, **extra):
     """The environment of a program started under the shim (no inherited TCPKEEP_*)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TCPKEEP_") and k != "LD_PRELOAD"}
     if preload:
-        env["LD_PRELOAD"] = SHIM
+        env["LD_PRELOAD"] = preload_with(SHIM)
     if policy is not None:
         env["TCPKEEP_POLICY"] = policy
     if log is not None:
@@ -196,10 +204,10 @@ class HoldingServer(Listener):
                 return
 
 
-def values_of_running(argv, state, port=None):
-    """Starts argv under the shim, waits for its TCP socket in `state`, returns that socket's values
-    read from outside through pidfd_getfd, then kills the program."""
-    proc = subprocess.Popen(argv, env=shim_env(), stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+def values_of_running(argv, state, port=None, env=None):
+    """Starts argv under the shim (or with `env`), waits for its TCP socket in `state`, returns that
+    socket's values read from outside through pidfd_getfd, then kills the program."""
+    proc = subprocess.Popen(argv, env=env or shim_env(), stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         return remote_values(proc.pid, wait_for_socket(proc.pid, state, port))
     finally:
