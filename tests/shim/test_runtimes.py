@@ -6,8 +6,8 @@ import subprocess
 import tempfile
 import unittest
 
-from tcpkeep_test import (EMBEDDED_DEFAULT, TCP_ESTABLISHED, HoldingServer, Listener, main, preload_with, require_root,
-                          shim_env, values_of_running)
+from tcpkeep_test import (EMBEDDED_DEFAULT, TCP_ESTABLISHED, HoldingServer, Listener, main, preload_with,
+                          require_no_thread_sanitizer, require_root, shim_env, values_of_running)
 
 EARLY = os.environ.get("TCPKEEP_EARLY_CONNECT", "")
 CXX_CLIENT = os.environ.get("TCPKEEP_CXX_CLIENT", "")
@@ -29,6 +29,7 @@ class Runtimes(unittest.TestCase):
         self.assertEqual(values, EMBEDDED_DEFAULT)
 
     def test_java_client(self):
+        require_no_thread_sanitizer("java")
         java = ("import java.net.*;\n"
                 "public class Client { public static void main(String[] a) throws Exception {\n"
                 "  try (Socket s = new Socket(\"127.0.0.1\", Integer.parseInt(a[0]))) {\n"
@@ -41,6 +42,7 @@ class Runtimes(unittest.TestCase):
         self.assertEqual(out, "keepalive=true\n")  # Java reads SO_KEEPALIVE back from the kernel
 
     def test_java_client_all_values(self):
+        require_no_thread_sanitizer("java")
         require_root(self)
         java = ("public class Hold { public static void main(String[] a) throws Exception {\n"
                 "  try (java.net.Socket s = new java.net.Socket(\"127.0.0.1\", Integer.parseInt(a[0]))) { Thread.sleep(30000); } } }\n")

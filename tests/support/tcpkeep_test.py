@@ -215,6 +215,12 @@ def values_of_running(argv, state, port=None, env=None):
         proc.wait()
 
 
+def require_no_thread_sanitizer(program):
+    """Programs that are not ThreadSanitizer-clean themselves (the JVM) cannot run with its runtime."""
+    if "libtsan" in SANITIZER_PRELOAD:
+        raise unittest.SkipTest(f"{program} reports races of its own under ThreadSanitizer")
+
+
 def require_root(test):
     """Root-only checks fail (never skip) when CI demands them."""
     if os.geteuid() != 0:

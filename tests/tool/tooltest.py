@@ -54,8 +54,8 @@ def require_root(test):
 
 def target_env(preload=False, policy=DEFAULT_POLICY, **extra):
     env = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "TCPKEEP_POLICY", "TCPKEEP_LOG")}
-    if preload:
-        env["LD_PRELOAD"] = SHIM
+    if preload:  # sanitizer builds: their runtime first (cmake/sanitizers.cmake)
+        env["LD_PRELOAD"] = ":".join(filter(None, (os.environ.get("TCPKEEP_SANITIZER_PRELOAD"), SHIM)))
     if policy is not None:
         env["TCPKEEP_POLICY"] = policy
     env.update(extra)
