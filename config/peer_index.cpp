@@ -41,7 +41,8 @@ void PeerIndex::finish() {
         while (slots_[i].family != 0xff) i = (i + 1) & (slots_.size() - 1);
         slots_[i] = slot;
         auto& lengths = lengths_[family];
-        if (std::none_of(lengths.begin(), lengths.end(), [&](const Length& l) { return l.bits == bits; }))
+        // An init-capture, not [&]: clang before 16 cannot capture a structured binding (the fuzz targets build with clang).
+        if (std::none_of(lengths.begin(), lengths.end(), [b = bits](const Length& l) { return l.bits == b; }))
             lengths.push_back({static_cast<std::uint8_t>(bits), mask_for(static_cast<Family>(family), bits)});
     }
     building_.clear();
