@@ -1,6 +1,7 @@
 #include "config/nesting_scan.h"
 
 #include <array>
+#include <fmt/format.h>
 
 namespace tcpkeep {
 namespace {
@@ -9,22 +10,23 @@ class NestingScan {
 public:
     explicit NestingScan(std::string_view text) : t_(text) {}
 
-    // Where the text first nests deeper than max_nesting, if it does.
-    std::optional<SourcePos> too_deep() {
+    std::optional<ScanProblem> problem() {
         while (i_ < t_.size()) {
             const char c = t_[i_];
-            if (c == '\n') {
+            if (const std::size_t n = non_ascii_character(); n > 0) {
+                return ScanProblem{pos_, fmt::format("character '{}' outside a string or a comment (quote it)", t_.substr(i_, n))};
+            } else if (c == '\n') {
                 if (open_ == 0) start_key(header_depth_);  // a new top-level line: a key or a [header]
                 next();
             } else if (c == '#') {
                 while (i_ < t_.size() && t_[i_] != '\n') next();
             } else if (c == '"' || c == '\'') {
-                if (in_key_ && !key_segment()) return pos_;
+                if (in_key_ && !key_segment()) return too_deep();
                 if (!skip_string(c)) return std::nullopt;  // unterminated: toml++ reports it
             } else if (in_key_) {
-                if (!key_char(c)) return pos_;
+                if (std::optional<ScanProblem> p = key_char(c)) return p;
             } else if (c == '[' || c == '{') {
-                if (++value_depth_ > max_nesting) return pos_;
+                if (++value_depth_ > max_nesting) return too_deep();
                 stack_[open_++] = {c, value_depth_};
                 next();
                 if (c == '{') start_key(value_depth_);
@@ -86,8 +88,23 @@ private:
         return key_depth_ <= max_nesting;
     }
 
-    // One character of a key or a header; false where it nests too deep.
-    bool key_char(char c) {
+    [[nodiscard]] ScanProblem too_deep() const {
+        return {pos_, fmt::format("nested deeper than {} levels of tables, arrays and dotted keys (a policy needs at most 4)", max_nesting)};
+    }
+
+    // The length of the UTF-8 character at i_ when it is a well-formed non-ASCII one (ill-formed
+    // bytes are toml++'s to report), else 0.
+    [[nodiscard]] std::size_t non_ascii_character() const {
+        const auto lead = static_cast<unsigned char>(t_[i_]);
+        const std::size_t n = lead >= 0xC2 && lead <= 0xDF ? 2 : lead >= 0xE0 && lead <= 0xEF ? 3 : lead >= 0xF0 && lead <= 0xF4 ? 4 : 0;
+        if (n == 0 || i_ + n > t_.size()) return 0;
+        for (std::size_t k = 1; k < n; ++k)
+            if ((static_cast<unsigned char>(t_[i_ + k]) & 0xC0) != 0x80) return 0;
+        return n;
+    }
+
+    // One character of a key or a header: a problem where it nests too deep or names no key.
+    std::optional<ScanProblem> key_char(char c) {
         if (c == '[' && !started_ && !header_ && open_ == 0) {  // [table] or [[array of tables]]
             header_ = true;
             base_ = 0;
@@ -95,8 +112,11 @@ private:
                 base_ = 1;
                 next();
             }
-        } else if (c == '.' && started_) {
-            if (++key_depth_ > max_nesting) return false;
+            next();
+            return header_name_start();
+        }
+        if (c == '.' && started_) {
+            if (++key_depth_ > max_nesting) return too_deep();
         } else if (c == ']' && header_) {
             header_depth_ = key_depth_;
             in_key_ = false;  // the rest of the line: "]" of [[...]], a comment, nothing
@@ -104,10 +124,21 @@ private:
             in_key_ = false;
             value_depth_ = key_depth_;
         } else if (c != ' ' && c != '\t' && c != '\r' && !key_segment()) {
-            return false;
+            return too_deep();
         }
         next();
-        return true;
+        return std::nullopt;
+    }
+
+    // After "[" or "[[" and any blanks: a bare key character or a quote.
+    std::optional<ScanProblem> header_name_start() {
+        while (i_ < t_.size() && (t_[i_] == ' ' || t_[i_] == '\t')) next();
+        const char c = i_ < t_.size() ? t_[i_] : '\n';
+        const bool key_start = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+                               c == '-' || c == '"' || c == '\'';
+        if (key_start || non_ascii_character() > 0) return std::nullopt;  // a non-ASCII one is reported next
+        const std::string saw = c == '\n' || c == '\r' ? "the end of the line" : fmt::format("'{}'", c);
+        return ScanProblem{pos_, fmt::format("expected a table name after \"{}\", saw {}", base_ == 1 ? "[[" : "[", saw)};
     }
 
     // Skips a basic, literal or multi-line string; false when it never ends.
@@ -137,6 +168,6 @@ private:
 
 }  // namespace
 
-std::optional<SourcePos> too_deeply_nested(std::string_view text) { return NestingScan(text).too_deep(); }
+std::optional<ScanProblem> scan_before_toml(std::string_view text) { return NestingScan(text).problem(); }
 
 }  // namespace tcpkeep

@@ -1,11 +1,17 @@
-// A scan of policy text for nesting deeper than any policy needs, before toml++ sees it.
-//
-// toml++ recurses once per level of nesting (while parsing, and again over the finished tree), and
-// dotted keys nest without its own limit: "x.a.a.a... = 1" in a 4 MB file overflowed the stack of the
-// tool and of any program running the shim. A policy needs 4 levels ([[rule]], its table, a key, an
-// array); text nesting deeper than max_nesting is refused.
+// A scan of policy text before toml++ sees it, for what toml++ (3.3.0, Debian 12) must not be given:
+//  - nesting deeper than any policy needs. toml++ recurses once per level (while parsing, and again
+//    over the finished tree), and dotted keys nest without its own limit: "x.a.a.a... = 1" in a
+//    4 MB file overflowed the stack of the tool and of any program running the shim. A policy needs
+//    4 levels ([[rule]], its table, a key, an array); more than max_nesting is refused.
+//  - a non-ASCII character outside strings and comments, never valid TOML there: toml++ asks whether
+//    it is whitespace, and for most of U+00A1..U+0499, U+2C00..U+33F9 and U+FAC0..U+FEFE reaches
+//    __builtin_unreachable() doing so (found by tests/fuzz): undefined behaviour.
+//  - a table header whose name starts with a character no key can start with ("[$a]", "[[[a]]]"):
+//    toml++ calls parse_key() against its precondition, an assert (abort) in debug builds and
+//    __builtin_assume in clang release builds (found by tests/fuzz; fixed upstream after 3.4.0).
 #pragma once
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "config/policy.h"
@@ -14,7 +20,12 @@ namespace tcpkeep {
 
 inline constexpr int max_nesting = 16;
 
-// Where the text first nests deeper than max_nesting, if it does.
-std::optional<SourcePos> too_deeply_nested(std::string_view text);
+struct ScanProblem {
+    SourcePos pos;
+    std::string message;
+};
+
+// The first of those problems in the text, if any.
+std::optional<ScanProblem> scan_before_toml(std::string_view text);
 
 }  // namespace tcpkeep

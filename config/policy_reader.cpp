@@ -322,10 +322,9 @@ private:
 PolicyLoad read_policy(std::string_view text, std::string_view source_name) noexcept {
     PolicyLoad load;
     try {
-        if (const std::optional<SourcePos> deep = too_deeply_nested(text)) {
-            load.diagnostics.push_back({Severity::error, std::string(source_name), deep->line, deep->column,
-                                        fmt::format("nested deeper than {} levels of tables, arrays and dotted keys "
-                                                    "(a policy needs at most 4)", max_nesting)});
+        if (std::optional<ScanProblem> problem = scan_before_toml(text)) {
+            load.diagnostics.push_back({Severity::error, std::string(source_name), problem->pos.line, problem->pos.column,
+                                        std::move(problem->message)});
             return load;
         }
         toml::parse_result parsed = toml::parse(text, source_name);

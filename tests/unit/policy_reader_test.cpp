@@ -283,6 +283,23 @@ TEST(ReadPolicy, DeepNestingIsAnErrorNotAStackOverflow) {
     EXPECT_EQ(p.rules[0].process.size(), 3u);
 }
 
+// Found by tests/fuzz: toml++ 3.3.0 reaches __builtin_unreachable() when it asks whether many
+// non-ASCII characters are whitespace (here after a bare key and after an integer), and asserts
+// (abort in debug builds) on a table name starting with a character no key can start with.
+// Both are refused before toml++ sees them; strings and comments may hold any character.
+TEST(ReadPolicy, TextTomlCannotBeGivenIsRefusedFirst) {
+    EXPECT_EQ(first_error_text(read_policy("version = 1\n[defaults]\nidl\u00e9 = \"30s\"\n", "k")),
+              "3:4: character '\u00e9' outside a string or a comment (quote it)");
+    EXPECT_EQ(first_error_text(read_policy("version = 1\n[[rule]]\nports = [141\u03e2]\n", "v")),
+              "3:13: character '\u03e2' outside a string or a comment (quote it)");
+    EXPECT_EQ(first_error_text(read_policy("version = 1\n[[[rule]]]\n", "h")), "2:3: expected a table name after \"[[\", saw '['");
+    EXPECT_EQ(first_error_text(read_policy("version = 1\n[ $x]\n", "h")), "2:3: expected a table name after \"[\", saw '$'");
+    EXPECT_EQ(first_error_text(read_policy("version = 1\n[\n", "h")), "2:2: expected a table name after \"[\", saw the end of the line");
+    const Policy p = must_read("version = 1 # caf\u00e9 \u2603\n[[rule]]\nname = \"caf\u00e9 \u3001\"\nprocess = ['\u00e9t\u00e9']\n");
+    ASSERT_EQ(p.rules.size(), 1u);
+    EXPECT_EQ(p.rules[0].name, "caf\u00e9 \u3001");
+}
+
 TEST(ClosestMatch, SuggestsLikelyTypos) {
     constexpr std::string_view keys[] = {"keepalive", "idle", "interval", "count", "user_timeout", "enforce"};
     EXPECT_EQ(closest_match("intervall", keys), "interval");
