@@ -13,32 +13,43 @@ public:
     std::optional<ScanProblem> problem() {
         while (i_ < t_.size()) {
             const char c = t_[i_];
-            if (const std::size_t n = non_ascii_character(); n > 0) {
-                return ScanProblem{pos_, fmt::format("character '{}' outside a string or a comment (quote it)", t_.substr(i_, n))};
+            if (const std::size_t n = non_ascii_character(); n > 0)
+                return ScanProblem{pos_, i_, fmt::format("character '{}' outside a string or a comment (quote it)", t_.substr(i_, n))};
+            if (bare_ && is_value_terminator(c)) bare_ = false;
+            if (bare_) {  // toml++ reads a bare value (number, date, true ...) to a terminator: quotes and brackets too
+                next();
             } else if (c == '\n') {
                 if (open_ == 0) start_key(header_depth_);  // a new top-level line: a key or a [header]
                 next();
             } else if (c == '#') {
                 while (i_ < t_.size() && t_[i_] != '\n') next();
-            } else if (c == '"' || c == '\'') {
+            } else if ((c == '"' || c == '\'') && (in_key_ ? string_can_start() : value_start_)) {
                 if (in_key_ && !key_segment()) return too_deep();
-                if (!skip_string(c)) return std::nullopt;  // unterminated: toml++ reports it
+                value_start_ = false;
+                if (std::optional<ScanProblem> p = skip_string(c)) return p;
+            } else if (c == '}' || (c == ']' && !(in_key_ && header_))) {  // closes a value, even "{}" where a key could be
+                if (c == '}' && open_ > 0 && stack_[open_ - 1].kind == '[')
+                    return ScanProblem{pos_, i_, "'}' inside an array (an array ends with ']')"};
+                if (open_ > 0) --open_;  // unbalanced otherwise: toml++ reports it
+                value_depth_ = open_ > 0 ? stack_[open_ - 1].depth : key_depth_;
+                in_key_ = value_start_ = false;
+                next();
             } else if (in_key_) {
                 if (std::optional<ScanProblem> p = key_char(c)) return p;
             } else if (c == '[' || c == '{') {
-                if (++value_depth_ > max_nesting) return too_deep();
+                // Each open array or table is a level of its own, whatever the keys before it (even none).
+                if (++value_depth_ > max_nesting || open_ == max_nesting) return too_deep();
                 stack_[open_++] = {c, value_depth_};
+                value_start_ = c == '[';
                 next();
                 if (c == '{') start_key(value_depth_);
-            } else if (c == ']' || c == '}') {
-                if (open_ > 0) --open_;  // unbalanced: toml++ reports it
-                value_depth_ = open_ > 0 ? stack_[open_ - 1].depth : key_depth_;
-                next();
-            } else if (c == ',' && open_ > 0 && stack_[open_ - 1].kind == '{') {
-                start_key(stack_[open_ - 1].depth);
+            } else if (c == ',' && open_ > 0) {
+                if (stack_[open_ - 1].kind == '{') start_key(stack_[open_ - 1].depth);
+                value_start_ = stack_[open_ - 1].kind == '[';
                 next();
             } else {
-                next();  // a value's own characters: digits, dots of floats and times, true, ...
+                if (value_start_ && c != ' ' && c != '\t' && c != '\r') bare_ = true, value_start_ = false;
+                next();
             }
         }
         return std::nullopt;
@@ -51,8 +62,11 @@ private:
     };
     std::string_view t_;
     std::size_t i_ = 0;
+    char prev_ = '\n';  // the character before i_
+    bool value_start_ = false;  // where a value starts: after "=", "[" or "," in an array
+    bool bare_ = false;         // inside a value that is not a string, array or inline table
     SourcePos pos_{1, 1};
-    std::array<Open, max_nesting + 1> stack_{};
+    std::array<Open, max_nesting> stack_{};
     int open_ = 0;          // arrays and inline tables open at i_
     bool in_key_ = true;    // reading a key or a table header (else a value)
     bool header_ = false;   // the key is a [table] or [[array]] header
@@ -63,6 +77,7 @@ private:
     int value_depth_ = 0;
 
     void next() {
+        prev_ = t_[i_];
         // Columns count characters: a UTF-8 continuation byte belongs to the character before it.
         if (t_[i_] == '\n') {
             ++pos_.line;
@@ -73,8 +88,13 @@ private:
         ++i_;
     }
 
+    static bool is_value_terminator(char c) {
+        return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == ',' || c == ']' || c == '}' || c == '#';
+    }
+
     void start_key(int base) {
         in_key_ = true;
+        value_start_ = bare_ = false;
         header_ = false;
         started_ = false;
         base_ = base;
@@ -89,12 +109,13 @@ private:
     }
 
     [[nodiscard]] ScanProblem too_deep() const {
-        return {pos_, fmt::format("nested deeper than {} levels of tables, arrays and dotted keys (a policy needs at most 4)", max_nesting)};
+        return {pos_, i_, fmt::format("nested deeper than {} levels of tables, arrays and dotted keys (a policy needs at most 4)", max_nesting)};
     }
 
     // The length of the UTF-8 character at i_ when it is a well-formed non-ASCII one (ill-formed
     // bytes are toml++'s to report), else 0.
     [[nodiscard]] std::size_t non_ascii_character() const {
+        if (i_ >= t_.size()) return 0;
         const auto lead = static_cast<unsigned char>(t_[i_]);
         const std::size_t n = lead >= 0xC2 && lead <= 0xDF ? 2 : lead >= 0xE0 && lead <= 0xEF ? 3 : lead >= 0xF0 && lead <= 0xF4 ? 4 : 0;
         if (n == 0 || i_ + n > t_.size()) return 0;
@@ -122,7 +143,8 @@ private:
             in_key_ = false;  // the rest of the line: "]" of [[...]], a comment, nothing
         } else if (c == '=') {
             in_key_ = false;
-            value_depth_ = key_depth_;
+            value_start_ = true;
+            value_depth_ = started_ ? key_depth_ : base_;  // "= 1" names no key: toml++ reports it
         } else if (c != ' ' && c != '\t' && c != '\r' && !key_segment()) {
             return too_deep();
         }
@@ -138,11 +160,19 @@ private:
                                c == '-' || c == '"' || c == '\'';
         if (key_start || non_ascii_character() > 0) return std::nullopt;  // a non-ASCII one is reported next
         const std::string saw = c == '\n' || c == '\r' ? "the end of the line" : fmt::format("'{}'", c);
-        return ScanProblem{pos_, fmt::format("expected a table name after \"{}\", saw {}", base_ == 1 ? "[[" : "[", saw)};
+        return ScanProblem{pos_, i_, fmt::format("expected a table name after \"{}\", saw {}", base_ == 1 ? "[[" : "[", saw)};
     }
 
-    // Skips a basic, literal or multi-line string; false when it never ends.
-    bool skip_string(char quote) {
+    // A quote starts a string only where a key or a value starts, as toml++ reads it ("+'x'" is no string).
+    [[nodiscard]] bool string_can_start() const {
+        return prev_ == ' ' || prev_ == '\t' || prev_ == '\n' || prev_ == '\r' || prev_ == '=' || prev_ == '[' || prev_ == '{' ||
+               prev_ == ',' || prev_ == '.';
+    }
+
+    // Skips a basic, literal or multi-line string (to the end of the text when it never ends). In a
+    // multi-line basic string, toml++ asks whether the character after a backslash, and after the
+    // blanks and newlines a line-ending backslash trims, is whitespace: a non-ASCII one is a problem.
+    std::optional<ScanProblem> skip_string(char quote) {
         const std::string_view triple_quote = quote == '"' ? R"(""")" : "'''";
         const bool triple = t_.substr(i_, 3) == triple_quote;
         const auto skip = [this](int n) {
@@ -151,18 +181,26 @@ private:
         skip(triple ? 3 : 1);
         while (i_ < t_.size()) {
             const char c = t_[i_];
-            if (c == '\\' && quote == '"') {
+            if (c == '\\' && quote == '"' && triple) {
+                next();
+                const std::size_t after_backslash = i_;
+                while (i_ < t_.size() && (t_[i_] == ' ' || t_[i_] == '\t' || t_[i_] == '\r' || t_[i_] == '\n')) next();
+                if (const std::size_t n = non_ascii_character(); n > 0)
+                    return ScanProblem{pos_, i_, fmt::format("character '{}' after a backslash in a multi-line string (write it as a \\u escape)",
+                                                             t_.substr(i_, n))};
+                if (i_ == after_backslash && i_ < t_.size()) next();  // an escape (\" \\ \n \uXXXX): its first character
+            } else if (c == '\\' && quote == '"') {
                 skip(2);
             } else if (c == '\n' && !triple) {
-                return true;  // toml++ reports the newline
+                return std::nullopt;  // toml++ reports the newline
             } else if (c == quote && (!triple || t_.substr(i_, 3) == triple_quote)) {
                 skip(triple ? 3 : 1);
-                return true;
+                return std::nullopt;
             } else {
                 next();
             }
         }
-        return false;
+        return std::nullopt;
     }
 };
 

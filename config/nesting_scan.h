@@ -8,7 +8,9 @@
 //    __builtin_unreachable() doing so (found by tests/fuzz): undefined behaviour.
 //  - a table header whose name starts with a character no key can start with ("[$a]", "[[[a]]]"):
 //    toml++ calls parse_key() against its precondition, an assert (abort) in debug builds and
-//    __builtin_assume in clang release builds (found by tests/fuzz; fixed upstream after 3.4.0).
+//    __builtin_assume in clang release builds (found by tests/fuzz; marzer/tomlplusplus#301).
+//  - '}' where an array's next element would start ("[}", "[1, }"): parse_value()'s precondition,
+//    the same assert (found by tests/fuzz).
 #pragma once
 #include <optional>
 #include <string>
@@ -22,6 +24,7 @@ inline constexpr int max_nesting = 16;
 
 struct ScanProblem {
     SourcePos pos;
+    std::size_t offset = 0;  // of pos in the text: what comes before can be given to toml++
     std::string message;
 };
 

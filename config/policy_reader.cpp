@@ -323,8 +323,15 @@ PolicyLoad read_policy(std::string_view text, std::string_view source_name) noex
     PolicyLoad load;
     try {
         if (std::optional<ScanProblem> problem = scan_before_toml(text)) {
-            load.diagnostics.push_back({Severity::error, std::string(source_name), problem->pos.line, problem->pos.column,
-                                        std::move(problem->message)});
+            // The text before the problem is safe for toml++, which reports an earlier error first.
+            const toml::parse_result before = toml::parse(text.substr(0, problem->offset), source_name);
+            const toml::source_position at = before ? toml::source_position{} : before.error().source().begin;
+            if (!before && (at.line < problem->pos.line || (at.line == problem->pos.line && at.column < problem->pos.column))) {
+                load.diagnostics.push_back({Severity::error, std::string(source_name), at.line, at.column, std::string(before.error().description())});
+            } else {
+                load.diagnostics.push_back({Severity::error, std::string(source_name), problem->pos.line, problem->pos.column,
+                                            std::move(problem->message)});
+            }
             return load;
         }
         toml::parse_result parsed = toml::parse(text, source_name);

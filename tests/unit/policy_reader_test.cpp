@@ -285,7 +285,8 @@ TEST(ReadPolicy, DeepNestingIsAnErrorNotAStackOverflow) {
 
 // Found by tests/fuzz: toml++ 3.3.0 reaches __builtin_unreachable() when it asks whether many
 // non-ASCII characters are whitespace (here after a bare key and after an integer), and asserts
-// (abort in debug builds) on a table name starting with a character no key can start with.
+// (abort in debug builds) on a table name starting with a character no key can start with, and on
+// '}' where an array's element would start.
 // Both are refused before toml++ sees them; strings and comments may hold any character.
 TEST(ReadPolicy, TextTomlCannotBeGivenIsRefusedFirst) {
     EXPECT_EQ(first_error_text(read_policy("version = 1\n[defaults]\nidl\u00e9 = \"30s\"\n", "k")),
@@ -295,6 +296,19 @@ TEST(ReadPolicy, TextTomlCannotBeGivenIsRefusedFirst) {
     EXPECT_EQ(first_error_text(read_policy("version = 1\n[[[rule]]]\n", "h")), "2:3: expected a table name after \"[[\", saw '['");
     EXPECT_EQ(first_error_text(read_policy("version = 1\n[ $x]\n", "h")), "2:3: expected a table name after \"[\", saw '$'");
     EXPECT_EQ(first_error_text(read_policy("version = 1\n[\n", "h")), "2:2: expected a table name after \"[\", saw the end of the line");
+    EXPECT_EQ(first_error_text(read_policy("version = 1\n[[rule]]\nports = [80, }\n", "a")), "3:14: '}' inside an array (an array ends with ']')");
+    // Where toml++ reads a bare value to its end (a quote or bracket there is no string or array),
+    // and after a backslash in a multi-line string, it asks about whitespace too.
+    // (toml++ is given only the text before that character, and reports its own earlier error.)
+    EXPECT_EQ(first_error_text(read_policy("version = 1\nx = 0[\"a\ufed7\"\n", "b")), "2:6: Error while parsing decimal integer: expected digit, saw '['");
+    EXPECT_EQ(first_error_text(read_policy("version = 1\nx = [0, 1\ufed7]\n", "b")), "2:10: character '\ufed7' outside a string or a comment (quote it)");
+    EXPECT_EQ(first_error_text(read_policy("version = 1\nx = \"\"\"a\\\n  \u00fc\"\"\"\n", "m")),
+              "3:3: character '\u00fc' after a backslash in a multi-line string (write it as a \\u escape)");
+    // Arrays and tables are levels even after a "=" that names no key (found by fuzzing: the scan overran).
+    EXPECT_EQ(first_error_text(read_policy("=[[[{=[[[[[[[[[[[[[[]", "s")), "1:1: Error while parsing root table: expected keys, tables, whitespace or comments, saw '='");
+    // An earlier error toml++ finds in the text before the problem comes first, like any first error.
+    EXPECT_EQ(first_error_text(read_policy("version = 1\n[defaults\nidl\u00e9 = 1\n", "e")),
+              "2:10: Error while parsing table header: expected ']', saw '\\n'");
     const Policy p = must_read("version = 1 # caf\u00e9 \u2603\n[[rule]]\nname = \"caf\u00e9 \u3001\"\nprocess = ['\u00e9t\u00e9']\n");
     ASSERT_EQ(p.rules.size(), 1u);
     EXPECT_EQ(p.rules[0].name, "caf\u00e9 \u3001");
