@@ -1,4 +1,5 @@
 #include "config/policy_cache.h"
+#include "config/settings.h"
 
 #include <cstring>
 #include <sys/stat.h>
@@ -96,6 +97,10 @@ public:
         if constexpr (std::is_same_v<T, UserTimeoutSpec>) {
             const bool automatic = get<std::uint8_t>() != 0;
             return UserTimeoutSpec{automatic, get<std::int32_t>()};
+        } else if constexpr (std::is_same_v<T, bool>) {  // a byte that is neither 0 nor 1 is no bool
+            const auto byte = get<std::uint8_t>();
+            if (byte > 1) ok = false;
+            return byte == 1;
         } else if constexpr (std::is_same_v<T, Cidr>) {
             const Family family = get<Family>();
             const AddressKey first = get<AddressKey>();
@@ -116,11 +121,18 @@ public:
         get_optional(s.count);
         get_optional(s.user_timeout);
         get_optional(s.enforce);
+        // Values the reader would have refused are damage: the shim must never hand them to the kernel.
+        if (outside(s.idle_s, 1, max_keepalive_seconds) || outside(s.interval_s, 1, max_keepalive_seconds) ||
+            outside(s.count, 1, max_keepalive_count) || (s.user_timeout && s.user_timeout->value.ms < 0))
+            ok = false;
         return s;
     }
     [[nodiscard]] bool at_end() const { return pos_ == bytes_.size(); }
 
 private:
+    static bool outside(const std::optional<Located<std::int32_t>>& v, std::int32_t low, std::int32_t high) {
+        return v && (v->value < low || v->value > high);
+    }
     std::string_view bytes_;
     std::size_t pos_ = 0;
 };
@@ -194,7 +206,10 @@ std::optional<Policy> deserialize_policy(std::string_view bytes, const FileIdent
             rule.direction = r.get<Direction>();
             rule.action = r.get<Action>();
             rule.ports.resize(r.get_count(sizeof(PortRange)));
-            for (PortRange& p : rule.ports) p = r.get<PortRange>();
+            for (PortRange& p : rule.ports) {
+                p = r.get<PortRange>();
+                if (p.first > p.last) r.ok = false;
+            }
             rule.process.resize(r.get_count(sizeof(std::uint32_t)));
             for (std::string& p : rule.process) p = r.get_string();
             rule.peers.resize(r.get_count(1 + 2 * sizeof(AddressKey)));

@@ -80,5 +80,22 @@ TEST(PolicyCache, DamageIsNeverTrusted) {
 
 TEST(PolicyCache, CompiledPathSitsNextToThePolicy) { EXPECT_EQ(compiled_path_for("/etc/tcpkeep/policy.toml"), "/etc/tcpkeep/policy.toml.compiled"); }
 
+// A cache whose checksum is right but whose values the reader would have refused is not used: the
+// shim must never give the kernel a value it rejects (found by tests/fuzz/cache_fuzzer).
+TEST(PolicyCache, ValuesOutsideTheKernelsRangesAreRefused) {
+    const auto refused = [](auto&& spoil) {
+        Policy policy = must_read(text);
+        spoil(policy.rules.front());
+        return !deserialize_policy(serialize_policy(policy, identity), identity).has_value();
+    };
+    EXPECT_TRUE(refused([](Rule& r) { r.settings.idle_s = Located<std::int32_t>{0, {}}; }));
+    EXPECT_TRUE(refused([](Rule& r) { r.settings.idle_s = Located<std::int32_t>{max_keepalive_seconds + 1, {}}; }));
+    EXPECT_TRUE(refused([](Rule& r) { r.settings.interval_s = Located<std::int32_t>{-5, {}}; }));
+    EXPECT_TRUE(refused([](Rule& r) { r.settings.count = Located<std::int32_t>{max_keepalive_count + 1, {}}; }));
+    EXPECT_TRUE(refused([](Rule& r) { r.settings.user_timeout = Located<UserTimeoutSpec>{{false, -1}, {}}; }));
+    EXPECT_TRUE(refused([](Rule& r) { r.ports.front() = PortRange{6100, 6000}; }));
+    EXPECT_FALSE(refused([](Rule& r) { r.settings.count = Located<std::int32_t>{max_keepalive_count, {}}; }));
+}
+
 }  // namespace
 }  // namespace tcpkeep::test
