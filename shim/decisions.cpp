@@ -27,7 +27,7 @@ bool ensure_tcp(int fd, FdState& st) {
     bool user_timeout_set = false;
     if (!probe_tcp(fd, user_timeout_set)) {
         st.kind = FdKind::not_tcp;
-        set_fd_state(fd, st, false);
+        set_fd_state(fd, st);  // remembered: the next connect or sendto on it probes nothing
         return false;
     }
     st.kind = FdKind::tcp;
@@ -102,7 +102,9 @@ void note_new_socket(int fd, int domain, int type, int protocol) {
     ErrnoKeeper keep;
     FdState st;
     st.kind = is_tcp_triple(domain, type, protocol) ? FdKind::tcp : FdKind::not_tcp;
-    set_fd_state(fd, st, st.kind == FdKind::tcp);
+    // An inet socket that is not TCP (UDP) must be remembered, or each connect() on it would be
+    // probed; other families never reach a probe, so they never map the table.
+    set_fd_state(fd, st, domain == AF_INET || domain == AF_INET6);
 }
 
 void note_close(int fd) { forget_fd(fd); }

@@ -1,6 +1,7 @@
 #include "shim/engine_loader.h"
 
 #include <climits>
+#include <cstdio>
 #include <cstring>
 #include <dlfcn.h>
 #include <time.h>
@@ -22,12 +23,11 @@ bool engine_path(char* out, std::size_t size) {
     Dl_info info{};
     if (::dladdr(reinterpret_cast<void*>(&engine_path), &info) == 0 || info.dli_fname == nullptr) return false;
     const char* slash = std::strrchr(info.dli_fname, '/');
-    const std::size_t dir = slash == nullptr ? 0 : static_cast<std::size_t>(slash - info.dli_fname + 1);
-    const std::size_t name = std::strlen(engine_file_name);
-    if (dir + name + 1 > size) return false;
-    std::memcpy(out, info.dli_fname, dir);
-    std::memcpy(out + dir, engine_file_name, name + 1);
-    return true;
+    const int dir = slash == nullptr ? 0 : static_cast<int>(slash - info.dli_fname + 1);
+    // snprintf, not memcpy: the shim imports snprintf anyway, and memcpy would add a symbol version
+    // (GLIBC_2.14) that the loader checks in every process.
+    const int n = std::snprintf(out, size, "%.*s%s", dir, info.dli_fname, engine_file_name);
+    return n > 0 && static_cast<std::size_t>(n) < size;
 }
 
 State load() {

@@ -1,7 +1,9 @@
 #include "shim/environment.h"
 
+#include <cerrno>
 #include <climits>
 #include <sys/auxv.h>
+#include <sys/mman.h>
 
 extern char** environ;
 
@@ -9,10 +11,15 @@ namespace tcpkeep::shim {
 namespace {
 
 // Copies taken by the constructor, before the program can clear or overwrite its environment
-// (some daemons reuse the environment's memory for their process title).
-char policy_copy[PATH_MAX];
-char log_level_copy[32];
-char log_file_copy[PATH_MAX];
+// (some daemons reuse the environment's memory for their process title). They live in a mapping
+// made only when a TCPKEEP_ variable is set: as static storage they would be .bss, which the
+// loader maps and zeroes in every process, with or without the variables.
+struct Copies {
+    char policy[PATH_MAX];
+    char log_file[PATH_MAX];
+    char log_level[32];
+};
+Copies* copies = nullptr;
 const char* policy_seen = nullptr;
 bool policy_too_long = false;
 const char* log_level_seen = nullptr;
@@ -21,8 +28,8 @@ int scan_state = 0;  // 0 not yet, 1 scanning, 2 done
 ShimEnvironment view;
 int view_state = 0;  // 0 not yet, 1 building, 2 done
 
-// No libc calls here: this runs in every process the shim is loaded into, and each first call
-// of a libc function costs a symbol lookup. A value too long for its buffer is not truncated
+// No libc calls here unless a TCPKEEP_ variable is set: this runs in every process the shim is
+// loaded into, and each first call of a libc function costs a symbol lookup. A value too long for its buffer is not truncated
 // into another valid value: it becomes "" (an unopenable policy path, an invalid log level).
 const char* copy_value(const char* value, char* buf, unsigned size) {
     unsigned n = 0;
@@ -32,6 +39,24 @@ const char* copy_value(const char* value, char* buf, unsigned size) {
     }
     buf[value[n] == '\0' ? n : 0] = '\0';
     return buf;
+}
+
+// Where the copies go; nullptr when no memory could be mapped (the environment's own memory is
+// then used: right unless the program overwrites it before its first TCP socket).
+Copies* copy_space() {
+    if (copies == nullptr) {
+        const int saved_errno = errno;  // the scan may run inside a hook (before our constructor)
+        void* mem = ::mmap(nullptr, sizeof(Copies), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        copies = mem == MAP_FAILED ? nullptr : static_cast<Copies*>(mem);
+        errno = saved_errno;
+    }
+    return copies;
+}
+
+template <unsigned N>
+const char* keep(const char* value, char (Copies::*buf)[N]) {
+    Copies* space = copy_space();
+    return space == nullptr ? value : copy_value(value, space->*buf, N);
 }
 
 // If `entry` is "NAME=value", the value; else nullptr.
@@ -48,16 +73,17 @@ void scan() {
         return;
     }
     for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+        if ((*e)[0] != 'T') continue;  // almost every variable: one comparison
         const char* rest = *e;
         const char* prefix = "TCPKEEP_";
         while (*prefix != '\0' && *rest == *prefix) ++rest, ++prefix;
-        if (*prefix != '\0') continue;  // almost every variable stops at its first character
+        if (*prefix != '\0') continue;
         if (const char* v = value_of(rest, "POLICY")) {
-            policy_seen = copy_value(v, policy_copy, sizeof policy_copy);
+            policy_seen = keep(v, &Copies::policy);
             policy_too_long = *policy_seen == '\0' && *v != '\0';
         }
-        if (const char* v = value_of(rest, "LOG")) log_level_seen = copy_value(v, log_level_copy, sizeof log_level_copy);
-        if (const char* v = value_of(rest, "LOG_FILE")) log_file_seen = copy_value(v, log_file_copy, sizeof log_file_copy);
+        if (const char* v = value_of(rest, "LOG")) log_level_seen = keep(v, &Copies::log_level);
+        if (const char* v = value_of(rest, "LOG_FILE")) log_file_seen = keep(v, &Copies::log_file);
     }
     __atomic_store_n(&scan_state, 2, __ATOMIC_RELEASE);
 }

@@ -5,16 +5,22 @@
 namespace tcpkeep::shim {
 namespace {
 
-constexpr int chunk_bits = 12;
+// Storage that costs nothing in processes that never open a socket: the low fds (those of most
+// programs) in 2 KiB of .bss, small enough to share the page the loader zeroes anyway (a larger
+// .bss is an extra mapping in every process: tests/shim/test_syscall_budget.py); every other fd
+// in chunks of 65,536 mapped on first use, 512 KiB of address space of which only the pages of
+// fds in use become resident.
+constexpr int static_fds = 256;
+constexpr int chunk_bits = 16;
 constexpr int chunk_size = 1 << chunk_bits;  // fds per chunk
-constexpr int chunk_count = 1024;            // 4096 x 1024 = 2^22 fds
+constexpr int chunk_count = 64;              // 65,536 x 64 = 2^22 fds
 
-std::uint64_t first_chunk[chunk_size];  // fds 0..4095: no mmap for ordinary programs
-std::uint64_t* chunks[chunk_count];     // [0] unused; zero-initialised, so no data pages or relocations at load
+std::uint64_t low_fds[static_fds];
+std::uint64_t* chunks[chunk_count];  // zero-initialised: no relocation at load
 
 std::uint64_t* slot(int fd, bool create) {
     if (fd < 0 || fd >= chunk_size * chunk_count) return nullptr;
-    if (fd < chunk_size) return first_chunk + fd;
+    if (fd < static_fds) return low_fds + fd;
     std::uint64_t*& chunk_ref = chunks[fd >> chunk_bits];
     std::uint64_t* chunk = __atomic_load_n(&chunk_ref, __ATOMIC_ACQUIRE);
     if (chunk == nullptr) {

@@ -1,5 +1,5 @@
-// What the shim knows about each file descriptor, lock-free. Lives for the whole process; fds
-// below 4096 use static storage, higher ones chunks mapped on first use (any fd up to 2^22).
+// What the shim knows about each file descriptor, lock-free. Lives for the whole process: fds
+// below 256 in static storage, the others in chunks mapped on first use (any fd up to 2^22).
 #pragma once
 #include <cstdint>
 
@@ -23,7 +23,7 @@ struct FdState {
 // A snapshot of fd's state (all unknown when never recorded or out of range).
 FdState fd_state(int fd);
 // Records fd's state; silently does nothing when fd is out of range or memory is unavailable.
-// allocate = false: only where storage already exists (no mmap: for facts that are cheap to re-learn).
+// allocate = false: only where storage already exists (no mmap: for facts the shim never needs again).
 void set_fd_state(int fd, const FdState& state, bool allocate = true);
 // Forgets fd (close); never allocates.
 void forget_fd(int fd);

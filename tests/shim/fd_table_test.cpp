@@ -1,5 +1,5 @@
-// The shim's fd table at the edges of its storage: the static first chunk, mapped chunks (fds
-// >= 4096, including beyond 65535), and fds it cannot hold (negative, >= 2^22).
+// The shim's fd table at the edges of its storage: static low fds, chunks of 65,536 fds mapped on
+// first use, and fds it cannot hold (negative, >= 2^22).
 #include <gtest/gtest.h>
 
 #include "shim/fd_table.h"
@@ -32,7 +32,7 @@ TEST(FdTable, PackRoundTripsEveryField) {
 }
 
 TEST(FdTable, RemembersAndForgetsAcrossChunkBoundaries) {
-    for (int fd : {0, 4095, 4096, 65535, 65536, 70000, (1 << 22) - 1}) {
+    for (int fd : {0, 255, 256, 4096, 65535, 65536, 70000, (1 << 22) - 1}) {
         SCOPED_TRACE(fd);
         EXPECT_TRUE(same(fd_state(fd), FdState{}));
         set_fd_state(fd, sample(static_cast<std::uint16_t>(fd)));
@@ -44,10 +44,15 @@ TEST(FdTable, RemembersAndForgetsAcrossChunkBoundaries) {
 }
 
 TEST(FdTable, WithoutAllocationOnlyWhereStorageExists) {
-    set_fd_state(200000, sample(1), false);  // chunk never mapped: not recorded
+    set_fd_state(200000, sample(1), false);  // chunk 3 never mapped: not recorded
     EXPECT_TRUE(same(fd_state(200000), FdState{}));
-    set_fd_state(100, sample(2), false);  // static chunk: recorded
-    EXPECT_TRUE(same(fd_state(100), sample(2)));
+    set_fd_state(200001, sample(2));  // maps chunk 3 ...
+    set_fd_state(200000, sample(1), false);  // ... so now it is recorded
+    EXPECT_TRUE(same(fd_state(200000), sample(1)));
+    forget_fd(200000);
+    forget_fd(200001);
+    set_fd_state(100, sample(3), false);  // static storage: always recorded
+    EXPECT_TRUE(same(fd_state(100), sample(3)));
     forget_fd(100);
 }
 

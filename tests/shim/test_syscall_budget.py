@@ -8,7 +8,7 @@ import tempfile
 import threading
 import unittest
 
-from tcpkeep_test import SANITIZER_PRELOAD, SOCKPROBE, Listener, PolicyFile, main, shim_env
+from tcpkeep_test import SANITIZER_PRELOAD, SHIM, SOCKPROBE, Listener, PolicyFile, main, shim_env
 
 RUNS = 10  # extra operations in the long run
 
@@ -92,6 +92,18 @@ class SyscallBudget(unittest.TestCase):
         udp = added_per_operation(lambda n: ["socket", "inet", "dgram", "connect", "127.0.0.1", "9"] * n)
         unix = added_per_operation(lambda n: ["socket", "unix", "stream", "connect", "/nonexistent.sock", "0"] * n)
         self.assertEqual((udp, unix), (0, 0))
+
+    def test_no_tcp_costs_only_the_loaders_work(self):
+        # A process using UDP and unix sockets makes exactly the system calls it makes with a preloaded
+        # library that does nothing: no policy, no engine, no mapping of the shim's own (.bss included).
+        no_tcp = ["socket", "inet", "dgram", "connect", "127.0.0.1", "9", "socket", "unix", "stream"]
+
+        def total(preload):
+            with tempfile.NamedTemporaryFile("r") as out:
+                subprocess.run(["strace", "-f", "-c", "-qq", "-o", out.name, SOCKPROBE, *no_tcp],
+                               env=shim_env(preload=False, LD_PRELOAD=preload), check=True, capture_output=True, timeout=60)
+                return int(re.search(r"^\s*100\.00\s+\S+\s+\S+\s+(\d+)\s+(\d+\s+)?total$", out.read(), re.M).group(1))
+        self.assertEqual(total(SHIM), total(os.environ["TCPKEEP_EMPTY_PRELOAD"]))
 
     def test_no_tcp_means_no_policy_and_no_engine_opened(self):
         with tempfile.NamedTemporaryFile("r") as out, PolicyFile("version = 1\n") as p:
