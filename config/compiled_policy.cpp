@@ -21,37 +21,35 @@ bool applies_to(const Rule& r, Direction d) { return r.direction == Direction::a
 
 }  // namespace
 
-// Builds a CompiledPolicy: the active rules' verdicts, a port sweep per direction, and the peer index.
+// Builds a CompiledPolicy: the active rules' verdicts and port checks, the peer index, and a port
+// sweep per direction.
 class PolicyCompiler {
 public:
     PolicyCompiler(const Policy& policy, const ProcessIdentity& who, const KernelDefaults& kernel, CompiledPolicy& out) : out_(out) {
         out_.source_ = policy.source;
+        for (const Rule& rule : policy.rules)
+            if (selects_process(rule, who)) active_.push_back(&rule);
         const SettingsSpec* defaults = policy.defaults ? &*policy.defaults : nullptr;
         Verdict fallback = defaults ? resolve_verdict(nullptr, defaults, kernel) : Verdict{};
         fallback.name = defaults ? "[defaults]" : "";
-        out_.verdicts_.push_back(fallback);
-        for (const Rule& rule : policy.rules) {
-            if (!selects_process(rule, who)) continue;
-            Verdict v = resolve_verdict(&rule.settings, defaults, kernel);
-            if (rule.action == Action::skip) v.kind = Verdict::Kind::skip;
-            v.rule_index = static_cast<int>(rule.index);
-            const auto id = static_cast<std::uint32_t>(active_.size());
-            active_.push_back(&rule);
-            out_.verdicts_.push_back(v);
-            CompiledPolicy::RuleMatch m{applies_to(rule, Direction::outbound), applies_to(rule, Direction::inbound),
-                                        static_cast<std::uint32_t>(out_.ranges_.size()), 0};
-            append_disjoint(rule.ports);
-            m.ranges_end = static_cast<std::uint32_t>(out_.ranges_.size());
-            out_.rule_match_.push_back(m);
-            for (const Cidr& block : rule.peers) out_.peers_.add(block, id);
+        out_.rules_.reserve(active_.size() + 1);
+        out_.rules_.push_back({fallback, {}});
+        for (const Rule* rule : active_) {
+            Verdict v = resolve_verdict(&rule->settings, defaults, kernel);
+            if (rule->action == Action::skip) v.kind = Verdict::Kind::skip;
+            v.rule_index = static_cast<int>(rule->index);
+            const auto id = static_cast<std::uint32_t>(out_.rules_.size());
+            out_.rules_.push_back({v, port_check(*rule)});
+            for (const Cidr& block : rule->peers) out_.peers_.add(block, id);
         }
+        out_.ranges_.shrink_to_fit();
         out_.peers_.finish();
         store_names();
     }
 
     // One sweep over the ports: at each port, the first active rule without peers, and whether a
-    // rule with peers comes before it.
-    void build(Direction direction) {
+    // rule with peers comes before it. Returns the table id of each port.
+    std::vector<std::uint16_t> build(Direction direction) {
         struct Event {
             std::uint32_t port;
             std::uint32_t rule;
@@ -77,36 +75,51 @@ public:
         }
         std::sort(events.begin(), events.end(), [](const Event& a, const Event& b) { return a.port < b.port; });
         const int d = direction == Direction::inbound ? 1 : 0;
-        std::vector<std::uint16_t>& ports = out_.port_table_[d];
-        ports.assign(65536, 0);
+        std::vector<std::uint16_t> ports(PortMap::ports, 0);
         table_ids_.clear();
         std::size_t e = 0;
-        for (std::uint32_t port = 0; port < 65536;) {
+        for (std::uint32_t port = 0; port < PortMap::ports;) {
             for (; e < events.size() && events[e].port == port; ++e) add(events[e].rule, events[e].delta);
-            const std::uint32_t next = e < events.size() ? events[e].port : 65536;
+            const std::uint32_t next = e < events.size() ? events[e].port : PortMap::ports;
             const std::uint32_t first = without_peers.empty() ? no_rule : *without_peers.begin();
             const bool peer_candidates = !with_peers.empty() && *with_peers.begin() < first;
             std::fill(ports.begin() + port, ports.begin() + next, table_for(d, first == no_rule ? 0 : first + 1, peer_candidates));
             port = next;
         }
+        out_.tables_[d].shrink_to_fit();
+        return ports;
     }
 
 private:
     CompiledPolicy& out_;
-    std::vector<const Rule*> active_;  // active rule r is verdict r + 1
+    std::vector<const Rule*> active_;  // active rule r is rules_[r + 1]
     std::map<std::pair<std::uint32_t, bool>, std::uint16_t> table_ids_;
 
-    // The rule's port ranges sorted and merged, so one binary search answers "does it cover port".
-    void append_disjoint(std::vector<PortRange> ranges) {
+    // The rule's directions, and its port ranges sorted and merged (several: into ranges_, so one
+    // binary search answers "does it cover port").
+    CompiledPolicy::PortCheck port_check(const Rule& rule) {
+        CompiledPolicy::PortCheck check;
+        for (Direction d : {Direction::outbound, Direction::inbound})
+            if (applies_to(rule, d)) check.directions |= CompiledPolicy::PortCheck::bit(d);
+        if (rule.ports.empty()) return check;
+        std::vector<PortRange> ranges = rule.ports;
         std::sort(ranges.begin(), ranges.end(), [](const PortRange& a, const PortRange& b) { return a.first < b.first; });
-        const std::size_t begin = out_.ranges_.size();
+        std::vector<PortRange> disjoint;
         for (const PortRange& r : ranges) {
-            if (out_.ranges_.size() > begin && r.first <= std::uint32_t{out_.ranges_.back().last} + 1) {
-                out_.ranges_.back().last = std::max(out_.ranges_.back().last, r.last);
+            if (!disjoint.empty() && r.first <= std::uint32_t{disjoint.back().last} + 1) {
+                disjoint.back().last = std::max(disjoint.back().last, r.last);
             } else {
-                out_.ranges_.push_back(r);
+                disjoint.push_back(r);
             }
         }
+        check.ranges = static_cast<std::uint16_t>(disjoint.size());  // at most 32768 disjoint ranges in 65536 ports
+        if (disjoint.size() == 1) {
+            check.where = std::uint32_t{disjoint[0].first} << 16 | disjoint[0].last;
+        } else {
+            check.where = static_cast<std::uint32_t>(out_.ranges_.size());
+            out_.ranges_.insert(out_.ranges_.end(), disjoint.begin(), disjoint.end());
+        }
+        return check;
     }
 
     // At most one table per port of a direction, so at most 65536 per direction: uint16_t ids suffice.
@@ -121,11 +134,12 @@ private:
         std::size_t bytes = 0;
         for (const Rule* r : active_) bytes += r->display_name().size() + 1;
         out_.names_ = std::make_unique<char[]>(bytes + 1);
+        out_.names_bytes_ = bytes + 1;
         char* at = out_.names_.get();
         for (std::size_t r = 0; r < active_.size(); ++r) {
             const std::string name = active_[r]->display_name();
             std::memcpy(at, name.c_str(), name.size() + 1);
-            out_.verdicts_[r + 1].name = at;
+            out_.rules_[r + 1].verdict.name = at;
             at += name.size() + 1;
         }
     }
@@ -134,48 +148,53 @@ private:
 CompiledPolicy CompiledPolicy::compile(const Policy& policy, const ProcessIdentity& who, const KernelDefaults& kernel) {
     CompiledPolicy out;
     PolicyCompiler compiler(policy, who, kernel, out);
-    compiler.build(Direction::outbound);
-    compiler.build(Direction::inbound);
+    const std::vector<std::uint16_t> outbound = compiler.build(Direction::outbound);
+    const std::vector<std::uint16_t> inbound = compiler.build(Direction::inbound);
+    out.ports_ = PortMap(outbound, inbound);
     return out;
 }
 
-bool CompiledPolicy::port_matches(std::uint32_t rule, bool inbound, std::uint16_t port) const noexcept {
-    const RuleMatch& m = rule_match_[rule];
-    if (!(inbound ? m.inbound : m.outbound)) return false;
-    if (m.ranges_begin == m.ranges_end) return true;
-    const PortRange* begin = ranges_.data() + m.ranges_begin;
-    const PortRange* end = ranges_.data() + m.ranges_end;
+bool CompiledPolicy::port_matches(const PortCheck& check, Direction direction, std::uint16_t port) const noexcept {
+    if ((check.directions & PortCheck::bit(direction)) == 0) return false;
+    if (check.ranges == 1) return port >= check.where >> 16 && port <= (check.where & 0xffff);
+    const PortRange* begin = ranges_.data() + check.where;
+    const PortRange* end = begin + check.ranges;
     // Disjoint and sorted: only the last range starting at or before `port` can cover it.
     const PortRange* it = std::upper_bound(begin, end, port, [](std::uint16_t p, const PortRange& r) { return p < r.first; });
     return it != begin && port <= (it - 1)->last;
 }
 
 const Verdict& CompiledPolicy::decide(Direction direction, std::uint16_t port, const PeerAddress* peer) const noexcept {
-    const bool inbound = direction == Direction::inbound;
-    const std::vector<std::uint16_t>& ports = port_table_[inbound ? 1 : 0];
-    if (ports.empty()) return verdicts_.front();
-    const Table& t = tables_[inbound ? 1 : 0][ports[port]];
-    if (peer == nullptr || !t.peer_candidates) return verdicts_[t.fallback];
+    const int d = direction == Direction::inbound ? 1 : 0;
+    if (ports_.empty()) return rules_.front().verdict;
+    const Table& t = tables_[d][ports_.at(d, port)];
+    if (peer == nullptr || !t.peer_candidates) return rules_[t.fallback].verdict;
     // The first rule with peers that contains the peer and matches the port, if it comes before the fallback.
-    std::uint32_t best = t.fallback == 0 ? no_rule : t.fallback - 1;
+    std::uint32_t best = t.fallback == 0 ? no_rule : t.fallback;
     peers_.for_each_block(*peer, [&](const std::uint32_t* rules, std::uint32_t count) {
         for (std::uint32_t i = 0; i < count && rules[i] < best; ++i) {
-            if (port_matches(rules[i], inbound, port)) {
+            if (port_matches(rules_[rules[i]].ports, direction, port)) {
                 best = rules[i];
                 break;
             }
         }
     });
-    return verdicts_[best == no_rule ? 0 : best + 1];
+    return rules_[best == no_rule ? 0 : best].verdict;
 }
 
 bool CompiledPolicy::depends_on_peer(Direction direction, std::uint16_t port) const noexcept {
     const int d = direction == Direction::inbound ? 1 : 0;
-    return !port_table_[d].empty() && tables_[d][port_table_[d][port]].peer_candidates;
+    return !ports_.empty() && tables_[d][ports_.at(d, port)].peer_candidates;
 }
 
 bool CompiledPolicy::applies_anything() const noexcept {
-    return std::any_of(verdicts_.begin(), verdicts_.end(), [](const Verdict& v) { return v.kind == Verdict::Kind::apply; });
+    return std::any_of(rules_.begin(), rules_.end(), [](const ActiveRule& r) { return r.verdict.kind == Verdict::Kind::apply; });
+}
+
+std::size_t CompiledPolicy::footprint_bytes() const noexcept {
+    return sizeof *this + source_.capacity() + names_bytes_ + rules_.capacity() * sizeof(ActiveRule) + ports_.footprint_bytes() +
+           (tables_[0].capacity() + tables_[1].capacity()) * sizeof(Table) + ranges_.capacity() * sizeof(PortRange) +
+           peers_.footprint_bytes();
 }
 
 }  // namespace tcpkeep

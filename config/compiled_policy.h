@@ -1,6 +1,7 @@
 // A policy compiled for one process: rules whose `process` does not match are gone, and
-// (direction, port, peer) -> Verdict is two array reads plus, only where a rule with `peers` could
-// win, one hash probe per distinct prefix length. No allocation and no syscall when deciding.
+// (direction, port, peer) -> Verdict is three array reads (port map page, table, verdict) plus, only
+// where a rule with `peers` could win, one hash probe per distinct prefix length. No allocation and
+// no syscall when deciding.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -11,6 +12,7 @@
 #include "config/net_address.h"
 #include "config/peer_index.h"
 #include "config/policy.h"
+#include "config/port_map.h"
 #include "config/process_identity.h"
 #include "config/verdict.h"
 
@@ -30,29 +32,41 @@ public:
     // False when nothing can ever be applied (no defaults, every active rule skips): the shim can
     // then pass every call straight through.
     [[nodiscard]] bool applies_anything() const noexcept;
-    [[nodiscard]] std::size_t active_rules() const noexcept { return verdicts_.size() - 1; }
+    [[nodiscard]] std::size_t active_rules() const noexcept { return rules_.size() - 1; }
     [[nodiscard]] const std::string& source() const noexcept { return source_; }
+
+    // Bytes the compiled policy holds: the object itself and everything it allocated.
+    [[nodiscard]] std::size_t footprint_bytes() const noexcept;
 
 private:
     struct Table {
-        std::uint32_t fallback = 0;    // verdict of the first matching rule without peers (0: defaults)
+        std::uint32_t fallback = 0;    // rules_ index of the first matching rule without peers (0: defaults)
         bool peer_candidates = false;  // a rule with peers before it matches this port
     };
-    struct RuleMatch {  // enough of a rule to re-check direction and port at decision time
-        bool outbound = false;
-        bool inbound = false;
-        std::uint32_t ranges_begin = 0, ranges_end = 0;  // into ranges_; empty: any port
+    // A rule's directions and ports, re-checked when its peer block contains the peer. 8 bytes,
+    // and the usual single port range inline, so the check reads nothing else.
+    struct PortCheck {
+        std::uint8_t directions = 0;  // bit(outbound) | bit(inbound)
+        std::uint16_t ranges = 1;     // disjoint port ranges (any port: one, 0-65535)
+        std::uint32_t where = 0xffff;  // 1 range: first << 16 | last; more: index of the first in ranges_
+
+        static constexpr std::uint8_t bit(Direction d) { return d == Direction::inbound ? 2 : 1; }
+    };
+    // The verdict and its port check side by side: deciding for a rule with peers reads one place.
+    struct ActiveRule {
+        Verdict verdict;
+        PortCheck ports;
     };
     std::string source_;
     std::unique_ptr<char[]> names_;  // NUL-separated rule names; Verdict::name points here (stable across moves)
-    std::vector<Verdict> verdicts_;  // [0]: defaults (or untouched); then one per active rule
-    std::vector<std::uint16_t> port_table_[2];  // [direction][port] -> index into tables_[direction]
+    std::size_t names_bytes_ = 0;
+    std::vector<ActiveRule> rules_;  // [0]: defaults (or untouched); then one per active rule, in file order
+    PortMap ports_;                  // [direction][port] -> index into tables_[direction]
     std::vector<Table> tables_[2];
-    std::vector<RuleMatch> rule_match_;  // per active rule
-    std::vector<PortRange> ranges_;
-    PeerIndex peers_;  // blocks of the active rules with peers, by active rule number
+    std::vector<PortRange> ranges_;  // of the rules with several disjoint ranges
+    PeerIndex peers_;                // blocks of the active rules with peers, by rules_ index
 
-    [[nodiscard]] bool port_matches(std::uint32_t rule, bool inbound, std::uint16_t port) const noexcept;
+    [[nodiscard]] bool port_matches(const PortCheck& check, Direction direction, std::uint16_t port) const noexcept;
 
     friend class PolicyCompiler;
 };

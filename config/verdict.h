@@ -9,15 +9,18 @@ namespace tcpkeep {
 
 enum class Origin : std::uint8_t { unset, rule, defaults };
 
+// 40 bytes on x86-64, no padding (the compiled policy holds one per active rule); what the shim acts on
+// (kind, enforce, settings) comes first.
 struct Verdict {
     enum class Kind : std::uint8_t { untouched, skip, apply };
     Kind kind = Kind::untouched;
-    Settings settings;       // what to set (Kind::apply)
     bool enforce = false;    // the program's own setsockopt of these options is ignored
     bool user_timeout_auto = false;
     std::array<Origin, option_count> origin{};
-    const char* name = "";   // the rule's display name, "[defaults]", or "" when untouched
+    Settings settings;       // what to set (Kind::apply)
     int rule_index = -1;     // position of the rule in the file; -1 for defaults/untouched
+    const char* name = "";   // the rule's display name, "[defaults]", or "" when untouched
 };
+static_assert(sizeof(Verdict) <= 40);
 
 }  // namespace tcpkeep

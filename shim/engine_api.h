@@ -10,7 +10,7 @@
 
 namespace tcpkeep {
 
-inline constexpr int engine_abi_version = 1;
+inline constexpr int engine_abi_version = 2;  // 2: Verdict reordered to 40 bytes
 inline constexpr const char* engine_symbol = "tcpkeep_engine_v1";
 inline constexpr const char* engine_file_name = "libtcpkeep-engine.so";
 

@@ -1,0 +1,31 @@
+// port -> 16-bit value, for each direction, in two levels: 256 pages of 256 ports each, identical
+// pages stored once (also across directions). A policy naming a few ports holds a few pages
+// instead of 2 x 128 KiB, and a lookup reads the 1 KiB directory (always hot) and one page.
+#pragma once
+#include <array>
+#include <cstdint>
+#include <vector>
+
+namespace tcpkeep {
+
+class PortMap {
+public:
+    static constexpr std::size_t ports = 65536;
+
+    PortMap() = default;
+    // One value per port for each direction (outbound, inbound), each `ports` long.
+    PortMap(const std::vector<std::uint16_t>& outbound, const std::vector<std::uint16_t>& inbound);
+
+    [[nodiscard]] bool empty() const noexcept { return pages_.empty(); }
+    [[nodiscard]] std::uint16_t at(int direction, std::uint16_t port) const noexcept {
+        return pages_[std::size_t{directory_[static_cast<std::size_t>(direction)][port >> 8]} * page_size + (port & 0xffu)];
+    }
+    [[nodiscard]] std::size_t footprint_bytes() const noexcept { return pages_.capacity() * sizeof(std::uint16_t); }  // heap bytes held
+
+private:
+    static constexpr std::size_t page_size = 256;
+    std::array<std::array<std::uint16_t, ports / page_size>, 2> directory_{};  // [direction][port / 256] -> page
+    std::vector<std::uint16_t> pages_;
+};
+
+}  // namespace tcpkeep

@@ -1,0 +1,40 @@
+// PortMap: every port reads back its value, and identical pages of 256 ports are stored once.
+#include <gtest/gtest.h>
+#include <random>
+
+#include "config/port_map.h"
+
+namespace tcpkeep {
+namespace {
+
+constexpr std::size_t page_bytes = 256 * sizeof(std::uint16_t);
+
+TEST(PortMap, UniformDirectionsShareOnePage) {
+    const std::vector<std::uint16_t> zeros(PortMap::ports, 0);
+    const PortMap m(zeros, zeros);
+    EXPECT_EQ(m.footprint_bytes(), page_bytes);
+    EXPECT_EQ(m.at(0, 0), 0);
+    EXPECT_EQ(m.at(1, 65535), 0);
+}
+
+TEST(PortMap, EveryPortReadsBackItsValue) {
+    std::mt19937 rng(6);
+    std::vector<std::uint16_t> out(PortMap::ports, 7);
+    std::vector<std::uint16_t> in(PortMap::ports, 7);
+    for (std::size_t p = 1000; p < 1300; ++p) out[p] = 1;  // a run across two page boundaries
+    for (std::size_t p = 157 * 256; p < 158 * 256; ++p) in[p] = static_cast<std::uint16_t>(rng());  // one random page
+    in[65535] = 2;  // the last port
+    const PortMap m(out, in);
+    int wrong = 0;
+    for (std::uint32_t p = 0; p < PortMap::ports; ++p) {
+        wrong += m.at(0, static_cast<std::uint16_t>(p)) != out[p];
+        wrong += m.at(1, static_cast<std::uint16_t>(p)) != in[p];
+    }
+    EXPECT_EQ(wrong, 0);
+    // The pages: all 7 (both directions), 7 then 1 (ports 768-1023), all 1 (1024-1279), 1 then 7
+    // (1280-1535), the random one, 7 then 2 (the last page of inbound).
+    EXPECT_EQ(m.footprint_bytes(), 6 * page_bytes);
+}
+
+}  // namespace
+}  // namespace tcpkeep
