@@ -48,7 +48,10 @@ public:
                 value_start_ = stack_[open_ - 1].kind == '[';
                 next();
             } else {
-                if (value_start_ && c != ' ' && c != '\t' && c != '\r') bare_ = true, value_start_ = false;
+                if (value_start_ && c != ' ' && c != '\t' && c != '\r') {
+                    bare_ = true, value_start_ = false;
+                    if (date_then_one_digit()) return ScanProblem{pos_, i_, "a date followed by a one-digit time (a time is HH:MM:SS)"};
+                }
                 next();
             }
         }
@@ -90,6 +93,20 @@ private:
 
     static bool is_value_terminator(char c) {
         return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == ',' || c == ']' || c == '}' || c == '#';
+    }
+
+    // At the start of a bare value: ten characters shaped like a date ("1979-05-27"; toml++ skips
+    // '_'), a space, one digit, then a terminator. toml++ reads on after the space for a time and
+    // scans from the terminator against its own precondition: an assert, or __builtin_assume in a
+    // release build (found by tests/fuzz).
+    [[nodiscard]] bool date_then_one_digit() const {
+        std::size_t j = i_;
+        std::string chars;
+        for (; j < t_.size() && !is_value_terminator(t_[j]) && chars.size() <= 10; ++j)
+            if (t_[j] != '_') chars += t_[j];
+        const auto digit = [&](std::size_t k) { return k < t_.size() && t_[k] >= '0' && t_[k] <= '9'; };
+        return chars.size() == 10 && digit(i_) && chars[4] == '-' && chars[7] == '-' && j + 2 < t_.size() && t_[j] == ' ' &&
+               digit(j + 1) && is_value_terminator(t_[j + 2]);
     }
 
     void start_key(int base) {

@@ -306,6 +306,11 @@ TEST(ReadPolicy, TextTomlCannotBeGivenIsRefusedFirst) {
               "3:3: character '\u00fc' after a backslash in a multi-line string (write it as a \\u escape)");
     // Arrays and tables are levels even after a "=" that names no key (found by fuzzing: the scan overran).
     EXPECT_EQ(first_error_text(read_policy("=[[[{=[[[[[[[[[[[[[[]", "s")), "1:1: Error while parsing root table: expected keys, tables, whitespace or comments, saw '='");
+    // A date, a space, one digit: toml++ scans for the rest of a time from the terminator (found by fuzzing).
+    EXPECT_EQ(first_error_text(read_policy("version = 1\nx = 4444-06-5= 0\n", "d")), "2:5: a date followed by a one-digit time (a time is HH:MM:SS)");
+    EXPECT_EQ(first_error_text(read_policy("version = 1\nx = [1979-05-27 7]\n", "d")), "2:6: a date followed by a one-digit time (a time is HH:MM:SS)");
+    EXPECT_EQ(first_error_text(read_policy("version = 1\nx = 19_79-05-27 7\n", "d")), "2:5: a date followed by a one-digit time (a time is HH:MM:SS)");
+    EXPECT_EQ(first_error_text(read_policy("version = 1\nx = 1979-05-27 07:32:00\n", "d")), "2:1: unknown key \"x\" at the top level");
     // An earlier error toml++ finds in the text before the problem comes first, like any first error.
     EXPECT_EQ(first_error_text(read_policy("version = 1\n[defaults\nidl\u00e9 = 1\n", "e")),
               "2:10: Error while parsing table header: expected ']', saw '\\n'");
