@@ -48,8 +48,8 @@ public:
     }
 
     // One sweep over the ports: at each port, the first active rule without peers, and whether a
-    // rule with peers comes before it. Returns the table id of each port.
-    std::vector<std::uint16_t> build(Direction direction) {
+    // rule with peers comes before it. Returns the runs of ports with the same table.
+    std::vector<PortMap::Run> build(Direction direction) {
         struct Event {
             std::uint32_t port;
             std::uint32_t rule;
@@ -75,19 +75,18 @@ public:
         }
         std::sort(events.begin(), events.end(), [](const Event& a, const Event& b) { return a.port < b.port; });
         const int d = direction == Direction::inbound ? 1 : 0;
-        std::vector<std::uint16_t> ports(PortMap::ports, 0);
+        std::vector<PortMap::Run> runs;
         table_ids_.clear();
         std::size_t e = 0;
         for (std::uint32_t port = 0; port < PortMap::ports;) {
             for (; e < events.size() && events[e].port == port; ++e) add(events[e].rule, events[e].delta);
-            const std::uint32_t next = e < events.size() ? events[e].port : PortMap::ports;
             const std::uint32_t first = without_peers.empty() ? no_rule : *without_peers.begin();
             const bool peer_candidates = !with_peers.empty() && *with_peers.begin() < first;
-            std::fill(ports.begin() + port, ports.begin() + next, table_for(d, first == no_rule ? 0 : first + 1, peer_candidates));
-            port = next;
+            runs.push_back({port, table_for(d, first == no_rule ? 0 : first + 1, peer_candidates)});
+            port = e < events.size() ? events[e].port : PortMap::ports;
         }
         out_.tables_[d].shrink_to_fit();
-        return ports;
+        return runs;
     }
 
 private:
@@ -148,8 +147,8 @@ private:
 CompiledPolicy CompiledPolicy::compile(const Policy& policy, const ProcessIdentity& who, const KernelDefaults& kernel) {
     CompiledPolicy out;
     PolicyCompiler compiler(policy, who, kernel, out);
-    const std::vector<std::uint16_t> outbound = compiler.build(Direction::outbound);
-    const std::vector<std::uint16_t> inbound = compiler.build(Direction::inbound);
+    const std::vector<PortMap::Run> outbound = compiler.build(Direction::outbound);
+    const std::vector<PortMap::Run> inbound = compiler.build(Direction::inbound);
     out.ports_ = PortMap(outbound, inbound);
     return out;
 }

@@ -6,12 +6,16 @@
 namespace tcpkeep {
 namespace {
 
+// Where run r ends: the next run's first port, or past the last port.
+std::uint32_t end_of(const std::vector<PortMap::Run>& runs, std::size_t r) { return r + 1 < runs.size() ? runs[r + 1].first : PortMap::ports; }
+
 // A sum of independent products: cheap (no dependency chain), and a collision only costs a compare.
-std::uint64_t hash_of(const std::uint16_t* page, std::size_t size) {
+template <typename Page>
+std::uint64_t hash_of(const Page& page) {
     std::uint64_t h = 0;
-    for (std::size_t i = 0; i < size; i += 4) {
+    for (std::size_t i = 0; i < page.size(); i += 4) {
         std::uint64_t four = 0;
-        std::memcpy(&four, page + i, sizeof four);
+        std::memcpy(&four, page.data() + i, sizeof four);
         h += (four + i) * 0x9e3779b97f4a7c15ull;
     }
     return h;
@@ -19,31 +23,37 @@ std::uint64_t hash_of(const std::uint16_t* page, std::size_t size) {
 
 }  // namespace
 
-PortMap::PortMap(const std::vector<std::uint16_t>& outbound, const std::vector<std::uint16_t>& inbound) {
-    constexpr std::size_t per_direction = ports / page_size;
-    const std::uint16_t* values[2] = {outbound.data(), inbound.data()};
-    struct Distinct {
-        std::uint64_t hash;
-        const std::uint16_t* values;
-    };
-    std::vector<Distinct> distinct;  // at most 512; pages compared only when their hashes are equal
+PortMap::PortMap(const std::vector<Run>& outbound, const std::vector<Run>& inbound) {
+    const std::vector<Run>* runs_of[2] = {&outbound, &inbound};
+    std::vector<std::uint64_t> hashes;  // of each distinct page in pages_ (at most 512)
+    Page page{};
     for (std::size_t d = 0; d < 2; ++d) {
-        for (std::size_t p = 0; p < per_direction; ++p) {
-            const std::uint16_t* page = values[d] + p * page_size;
-            if (p > 0 && std::equal(page, page + page_size, page - page_size)) {  // runs of equal pages are the usual case: no hashing
-                directory_[d][p] = directory_[d][p - 1];
+        const std::vector<Run>& runs = *runs_of[d];
+        std::size_t run = 0;  // the run holding the page's first port
+        for (std::uint32_t p = 0; p < directory_[d].size(); ++p) {
+            const std::uint32_t begin = p * page_size;
+            while (end_of(runs, run) <= begin) ++run;
+            if (p > 0 && runs[run].first + page_size <= begin && end_of(runs, run) >= begin + page_size) {
+                directory_[d][p] = directory_[d][p - 1];  // one run covers this page and the one before: the usual case
                 continue;
             }
-            const std::uint64_t h = hash_of(page, page_size);
-            auto same = [&](const Distinct& x) { return x.hash == h && std::equal(page, page + page_size, x.values); };
-            auto it = std::find_if(distinct.begin(), distinct.end(), same);
-            if (it == distinct.end()) it = distinct.insert(it, {h, page});
-            directory_[d][p] = static_cast<std::uint16_t>(it - distinct.begin());
+            for (std::size_t r = run; r < runs.size() && runs[r].first < begin + page_size; ++r) {
+                const std::uint32_t from = std::max(runs[r].first, begin) - begin;
+                const std::uint32_t to = std::min<std::uint32_t>(end_of(runs, r) - begin, page_size);
+                std::fill(page.begin() + from, page.begin() + to, runs[r].value);
+            }
+            const std::uint64_t h = hash_of(page);
+            auto same = [&](std::size_t n) { return hashes[n] == h && std::equal(page.begin(), page.end(), pages_.begin() + n * page_size); };
+            std::size_t n = 0;
+            while (n < hashes.size() && !same(n)) ++n;
+            if (n == hashes.size()) {
+                hashes.push_back(h);
+                pages_.insert(pages_.end(), page.begin(), page.end());
+            }
+            directory_[d][p] = static_cast<std::uint16_t>(n);
         }
     }
-    pages_.resize(distinct.size() * page_size);
-    for (std::size_t i = 0; i < distinct.size(); ++i)
-        std::copy_n(distinct[i].values, page_size, pages_.begin() + static_cast<std::ptrdiff_t>(i * page_size));
+    pages_.shrink_to_fit();
 }
 
 }  // namespace tcpkeep

@@ -10,11 +10,16 @@ namespace tcpkeep {
 
 class PortMap {
 public:
-    static constexpr std::size_t ports = 65536;
+    static constexpr std::uint32_t ports = 65536;
+    struct Run {  // ports from `first` up to the next run's first (the last run: to 65535) map to `value`
+        std::uint32_t first;
+        std::uint16_t value;
+    };
 
     PortMap() = default;
-    // One value per port for each direction (outbound, inbound), each `ports` long.
-    PortMap(const std::vector<std::uint16_t>& outbound, const std::vector<std::uint16_t>& inbound);
+    // Each direction's runs in ascending order, the first at port 0. Built page by page: no array
+    // of 65,536 values is ever allocated.
+    PortMap(const std::vector<Run>& outbound, const std::vector<Run>& inbound);
 
     [[nodiscard]] bool empty() const noexcept { return pages_.empty(); }
     [[nodiscard]] std::uint16_t at(int direction, std::uint16_t port) const noexcept {
@@ -23,7 +28,8 @@ public:
     [[nodiscard]] std::size_t footprint_bytes() const noexcept { return pages_.capacity() * sizeof(std::uint16_t); }  // heap bytes held
 
 private:
-    static constexpr std::size_t page_size = 256;
+    static constexpr std::uint32_t page_size = 256;
+    using Page = std::array<std::uint16_t, page_size>;
     std::array<std::array<std::uint16_t, ports / page_size>, 2> directory_{};  // [direction][port / 256] -> page
     std::vector<std::uint16_t> pages_;
 };
