@@ -153,14 +153,19 @@ CompiledPolicy CompiledPolicy::compile(const Policy& policy, const ProcessIdenti
     return out;
 }
 
-bool CompiledPolicy::port_matches(const PortCheck& check, Direction direction, std::uint16_t port) const noexcept {
-    if ((check.directions & PortCheck::bit(direction)) == 0) return false;
-    if (check.ranges == 1) return port >= check.where >> 16 && port <= (check.where & 0xffff);
+bool CompiledPolicy::in_ranges(const PortCheck& check, std::uint16_t port) const noexcept {
     const PortRange* begin = ranges_.data() + check.where;
     const PortRange* end = begin + check.ranges;
     // Disjoint and sorted: only the last range starting at or before `port` can cover it.
     const PortRange* it = std::upper_bound(begin, end, port, [](std::uint16_t p, const PortRange& r) { return p < r.first; });
     return it != begin && port <= (it - 1)->last;
+}
+
+// Small, so decide() inlines it; the search through several ranges stays out of line.
+inline bool CompiledPolicy::port_matches(const PortCheck& check, Direction direction, std::uint16_t port) const noexcept {
+    if ((check.directions & PortCheck::bit(direction)) == 0) return false;
+    if (check.ranges == 1) return port >= check.where >> 16 && port <= (check.where & 0xffff);
+    return in_ranges(check, port);
 }
 
 const Verdict& CompiledPolicy::decide(Direction direction, std::uint16_t port, const PeerAddress* peer) const noexcept {

@@ -67,6 +67,7 @@ private:
     PeerIndex peers_;                // blocks of the active rules with peers, by rules_ index
 
     [[nodiscard]] bool port_matches(const PortCheck& check, Direction direction, std::uint16_t port) const noexcept;
+    [[nodiscard]] bool in_ranges(const PortCheck& check, std::uint16_t port) const noexcept;  // several ranges
 
     friend class PolicyCompiler;
 };

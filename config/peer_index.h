@@ -68,11 +68,16 @@ private:
     std::vector<std::uint32_t> slots_;  // every table's slots, each key_words words of key then the reference
     std::vector<std::uint32_t> lists_;  // blocks with several rules: count, then the rules in ascending order
 
+    // Word by word, in registers (byte-swapping in place in memory and then reading two words as
+    // one 64-bit value stalls store forwarding).
     static Words words_of(const PeerAddress& a) noexcept {
-        Words w{};
-        std::memcpy(w.data(), a.bytes.data(), a.family == Family::v4 ? 4 : 16);
-        for (std::uint32_t& x : w) x = __builtin_bswap32(x);  // network order: the first byte is the most significant
-        return w;
+        auto word = [&](std::size_t i) {
+            std::uint32_t x = 0;
+            std::memcpy(&x, a.bytes.data() + 4 * i, sizeof x);
+            return __builtin_bswap32(x);  // network order: the first byte is the most significant
+        };
+        if (a.family == Family::v4) return {word(0), 0, 0, 0};
+        return {word(0), word(1), word(2), word(3)};
     }
 
     // Multiplicative hashing of the key words; the slot is the hash's high bits scaled to the
