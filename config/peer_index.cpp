@@ -56,7 +56,7 @@ void PeerIndex::finish() {
     std::size_t words = 0;
     for (std::vector<Table>& tables : tables_) {
         for (Table& t : tables) {
-            t.capacity += t.capacity / 2 + 1;  // load <= 2/3, and always an empty slot to end a probe
+            t.capacity += t.capacity + 1;  // load < 1/2, and always an empty slot to end a probe
             t.first_word = static_cast<std::uint32_t>(words);
             words += std::size_t{t.capacity} * (t.key_words + 1);
         }
