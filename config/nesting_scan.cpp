@@ -91,8 +91,9 @@ private:
         ++i_;
     }
 
+    // toml++'s terminators: its whitespace (ASCII: space, tab, and \n \v \f \r) and , ] } #.
     static bool is_value_terminator(char c) {
-        return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == ',' || c == ']' || c == '}' || c == '#';
+        return c == ' ' || c == '\t' || (c >= '\n' && c <= '\r') || c == ',' || c == ']' || c == '}' || c == '#';
     }
 
     // At the start of a bare value: ten characters shaped like a date ("1979-05-27"; toml++ skips

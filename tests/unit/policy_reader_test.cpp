@@ -310,6 +310,7 @@ TEST(ReadPolicy, TextTomlCannotBeGivenIsRefusedFirst) {
     EXPECT_EQ(first_error_text(read_policy("version = 1\nx = 4444-06-5= 0\n", "d")), "2:5: a date followed by a one-digit time (a time is HH:MM:SS)");
     EXPECT_EQ(first_error_text(read_policy("version = 1\nx = [1979-05-27 7]\n", "d")), "2:6: a date followed by a one-digit time (a time is HH:MM:SS)");
     EXPECT_EQ(first_error_text(read_policy("version = 1\nx = 19_79-05-27 7\n", "d")), "2:5: a date followed by a one-digit time (a time is HH:MM:SS)");
+    EXPECT_EQ(first_error_text(read_policy("version = 1\nx = 1979-05-27 7\v", "d")), "2:5: a date followed by a one-digit time (a time is HH:MM:SS)");
     EXPECT_EQ(first_error_text(read_policy("version = 1\nx = 1979-05-27 07:32:00\n", "d")), "2:1: unknown key \"x\" at the top level");
     // An earlier error toml++ finds in the text before the problem comes first, like any first error.
     EXPECT_EQ(first_error_text(read_policy("version = 1\n[defaults\nidl\u00e9 = 1\n", "e")),
