@@ -11,12 +11,6 @@ namespace {
 constexpr char magic[8] = {'T', 'C', 'P', 'K', 'E', 'E', 'P', 'C'};
 constexpr std::uint32_t format_version = 1;
 
-std::uint64_t fnv1a(std::string_view bytes) {
-    std::uint64_t h = 0xcbf29ce484222325ull;
-    for (unsigned char c : bytes) h = (h ^ c) * 0x100000001b3ull;
-    return h;
-}
-
 class Writer {
 public:
     std::string out;
@@ -153,6 +147,12 @@ std::optional<FileIdentity> FileIdentity::of(const std::string& path) {
                         std::int64_t{st.st_mtim.tv_sec} * 1'000'000'000 + st.st_mtim.tv_nsec};
 }
 
+std::uint64_t compiled_checksum(std::string_view body) {  // FNV-1a
+    std::uint64_t h = 0xcbf29ce484222325ull;
+    for (unsigned char c : body) h = (h ^ c) * 0x100000001b3ull;
+    return h;
+}
+
 std::string compiled_path_for(const std::string& policy_path) { return policy_path + ".compiled"; }
 
 std::string serialize_policy(const Policy& policy, const FileIdentity& source) {
@@ -177,7 +177,7 @@ std::string serialize_policy(const Policy& policy, const FileIdentity& source) {
         for (const Cidr& c : r.peers) w.put_value(c);
         w.put_settings(r.settings);
     }
-    w.put(fnv1a(w.out));
+    w.put(compiled_checksum(w.out));
     return std::move(w.out);
 }
 
@@ -188,7 +188,7 @@ std::optional<Policy> deserialize_policy(std::string_view bytes, const FileIdent
         const std::string_view body = bytes.substr(0, bytes.size() - sizeof(std::uint64_t));
         std::uint64_t checksum = 0;
         std::memcpy(&checksum, bytes.data() + body.size(), sizeof checksum);
-        if (checksum != fnv1a(body)) return std::nullopt;
+        if (checksum != compiled_checksum(body)) return std::nullopt;
 
         Reader r(body.substr(sizeof magic));
         if (r.get<std::uint32_t>() != format_version) return std::nullopt;

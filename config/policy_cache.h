@@ -26,6 +26,10 @@ std::string compiled_path_for(const std::string& policy_path);  // "<policy>.com
 
 std::string serialize_policy(const Policy& policy, const FileIdentity& source);
 
+// What a compiled form's last 8 bytes hold: the checksum of everything before them. It guards
+// against accidental damage only (a fuzzer seals arbitrary bytes with it).
+std::uint64_t compiled_checksum(std::string_view body);
+
 // nullopt when the bytes are not a cache of this format, are damaged, or were made from another
 // version of the policy file than `source`.
 std::optional<Policy> deserialize_policy(std::string_view bytes, const FileIdentity& source) noexcept;

@@ -20,14 +20,8 @@ using namespace tcpkeep;
 
 constexpr std::size_t header_bytes = 8 + 4 + 4 * 8;  // magic, format version, source file identity
 
-std::uint64_t fnv1a(std::string_view bytes) {  // the cache's checksum (config/policy_cache.cpp)
-    std::uint64_t h = 0xcbf29ce484222325ull;
-    for (unsigned char c : bytes) h = (h ^ c) * 0x100000001b3ull;
-    return h;
-}
-
 void seal(std::string& bytes) {  // replaces the trailing checksum with the right one
-    const std::uint64_t sum = fnv1a(std::string_view(bytes).substr(0, bytes.size() - 8));
+    const std::uint64_t sum = compiled_checksum(std::string_view(bytes).substr(0, bytes.size() - 8));
     std::memcpy(bytes.data() + bytes.size() - 8, &sum, 8);
 }
 

@@ -51,9 +51,7 @@ class ToolLeaks(unittest.TestCase):
         self.dir.cleanup()
 
     def tool(self, *args, expect):
-        env = {k: v for k, v in os.environ.items() if not k.startswith("TCPKEEP_") and k != "LD_PRELOAD"}
-        env.update(self.checker)
-        r = subprocess.run([TOOL, *args], env=env, capture_output=True, text=True, timeout=120)
+        r = subprocess.run([TOOL, *args], env=shim_env(preload=False, **self.checker), capture_output=True, text=True, timeout=120)
         self.assertEqual(r.returncode, expect, f"tcpkeep {' '.join(args)}:\n{r.stderr}")
         self.assertNotIn("LeakSanitizer", r.stderr)
         return r

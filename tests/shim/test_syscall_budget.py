@@ -27,8 +27,12 @@ def count_syscalls(make_args, n, preload, setup):
                 pass
             when_ready()
         probe.communicate(timeout=60)
-        total = re.search(r"^\s*100\.00\s+\S+\s+\S+\s+(\d+)\s+(\d+\s+)?total$", out.read(), re.M)
-        return int(total.group(1))
+        return strace_total(out.read())
+
+
+def strace_total(summary):
+    """The total number of calls in an `strace -c` summary."""
+    return int(re.search(r"^\s*100\.00\s+\S+\s+\S+\s+(\d+)\s+(\d+\s+)?total$", summary, re.M).group(1))
 
 
 def added_per_operation(make_args, setup=lambda n: lambda: ((), None)):
@@ -102,7 +106,7 @@ class SyscallBudget(unittest.TestCase):
             with tempfile.NamedTemporaryFile("r") as out:
                 subprocess.run(["strace", "-f", "-c", "-qq", "-o", out.name, SOCKPROBE, *no_tcp],
                                env=shim_env(preload=False, LD_PRELOAD=preload), check=True, capture_output=True, timeout=60)
-                return int(re.search(r"^\s*100\.00\s+\S+\s+\S+\s+(\d+)\s+(\d+\s+)?total$", out.read(), re.M).group(1))
+                return strace_total(out.read())
         self.assertEqual(total(SHIM), total(os.environ["TCPKEEP_EMPTY_PRELOAD"]))
 
     def test_no_tcp_means_no_policy_and_no_engine_opened(self):
