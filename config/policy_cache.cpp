@@ -1,15 +1,16 @@
 #include "config/policy_cache.h"
-#include "config/settings.h"
 
 #include <cstring>
-#include <sys/stat.h>
 #include <type_traits>
+
+#include "config/digest.h"
+#include "config/settings.h"
 
 namespace tcpkeep {
 namespace {
 
 constexpr char magic[8] = {'T', 'C', 'P', 'K', 'E', 'E', 'P', 'C'};
-constexpr std::uint32_t format_version = 1;
+constexpr std::uint32_t format_version = 2;  // 2: keyed by the text's digest (1: by device, inode, size, mtime)
 
 class Writer {
 public:
@@ -131,36 +132,18 @@ private:
     std::size_t pos_ = 0;
 };
 
-void put_identity(Writer& w, const FileIdentity& id) {
-    w.put(id.device);
-    w.put(id.inode);
-    w.put(id.size);
-    w.put(id.mtime_ns);
-}
-
 }  // namespace
 
-std::optional<FileIdentity> FileIdentity::of(const std::string& path) {
-    struct stat st {};
-    if (::stat(path.c_str(), &st) != 0) return std::nullopt;
-    return FileIdentity{st.st_dev, st.st_ino, static_cast<std::uint64_t>(st.st_size),
-                        std::int64_t{st.st_mtim.tv_sec} * 1'000'000'000 + st.st_mtim.tv_nsec};
-}
-
-std::uint64_t compiled_checksum(std::string_view body) {  // FNV-1a
-    std::uint64_t h = 0xcbf29ce484222325ull;
-    for (unsigned char c : body) h = (h ^ c) * 0x100000001b3ull;
-    return h;
-}
+std::uint64_t compiled_checksum(std::string_view body) { return digest64(body); }
 
 std::string compiled_path_for(const std::string& policy_path) { return policy_path + ".compiled"; }
 
-std::string serialize_policy(const Policy& policy, const FileIdentity& source) {
+std::string serialize_policy(const Policy& policy, std::string_view text) {
     Writer w;
     w.out.append(magic, sizeof magic);
     w.put(format_version);
-    put_identity(w, source);
-    w.put_string(policy.source);
+    w.put(static_cast<std::uint64_t>(text.size()));
+    w.put(digest64(text));
     w.put(static_cast<std::uint8_t>(policy.defaults.has_value()));
     if (policy.defaults) w.put_settings(*policy.defaults);
     w.put(static_cast<std::uint32_t>(policy.rules.size()));
@@ -181,7 +164,7 @@ std::string serialize_policy(const Policy& policy, const FileIdentity& source) {
     return std::move(w.out);
 }
 
-std::optional<Policy> deserialize_policy(std::string_view bytes, const FileIdentity& source) noexcept {
+std::optional<Policy> deserialize_policy(std::string_view bytes, std::string_view text, std::string_view source_name) noexcept {
     try {
         constexpr std::size_t header = sizeof magic + sizeof format_version;
         if (bytes.size() < header + sizeof(std::uint64_t) || std::memcmp(bytes.data(), magic, sizeof magic) != 0) return std::nullopt;
@@ -192,10 +175,11 @@ std::optional<Policy> deserialize_policy(std::string_view bytes, const FileIdent
 
         Reader r(body.substr(sizeof magic));
         if (r.get<std::uint32_t>() != format_version) return std::nullopt;
-        const FileIdentity made_from{r.get<std::uint64_t>(), r.get<std::uint64_t>(), r.get<std::uint64_t>(), r.get<std::int64_t>()};
-        if (!r.ok || !(made_from == source)) return std::nullopt;
+        const auto made_from_size = r.get<std::uint64_t>();
+        const auto made_from_digest = r.get<std::uint64_t>();
+        if (!r.ok || made_from_size != text.size() || made_from_digest != digest64(text)) return std::nullopt;
         Policy policy;
-        policy.source = r.get_string();
+        policy.source = source_name;
         if (r.get<std::uint8_t>() != 0) policy.defaults = r.get_settings();
         const std::uint32_t rules = r.get_count(16);
         policy.rules.reserve(rules);

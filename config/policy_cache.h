@@ -1,7 +1,8 @@
 // A validated policy in a flat binary form ("FILE.compiled", written by `tcpkeep check --compile`),
 // so a process starting up need not parse TOML: parsing a 10,000-rule policy takes tens of
-// milliseconds, reading its compiled form about one. The cache names the policy file it was made
-// from (device, inode, size, modification time); any difference and it is ignored.
+// milliseconds, reading its compiled form a few. The compiled form names the text it was made from
+// by its size and digest, so it stays valid wherever the two files are copied together (an image
+// layer, a Kubernetes volume, rsync) and is ignored the moment the text differs in one byte.
 #pragma once
 #include <cstdint>
 #include <optional>
@@ -12,26 +13,17 @@
 
 namespace tcpkeep {
 
-struct FileIdentity {
-    std::uint64_t device = 0;
-    std::uint64_t inode = 0;
-    std::uint64_t size = 0;
-    std::int64_t mtime_ns = 0;
-
-    static std::optional<FileIdentity> of(const std::string& path);
-    bool operator==(const FileIdentity&) const = default;
-};
-
 std::string compiled_path_for(const std::string& policy_path);  // "<policy>.compiled"
 
-std::string serialize_policy(const Policy& policy, const FileIdentity& source);
+// `policy` as read from `text` (the policy file's bytes).
+std::string serialize_policy(const Policy& policy, std::string_view text);
 
 // What a compiled form's last 8 bytes hold: the checksum of everything before them. It guards
 // against accidental damage only (a fuzzer seals arbitrary bytes with it).
 std::uint64_t compiled_checksum(std::string_view body);
 
-// nullopt when the bytes are not a cache of this format, are damaged, or were made from another
-// version of the policy file than `source`.
-std::optional<Policy> deserialize_policy(std::string_view bytes, const FileIdentity& source) noexcept;
+// nullopt when the bytes are not a compiled form of this format, are damaged, or were made from
+// another text than `text`. The policy's source is `source_name` (where `text` was read).
+std::optional<Policy> deserialize_policy(std::string_view bytes, std::string_view text, std::string_view source_name) noexcept;
 
 }  // namespace tcpkeep

@@ -12,6 +12,7 @@ namespace tcpkeep {
 struct PolicyLoad {
     std::optional<Policy> policy;  // set when there is no error (warnings allowed)
     std::vector<Diagnostic> diagnostics;
+    bool from_compiled_form = false;  // read from FILE.compiled instead of parsing FILE
 
     [[nodiscard]] bool ok() const { return policy.has_value(); }
 };

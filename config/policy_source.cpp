@@ -72,28 +72,37 @@ std::string read_bounded(const std::string& path, bool secure, std::size_t limit
 
 }  // namespace
 
+std::string read_policy_text(const std::string& path, bool secure, std::string& text) {
+    return read_bounded(path, secure, max_policy_bytes, text);
+}
+
 PolicyLoad load_policy_file(const std::string& path, bool secure) noexcept {
     try {
         std::string text;
-        if (std::string error = read_bounded(path, secure, max_policy_bytes, text); !error.empty()) return io_error(path, std::move(error));
+        if (std::string error = read_policy_text(path, secure, text); !error.empty()) return io_error(path, std::move(error));
         return read_policy(text, path);
     } catch (...) {
         return PolicyLoad{};  // allocation failure: no policy, and nothing more we can safely say
     }
 }
 
+std::optional<Policy> read_compiled_form(const std::string& path, std::string_view text, bool secure) {
+    std::string bytes;
+    if (!read_bounded(compiled_path_for(path), secure, max_compiled_bytes, bytes).empty()) return std::nullopt;
+    return deserialize_policy(bytes, text, path);
+}
+
 PolicyLoad load_policy_preferring_compiled(const PolicyLocation& where, bool secure) noexcept {
-    if (where.kind != PolicyLocation::Kind::embedded) {
-        try {
-            const std::optional<FileIdentity> identity = FileIdentity::of(where.path);
-            std::string bytes;
-            if (identity && read_bounded(compiled_path_for(where.path), secure, max_compiled_bytes, bytes).empty()) {
-                if (std::optional<Policy> policy = deserialize_policy(bytes, *identity)) return PolicyLoad{std::move(policy), {}};
-            }
-        } catch (...) {  // fall through to the policy file itself
-        }
+    if (where.kind == PolicyLocation::Kind::embedded) return load_policy(where, secure);
+    try {
+        // The text is read either way: it is what the compiled form must have been made from.
+        std::string text;
+        if (std::string error = read_policy_text(where.path, secure, text); !error.empty()) return io_error(where.path, std::move(error));
+        if (std::optional<Policy> policy = read_compiled_form(where.path, text, secure)) return PolicyLoad{std::move(policy), {}, true};
+        return read_policy(text, where.path);
+    } catch (...) {
+        return PolicyLoad{};
     }
-    return load_policy(where, secure);
 }
 
 }  // namespace tcpkeep

@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include "tools/commands.h"
 #include "tools/compiled_policy_file.h"
@@ -10,30 +11,57 @@
 namespace tcpkeep::cli {
 namespace {
 
-// Writes FILE.compiled for the policy just validated, if the file did not change meanwhile.
-int compile(const ChosenPolicy& chosen, const std::optional<FileIdentity>& before) {
+// Writes FILE.compiled from the file's text as it is now, provided that text is still valid: the
+// compiled form is keyed by exactly the bytes it was compiled from, so an edit made meanwhile can
+// never be paired with the policy validated before it.
+int compile(const ChosenPolicy& chosen) {
     if (chosen.location.kind == PolicyLocation::Kind::embedded) {
         std::fprintf(stderr, "tcpkeep: --compile: the embedded default is built in; there is no file to compile\n");
         return exit_error;
     }
-    const std::optional<FileIdentity> after = FileIdentity::of(chosen.location.path);
-    if (!before || !after || !(*before == *after)) {
-        std::fprintf(stderr, "tcpkeep: --compile: %s changed while it was being checked; run again\n", chosen.location.path.c_str());
+    const std::string& path = chosen.location.path;
+    std::string text;
+    if (const std::string error = read_policy_text(path, false, text); !error.empty()) {
+        std::fprintf(stderr, "tcpkeep: --compile: %s: %s\n", path.c_str(), error.c_str());
         return exit_error;
     }
-    if (const std::string error = write_compiled_policy(chosen.location.path, *chosen.load.policy, *after); !error.empty()) {
+    const PolicyLoad now = read_policy(text, path);
+    if (!now.ok()) {
+        std::fprintf(stderr, "tcpkeep: --compile: %s changed while it was being checked and is no longer valid; run again\n", path.c_str());
+        return exit_error;
+    }
+    if (const std::string error = write_compiled_policy(path, *now.policy, text); !error.empty()) {
         std::fprintf(stderr, "tcpkeep: %s\n", error.c_str());
         return exit_error;
     }
-    std::printf("wrote %s (used by the shim while %s is unchanged)\n", compiled_path_for(chosen.location.path).c_str(),
-                chosen.location.path.c_str());
+    std::printf("wrote %s (used by the shim while %s holds this text; copy both together)\n", compiled_path_for(path).c_str(), path.c_str());
     return exit_ok;
 }
 
+// Says whether the shim will load FILE.compiled or parse FILE: the shim ignores a stale compiled
+// form without a word, and a large policy without one costs every process a parse.
+void report_compiled_form(const ChosenPolicy& chosen) {
+    constexpr std::size_t large_policy_rules = 1000;
+    if (chosen.location.kind == PolicyLocation::Kind::embedded) return;
+    const std::string& path = chosen.location.path;
+    const std::string compiled = compiled_path_for(path);
+    std::string text;
+    if (!read_policy_text(path, false, text).empty()) return;
+    if (::access(compiled.c_str(), F_OK) == 0) {
+        if (read_compiled_form(path, text, false)) {
+            std::printf("%s: current: the shim loads it instead of parsing %s\n", compiled.c_str(), path.c_str());
+        } else {
+            std::printf("%s: stale or damaged: the shim ignores it and parses %s; `tcpkeep check --compile %s` renews it\n",
+                        compiled.c_str(), path.c_str(), path.c_str());
+        }
+    } else if (chosen.load.policy->rules.size() >= large_policy_rules) {
+        std::printf("note: every process parses these %zu rules at its first TCP connection; `tcpkeep check --compile %s` writes a "
+                    "compiled form that loads several times faster\n",
+                    chosen.load.policy->rules.size(), path.c_str());
+    }
+}
+
 int run_check(const std::optional<std::string>& file, bool compile_it) {
-    // The file's identity before reading it: --compile refuses a file that changed meanwhile.
-    const std::string path = file ? *file : discover_policy(std::getenv("TCPKEEP_POLICY"), false, TCPKEEP_SYSCONF_POLICY).path;
-    const std::optional<FileIdentity> before = FileIdentity::of(path);
     const ChosenPolicy chosen = choose_policy(file);
     if (!file) std::printf("checking %s\n", chosen.describe().c_str());
     bool io_error = false;
@@ -50,8 +78,11 @@ int run_check(const std::optional<std::string>& file, bool compile_it) {
     std::printf("%s: valid: version 1, %zu rule%s, %s%s\n", chosen.path_or_name().c_str(), p.rules.size(),
                 p.rules.size() == 1 ? "" : "s", p.defaults ? "[defaults] for unmatched sockets" : "no [defaults] (unmatched sockets untouched)",
                 warnings ? fmt::format(", {} warning{}", warnings, warnings == 1 ? "" : "s").c_str() : "");
-    if (!compile_it) return exit_ok;
-    return compile(chosen, before);
+    if (!compile_it) {
+        report_compiled_form(chosen);
+        return exit_ok;
+    }
+    return compile(chosen);
 }
 
 }  // namespace

@@ -9,9 +9,9 @@
 
 namespace tcpkeep::cli {
 
-std::string write_compiled_policy(const std::string& policy_path, const Policy& policy, const FileIdentity& source) {
+std::string write_compiled_policy(const std::string& policy_path, const Policy& policy, std::string_view text) {
     const std::string target = compiled_path_for(policy_path);
-    const std::string bytes = serialize_policy(policy, source);
+    const std::string bytes = serialize_policy(policy, text);
     std::string temp = target + ".XXXXXX";
     const int fd = ::mkstemp(temp.data());
     if (fd < 0) return fmt::format("cannot create {}: {}", temp, std::strerror(errno));

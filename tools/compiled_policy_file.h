@@ -1,6 +1,7 @@
 // `tcpkeep check --compile`: writes "<policy>.compiled" next to the policy, atomically.
 #pragma once
 #include <string>
+#include <string_view>
 
 #include "config/policy.h"
 #include "config/policy_cache.h"
@@ -8,6 +9,6 @@
 namespace tcpkeep::cli {
 
 // Returns "" on success, else why not.
-std::string write_compiled_policy(const std::string& policy_path, const Policy& policy, const FileIdentity& source);
+std::string write_compiled_policy(const std::string& policy_path, const Policy& policy, std::string_view text);
 
 }  // namespace tcpkeep::cli

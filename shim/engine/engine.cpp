@@ -26,12 +26,13 @@ void load(const char* policy_env, bool secure, EngineLoadResult* out) noexcept {
             return;
         }
         // Owned for the rest of the process: the shim decides with it until exit.
+        const bool from_compiled_form = loaded.from_compiled_form;
         auto* compiled = new CompiledPolicy(CompiledPolicy::compile(*loaded.policy, ProcessIdentity::of(), KernelDefaults::read_current()));
         out->policy = compiled;
         loaded = PolicyLoad{};  // only the compiled policy stays; hand the parse's memory back to the system
         ::malloc_trim(0);
-        set_message(out, fmt::format("policy {}: {} active rule{}", compiled->source(), compiled->active_rules(),
-                                     compiled->active_rules() == 1 ? "" : "s"));
+        set_message(out, fmt::format("policy {}{}: {} active rule{}", compiled->source(), from_compiled_form ? " (compiled form)" : "",
+                                     compiled->active_rules(), compiled->active_rules() == 1 ? "" : "s"));
     } catch (...) {
         out->policy = nullptr;
         set_message(out, "out of memory while loading the policy");

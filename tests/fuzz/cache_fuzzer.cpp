@@ -1,5 +1,5 @@
 // libFuzzer target: a compiled-policy file ("FILE.compiled", read by the shim's engine instead of
-// the TOML when its recorded identity matches) -> deserialize -> compile -> decide. The checksum
+// the TOML when it was made from the TOML's exact text) -> deserialize -> compile -> decide. The checksum
 // only guards against accidental damage, so the harness makes every input pass it: the input is a
 // policy's text, optionally followed by a NUL and bytes XORed into the policy's serialized form;
 // text that is not a valid policy is taken as the serialized body itself. Whatever the bytes, the
@@ -18,7 +18,7 @@ namespace {
 
 using namespace tcpkeep;
 
-constexpr std::size_t header_bytes = 8 + 4 + 4 * 8;  // magic, format version, source file identity
+constexpr std::size_t header_bytes = 8 + 4 + 2 * 8;  // magic, format version, the text's size and digest
 
 void seal(std::string& bytes) {  // replaces the trailing checksum with the right one
     const std::uint64_t sum = compiled_checksum(std::string_view(bytes).substr(0, bytes.size() - 8));
@@ -32,22 +32,21 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::size_t nul = input.find('\0');
     const std::string_view text = input.substr(0, nul);
     const std::string_view mask = nul == std::string_view::npos ? std::string_view() : input.substr(nul + 1);
-    const FileIdentity id{7, 11, 13, 17};
 
     std::string bytes;
     const PolicyLoad load = read_policy(text, "fuzz.toml");
     if (load.ok()) {
-        bytes = serialize_policy(*load.policy, id);
+        bytes = serialize_policy(*load.policy, text);
         for (std::size_t k = 0; k < mask.size() && bytes.size() > header_bytes + 8; ++k)
             bytes[header_bytes + k % (bytes.size() - header_bytes - 8)] ^= mask[k];
     } else {
-        bytes = serialize_policy(Policy{}, id).substr(0, header_bytes);  // a valid header ...
+        bytes = serialize_policy(Policy{}, text).substr(0, header_bytes);  // a valid header ...
         bytes.append(input);                                            // ... before arbitrary bytes
         bytes.append(8, '\0');
     }
     seal(bytes);
 
-    const std::optional<Policy> policy = deserialize_policy(bytes, id);
+    const std::optional<Policy> policy = deserialize_policy(bytes, text, "fuzz.toml");
     if (!policy) return 0;
     ProcessIdentity who;
     who.exe_path = "/usr/bin/psql";

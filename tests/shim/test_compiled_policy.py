@@ -1,7 +1,9 @@
 """`tcpkeep check --compile` writes FILE.compiled; the shim then loads it instead of parsing the
-TOML, as long as the TOML file is unchanged. A stale or damaged compiled form is ignored silently:
-the policy file stays the one source of truth."""
+TOML, as long as the TOML text is the one it was made from, wherever the two files are copied. A
+stale or damaged compiled form is ignored silently: the policy file stays the one source of truth."""
 import os
+import re
+import shutil
 import subprocess
 import tempfile
 import unittest
@@ -28,33 +30,51 @@ class CompiledPolicy(unittest.TestCase):
         with open(self.policy, "w") as f:
             f.write(policy_text(idle))
 
-    def run_traced(self):
-        """sockprobe under the shim and strace: (socket values, files it opened)."""
-        with tempfile.NamedTemporaryFile("r") as trace:
-            out = subprocess.run(["strace", "-f", "-qq", "-e", "trace=openat", "-o", trace.name, SOCKPROBE, "socket", "inet", "stream",
-                                  "connect", "127.0.0.1", str(self.listener.port), "show"],
-                                 env=shim_env(self.policy), capture_output=True, text=True, check=True, timeout=30)
-            opened = trace.read()
-        self.assertEqual(out.stderr, "")
-        return parse_values(out.stdout.splitlines()[-1]), opened
+    def run_probe(self, policy=None):
+        """sockprobe under the shim: (socket values, how the shim says it loaded the policy)."""
+        policy = policy or self.policy
+        out = subprocess.run([SOCKPROBE, "socket", "inet", "stream", "connect", "127.0.0.1", str(self.listener.port), "show"],
+                             env=shim_env(policy, log="info"), capture_output=True, text=True, check=True, timeout=30)
+        loaded = re.fullmatch(r"tcpkeep\[\d+\]: (policy .*)\n", out.stderr)
+        self.assertIsNotNone(loaded, out.stderr)
+        return parse_values(out.stdout.splitlines()[-1]), loaded.group(1)
 
-    def test_compile_then_the_shim_reads_only_the_compiled_form(self):
-        self.write_policy(31)
-        out = subprocess.run([TOOL, "check", "--compile", self.policy], capture_output=True, text=True)
+    def compile(self, policy=None):
+        out = subprocess.run([TOOL, "check", "--compile", policy or self.policy], capture_output=True, text=True)
         self.assertEqual(out.returncode, 0, out.stderr)
-        self.assertIn(f"wrote {self.compiled}", out.stdout)
-        values, opened = self.run_traced()
+        return out
+
+    def test_compile_then_the_shim_loads_the_compiled_form(self):
+        self.write_policy(31)
+        self.assertIn(f"wrote {self.compiled}", self.compile().stdout)
+        values, loaded = self.run_probe()
         self.assertEqual(values, {**KERNEL_DEFAULTS, "ka": 1, "idle": 31})
-        self.assertIn(f'"{self.compiled}"', opened)
-        self.assertNotIn(f'"{self.policy}"', opened)  # the TOML was only stat()ed, never parsed
+        self.assertEqual(loaded, f"policy {self.policy} (compiled form): 0 active rules")
 
     def test_stale_compiled_form_is_ignored(self):
         self.write_policy(31)
-        subprocess.run([TOOL, "check", "--compile", self.policy], capture_output=True, check=True)
+        self.compile()
         self.write_policy(42)  # edited after compiling: same size, new contents
-        values, opened = self.run_traced()
+        values, loaded = self.run_probe()
         self.assertEqual(values, {**KERNEL_DEFAULTS, "ka": 1, "idle": 42})
-        self.assertIn(f'"{self.policy}"', opened)
+        self.assertEqual(loaded, f"policy {self.policy}: 0 active rules")
+
+    def test_the_compiled_form_travels_with_its_text(self):
+        """Copied elsewhere (new inode, new times: an image layer, a Kubernetes volume), the pair stays
+        valid and the copy names where it was loaded from; a text that differs in one byte does not."""
+        self.write_policy(31)
+        self.compile()
+        with tempfile.TemporaryDirectory() as elsewhere:
+            copy = os.path.join(elsewhere, "copied.toml")
+            shutil.copyfile(self.policy, copy)
+            shutil.copyfile(self.compiled, copy + ".compiled")
+            values, loaded = self.run_probe(copy)
+            self.assertEqual(values, {**KERNEL_DEFAULTS, "ka": 1, "idle": 31})
+            self.assertEqual(loaded, f"policy {copy} (compiled form): 0 active rules")
+            with open(copy, "a") as f:
+                f.write("#")  # a comment: the same policy, another text
+            _, loaded = self.run_probe(copy)
+            self.assertEqual(loaded, f"policy {copy}: 0 active rules")
 
     def test_damaged_compiled_form_is_ignored(self):
         self.write_policy(31)
@@ -62,8 +82,28 @@ class CompiledPolicy(unittest.TestCase):
         with open(self.compiled, "r+b") as f:
             f.seek(40)
             f.write(b"\xff\xff")
-        values, _ = self.run_traced()
+        values, loaded = self.run_probe()
         self.assertEqual(values, {**KERNEL_DEFAULTS, "ka": 1, "idle": 31})
+        self.assertEqual(loaded, f"policy {self.policy}: 0 active rules")
+
+    def check(self, policy=None):
+        out = subprocess.run([TOOL, "check", policy or self.policy], capture_output=True, text=True)
+        self.assertEqual((out.returncode, out.stderr), (0, ""))
+        return out.stdout.splitlines()[1:]  # after the "valid" line
+
+    def test_check_says_whether_the_shim_will_use_the_compiled_form(self):
+        self.write_policy(31)
+        self.assertEqual(self.check(), [])  # a small policy needs none
+        self.compile()
+        self.assertEqual(self.check(), [f"{self.compiled}: current: the shim loads it instead of parsing {self.policy}"])
+        self.write_policy(42)
+        self.assertEqual(self.check(), [f"{self.compiled}: stale or damaged: the shim ignores it and parses {self.policy}; "
+                                        f"`tcpkeep check --compile {self.policy}` renews it"])
+        large = os.path.join(self.dir.name, "large.toml")
+        with open(large, "w") as f:
+            f.write("version = 1\n" + "".join(f'[[rule]]\nports = [{1000 + i}]\nidle = "30s"\n' for i in range(1000)))
+        self.assertEqual(self.check(large), [f"note: every process parses these 1000 rules at its first TCP connection; "
+                                             f"`tcpkeep check --compile {large}` writes a compiled form that loads several times faster"])
 
     def test_nothing_written_for_an_invalid_policy_or_the_embedded_default(self):
         with open(self.policy, "w") as f:

@@ -1,5 +1,5 @@
 // The compiled form of a policy: exactly the same decisions as the TOML it came from, and never
-// used when it is stale, truncated, corrupted or of another format.
+// used when it is stale (made from another text), truncated, corrupted or of another format.
 #include <gtest/gtest.h>
 
 #include "config/policy_cache.h"
@@ -32,14 +32,16 @@ interval = "5s"
 keepalive = false
 )";
 
-const FileIdentity identity{1, 2, 3, 4};
+const std::string_view source = "/etc/tcpkeep/policy.toml";
+
+std::optional<Policy> round_trip(const Policy& policy) { return deserialize_policy(serialize_policy(policy, text), text, source); }
 
 TEST(PolicyCache, RoundTripKeepsEveryDecision) {
     const Policy original = must_read(text);
-    const std::optional<Policy> cached = deserialize_policy(serialize_policy(original, identity), identity);
+    const std::optional<Policy> cached = round_trip(original);
     ASSERT_TRUE(cached.has_value());
     ASSERT_EQ(cached->rules.size(), original.rules.size());
-    EXPECT_EQ(cached->source, original.source);
+    EXPECT_EQ(cached->source, source);  // where it was loaded, not where it was compiled
     for (const ProcessIdentity& who : {ProcessIdentity{}, ProcessIdentity{"/opt/app/bin/x", "x", "x", "x"}}) {
         const CompiledPolicy a = CompiledPolicy::compile(original, who, KernelDefaults{});
         const CompiledPolicy b = CompiledPolicy::compile(*cached, who, KernelDefaults{});
@@ -60,22 +62,33 @@ TEST(PolicyCache, RoundTripKeepsEveryDecision) {
     }
 }
 
-TEST(PolicyCache, StaleOrOtherFilesAreIgnored) {
-    const std::string bytes = serialize_policy(must_read(text), identity);
-    for (FileIdentity other : {FileIdentity{9, 2, 3, 4}, FileIdentity{1, 9, 3, 4}, FileIdentity{1, 2, 9, 4}, FileIdentity{1, 2, 3, 9}})
-        EXPECT_FALSE(deserialize_policy(bytes, other).has_value());
+// Any other text: each byte changed, one byte more or less, and a same-size edit.
+TEST(PolicyCache, ACompiledFormOfAnotherTextIsIgnored) {
+    const std::string bytes = serialize_policy(must_read(text), text);
+    const std::string original = text;
+    ASSERT_TRUE(deserialize_policy(bytes, original, source).has_value());
+    for (std::size_t i = 0; i < original.size(); ++i) {
+        std::string edited = original;
+        edited[i] = static_cast<char>(edited[i] ^ 0x01);
+        EXPECT_FALSE(deserialize_policy(bytes, edited, source).has_value()) << i;
+    }
+    EXPECT_FALSE(deserialize_policy(bytes, original + "\n", source).has_value());
+    EXPECT_FALSE(deserialize_policy(bytes, original.substr(0, original.size() - 1), source).has_value());
+    std::string same_size = original;
+    same_size.replace(same_size.find("\"30s\""), 5, "\"31s\"");
+    EXPECT_FALSE(deserialize_policy(bytes, same_size, source).has_value());
 }
 
 TEST(PolicyCache, DamageIsNeverTrusted) {
-    const std::string bytes = serialize_policy(must_read(text), identity);
-    for (std::size_t n = 0; n < bytes.size(); ++n) EXPECT_FALSE(deserialize_policy(bytes.substr(0, n), identity).has_value()) << n;
+    const std::string bytes = serialize_policy(must_read(text), text);
+    for (std::size_t n = 0; n < bytes.size(); ++n) EXPECT_FALSE(deserialize_policy(bytes.substr(0, n), text, source).has_value()) << n;
     for (std::size_t i = 0; i < bytes.size(); ++i) {
         std::string flipped = bytes;
         flipped[i] = static_cast<char>(flipped[i] ^ 0x20);
-        EXPECT_FALSE(deserialize_policy(flipped, identity).has_value()) << i;
+        EXPECT_FALSE(deserialize_policy(flipped, text, source).has_value()) << i;
     }
-    EXPECT_FALSE(deserialize_policy(bytes + "x", identity).has_value());
-    EXPECT_FALSE(deserialize_policy("version = 1\n", identity).has_value());
+    EXPECT_FALSE(deserialize_policy(bytes + "x", text, source).has_value());
+    EXPECT_FALSE(deserialize_policy("version = 1\n", text, source).has_value());
 }
 
 TEST(PolicyCache, CompiledPathSitsNextToThePolicy) { EXPECT_EQ(compiled_path_for("/etc/tcpkeep/policy.toml"), "/etc/tcpkeep/policy.toml.compiled"); }
@@ -86,7 +99,7 @@ TEST(PolicyCache, ValuesOutsideTheKernelsRangesAreRefused) {
     const auto refused = [](auto&& spoil) {
         Policy policy = must_read(text);
         spoil(policy.rules.front());
-        return !deserialize_policy(serialize_policy(policy, identity), identity).has_value();
+        return !round_trip(policy).has_value();
     };
     EXPECT_TRUE(refused([](Rule& r) { r.settings.idle_s = Located<std::int32_t>{0, {}}; }));
     EXPECT_TRUE(refused([](Rule& r) { r.settings.idle_s = Located<std::int32_t>{max_keepalive_seconds + 1, {}}; }));

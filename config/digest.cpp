@@ -1,0 +1,47 @@
+#include "config/digest.h"
+
+#include <cstring>
+
+namespace tcpkeep {
+namespace {
+
+// A 64-bit finaliser that spreads every input bit over the whole word (xor-shift, multiply).
+std::uint64_t mix(std::uint64_t h) noexcept {
+    h ^= h >> 32;
+    h *= 0xd6e8feb86659fd93ull;
+    h ^= h >> 32;
+    h *= 0xd6e8feb86659fd93ull;
+    return h ^ (h >> 32);
+}
+
+}  // namespace
+
+std::uint64_t digest64(std::string_view bytes) noexcept {
+    // Two independent lanes so the multiplies of consecutive words overlap; the length goes in
+    // last, so texts that differ only by trailing zero bytes differ.
+    std::uint64_t a = 0x9e3779b97f4a7c15ull;
+    std::uint64_t b = 0xc2b2ae3d27d4eb4full;
+    const char* p = bytes.data();
+    std::size_t left = bytes.size();
+    for (; left >= 16; p += 16, left -= 16) {
+        std::uint64_t x = 0;
+        std::uint64_t y = 0;
+        std::memcpy(&x, p, 8);
+        std::memcpy(&y, p + 8, 8);
+        a = (a ^ x) * 0xff51afd7ed558ccdull;
+        b = (b ^ y) * 0xc4ceb9fe1a85ec53ull;
+        a ^= a >> 29;
+        b ^= b >> 31;
+    }
+    unsigned char tail[16] = {};
+    std::memcpy(tail, p, left);
+    std::uint64_t x = 0;
+    std::uint64_t y = 0;
+    std::memcpy(&x, tail, 8);
+    std::memcpy(&y, tail + 8, 8);
+    a = (a ^ x) * 0xff51afd7ed558ccdull;
+    b = (b ^ y) * 0xc4ceb9fe1a85ec53ull;
+    return mix(a ^ mix(b ^ bytes.size()));
+}
+
+}  // namespace tcpkeep
