@@ -1,7 +1,8 @@
 #include "config/policy_checks.h"
 
 #include <fmt/format.h>
-#include <map>
+#include <string_view>
+#include <unordered_map>
 
 #include "config/duration.h"
 #include "config/timeline.h"
@@ -20,8 +21,9 @@ void warn(std::vector<Diagnostic>& out, const std::string& file, SourcePos p, st
 
 // The kernel pitfalls, for one table merged over [defaults]. `own` is what the table itself wrote:
 // a rule is warned about only for what it contributes, so [defaults] problems are reported once.
-void check_settings(const SettingsSpec& own, const SettingsSpec& fallback, std::string_view who,
-                    const std::string& file, std::vector<Diagnostic>& out) {
+// `who` names the table in a warning; called only when there is one (a rule's display name is built).
+template <typename Who>
+void check_settings(const SettingsSpec& own, const SettingsSpec& fallback, Who who, const std::string& file, std::vector<Diagnostic>& out) {
     const auto& keepalive = pick(own.keepalive, fallback.keepalive);
     const auto& idle = pick(own.idle_s, fallback.idle_s);
     const auto& interval = pick(own.interval_s, fallback.interval_s);
@@ -32,7 +34,7 @@ void check_settings(const SettingsSpec& own, const SettingsSpec& fallback, std::
         for (const auto* field : {&own.idle_s, &own.interval_s, &own.count}) {
             if (*field) {
                 const char* key = field == &own.idle_s ? "idle" : field == &own.interval_s ? "interval" : "count";
-                warn(out, file, (*field)->pos, fmt::format("{}: {} has no effect because keepalive = false", who, key));
+                warn(out, file, (*field)->pos, fmt::format("{}: {} has no effect because keepalive = false", who(), key));
             }
         }
     }
@@ -47,7 +49,7 @@ void check_settings(const SettingsSpec& own, const SettingsSpec& fallback, std::
         const std::string detect = interval ? fmt::format("= {}", format_duration(idle_ms + std::int64_t{interval->value} * 1000))
                                             : std::string("(interval: the namespace's net.ipv4.tcp_keepalive_intvl)");
         warn(out, file, at, fmt::format("{}: user_timeout {} is below idle {}: an idle dead peer is detected only at idle + interval {}",
-                                        who, format_duration(ut), format_duration(idle_ms), detect));
+                                        who(), format_duration(ut), format_duration(idle_ms), detect));
     } else if (interval && count) {
         const std::int64_t interval_ms = std::int64_t{interval->value} * 1000;
         const std::int64_t by_count = idle_ms + count->value * interval_ms;
@@ -55,7 +57,7 @@ void check_settings(const SettingsSpec& own, const SettingsSpec& fallback, std::
             warn(out, file, at,
                  fmt::format("{}: user_timeout {} is above idle + count x interval = {}: count is ignored while user_timeout is set; "
                              "an idle dead peer is detected at {}",
-                             who, format_duration(ut), format_duration(by_count),
+                             who(), format_duration(ut), format_duration(by_count),
                              format_duration(keepalive_detection_ms(idle_ms, interval_ms, count->value, ut))));
         }
     }
@@ -66,11 +68,12 @@ void check_settings(const SettingsSpec& own, const SettingsSpec& fallback, std::
 void check_policy(const Policy& policy, std::vector<Diagnostic>& out) {
     const std::string& file = policy.source;
     const SettingsSpec none;
-    if (policy.defaults) check_settings(*policy.defaults, none, "[defaults]", file, out);
+    if (policy.defaults) check_settings(*policy.defaults, none, [] { return std::string("[defaults]"); }, file, out);
 
-    std::map<std::string, const Rule*> names;
+    std::unordered_map<std::string_view, const Rule*> names;
+    names.reserve(policy.rules.size());
     for (const Rule& rule : policy.rules) {
-        check_settings(rule.settings, policy.defaults ? *policy.defaults : none, rule.display_name(), file, out);
+        check_settings(rule.settings, policy.defaults ? *policy.defaults : none, [&] { return rule.display_name(); }, file, out);
         if (!rule.name.empty()) {
             auto [it, inserted] = names.emplace(rule.name, &rule);
             if (!inserted) {

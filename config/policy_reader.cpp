@@ -1,15 +1,17 @@
-// The only translation unit that includes toml++ (header-only, exceptions off).
+// A policy from its TOML text: the plain parser's Document when the text is plain, toml++'s
+// otherwise, then one reader for both that turns the Document into a Policy and its diagnostics.
 #include "config/policy_reader.h"
 
 #include <algorithm>
 #include <array>
 #include <charconv>
 #include <fmt/format.h>
-#include <toml++/toml.h>
 
+#include "config/document.h"
 #include "config/duration.h"
-#include "config/nesting_scan.h"
+#include "config/plain_toml.h"
 #include "config/policy_checks.h"
+#include "config/toml_document.h"
 #include "config/settings.h"
 #include "config/suggest.h"
 
@@ -22,26 +24,28 @@ constexpr std::array<std::string_view, 12> rule_keys{"name",     "direction", "p
                                                      "peers",    "action",    "keepalive", "idle",
                                                      "interval", "count",     "user_timeout", "enforce"};
 
-SourcePos pos_of(const toml::source_region& r) { return {r.begin.line, r.begin.column}; }
+using Node = DocumentNode;
+using Type = DocumentNode::Type;
 
-const char* type_name(const toml::node& n) {
-    switch (n.type()) {
-        case toml::node_type::string: return "a string";
-        case toml::node_type::integer: return "an integer";
-        case toml::node_type::floating_point: return "a float";
-        case toml::node_type::boolean: return "a boolean";
-        case toml::node_type::table: return "a table";
-        case toml::node_type::array: return "an array";
-        case toml::node_type::date: return "a date";
-        case toml::node_type::time: return "a time";
-        case toml::node_type::date_time: return "a date-time";
-        default: return "nothing";
+const char* type_name(const Node& n) {
+    switch (n.type) {
+        case Type::string: return "a string";
+        case Type::integer: return "an integer";
+        case Type::floating_point: return "a float";
+        case Type::boolean: return "a boolean";
+        case Type::table: return "a table";
+        case Type::array: return "an array";
+        case Type::date: return "a date";
+        case Type::time: return "a time";
+        case Type::date_time: return "a date-time";
     }
+    return "nothing";
 }
+
 
 class Reader {
 public:
-    explicit Reader(std::string_view source) : source_(source) {}
+    Reader(std::string_view source, const Document& doc) : source_(source), doc_(doc) {}
 
     std::vector<Diagnostic> diagnostics;
 
@@ -49,23 +53,25 @@ public:
         diagnostics.push_back({Severity::error, std::string(source_), p.line, p.column, std::move(message)});
     }
 
-    Policy read(const toml::table& root) {
+    Policy read() {
+        const Node& root = doc_.root();
         Policy policy;
         policy.source = source_;
         read_version(root);
-        for (auto&& [key, node] : root) {
-            const std::string_view k = key.str();
-            if (k == "version") continue;
-            if (k == "defaults") {
-                if (const toml::table* t = node.as_table()) {
-                    policy.defaults = read_settings_table(*t, "[defaults]", settings_keys);
+        for (const DocumentEntry& e : doc_.entries(root)) {
+            const Node& node = doc_.node(e);
+            const std::string_view key = doc_.key(e);
+            if (key == "version") continue;
+            if (key == "defaults") {
+                if (node.type == Type::table) {
+                    policy.defaults = read_settings_table(node, "[defaults]", settings_keys);
                 } else {
-                    error(pos_of(key.source()), fmt::format("\"defaults\" must be a table ([defaults]), not {}", type_name(node)));
+                    error(e.key_pos, fmt::format("\"defaults\" must be a table ([defaults]), not {}", type_name(node)));
                 }
-            } else if (k == "rule") {
-                read_rules(node, pos_of(key.source()), policy.rules);
+            } else if (key == "rule") {
+                read_rules(node, e.key_pos, policy.rules);
             } else {
-                unknown_key(key, "at the top level", top_keys);
+                unknown_key(e, "at the top level", top_keys);
             }
         }
         return policy;
@@ -73,57 +79,67 @@ public:
 
 private:
     std::string_view source_;
+    const Document& doc_;
 
-    void unknown_key(const toml::key& key, std::string_view where, std::span<const std::string_view> known) {
-        std::string message = fmt::format("unknown key \"{}\" {}", key.str(), where);
-        std::string_view suggestion = closest_match(key.str(), known);
+    std::optional<std::string_view> as_string(const Node& n) const {
+        return n.type == Type::string ? std::optional(doc_.string(n)) : std::nullopt;
+    }
+    static std::optional<std::int64_t> as_integer(const Node& n) {
+        return n.type == Type::integer ? std::optional(Document::integer(n)) : std::nullopt;
+    }
+
+    void unknown_key(const DocumentEntry& key, std::string_view where, std::span<const std::string_view> known) {
+        const std::string_view name = doc_.key(key);
+        std::string message = fmt::format("unknown key \"{}\" {}", name, where);
+        std::string_view suggestion = closest_match(name, known);
         const bool misplaced_setting = known.data() == top_keys.data() &&
-                                       std::find(settings_keys.begin(), settings_keys.end(), key.str()) != settings_keys.end();
+                                       std::find(settings_keys.begin(), settings_keys.end(), name) != settings_keys.end();
         if (misplaced_setting) {
             message += "; settings go in [defaults] or a [[rule]]";
         } else if (!suggestion.empty()) {
             message += fmt::format("; did you mean \"{}\"?", suggestion);
         }
-        error(pos_of(key.source()), std::move(message));
+        error(key.key_pos, std::move(message));
     }
 
-    void read_version(const toml::table& root) {
-        const toml::node* v = root.get("version");
+    void read_version(const Node& root) {
+        const Node* v = doc_.find(root, "version");
         if (v == nullptr) {
             error({1, 1}, "missing \"version = 1\" (required as the first key of a tcpkeep policy)");
             return;
         }
-        const auto* i = v->as_integer();
-        if (i == nullptr) {
-            error(pos_of(v->source()), fmt::format("version must be the integer 1, not {}", type_name(*v)));
-        } else if (i->get() != 1) {
-            error(pos_of(v->source()), fmt::format("unsupported policy version {} (this tcpkeep reads version = 1)", i->get()));
+        const std::optional<std::int64_t> i = as_integer(*v);
+        if (!i) {
+            error(v->pos, fmt::format("version must be the integer 1, not {}", type_name(*v)));
+        } else if (*i != 1) {
+            error(v->pos, fmt::format("unsupported policy version {} (this tcpkeep reads version = 1)", *i));
         }
     }
 
-    void read_rules(const toml::node& node, SourcePos key_pos, std::vector<Rule>& rules) {
-        const toml::array* array = node.as_array();
-        if (array == nullptr || !array->is_array_of_tables()) {
+    void read_rules(const Node& node, SourcePos key_pos, std::vector<Rule>& rules) {
+        if (node.type != Type::array || !node.array_of_tables) {
             error(key_pos, "\"rule\" must be written as [[rule]] tables (an array of tables)");
             return;
         }
-        for (const toml::node& element : *array) {
+        rules.reserve(doc_.entries(node).size());
+        for (const DocumentEntry& element : doc_.entries(node)) {
             Rule rule;
             rule.index = rules.size();
-            read_rule(*element.as_table(), rule);
+            read_rule(doc_.node(element), rule);
             rules.push_back(std::move(rule));
         }
     }
 
-    void read_rule(const toml::table& t, Rule& rule) {
-        rule.pos = pos_of(t.source());
+    void read_rule(const Node& t, Rule& rule) {
+        rule.pos = t.pos;
         rule.settings = read_settings_table(t, "[[rule]]", rule_keys);
-        for (auto&& [key, node] : t) {
-            const std::string_view k = key.str();
-            const SourcePos p = pos_of(node.source());
+        for (const DocumentEntry& e : doc_.entries(t)) {
+            const std::string_view k = doc_.key(e);
+            const Node& node = doc_.node(e);
+            const SourcePos p = node.pos;
             if (k == "name") {
-                if (const auto* s = node.as_string(); s != nullptr && !s->get().empty()) {
-                    rule.name = s->get();
+                if (const std::optional<std::string_view> s = as_string(node); s.has_value() && !s->empty()) {
+                    rule.name = *s;
                 } else {
                     error(p, fmt::format("\"name\" must be a non-empty string, not {}", s ? "an empty string" : type_name(node)));
                 }
@@ -134,21 +150,21 @@ private:
             } else if (k == "action") {
                 read_choice(node, "action", {"apply", "skip"}, [&](std::size_t i) { rule.action = static_cast<Action>(i); });
             } else if (k == "ports") {
-                read_list(node, "ports", [&](const toml::node& n) { read_port(n, rule.ports); });
+                read_list(node, "ports", [&](const Node& n) { read_port(n, rule.ports); });
             } else if (k == "process") {
-                read_list(node, "process", [&](const toml::node& n) { read_process(n, rule.process); });
+                read_list(node, "process", [&](const Node& n) { read_process(n, rule.process); });
             } else if (k == "peers") {
-                read_list(node, "peers", [&](const toml::node& n) { read_peer(n, rule.peers); });
+                read_list(node, "peers", [&](const Node& n) { read_peer(n, rule.peers); });
             }
         }
     }
 
     template <typename Store>
-    void read_choice(const toml::node& node, std::string_view key, std::initializer_list<std::string_view> choices, Store store) {
-        const auto* s = node.as_string();
+    void read_choice(const Node& node, std::string_view key, std::initializer_list<std::string_view> choices, Store store) {
+        const std::optional<std::string_view> s = as_string(node);
         std::size_t i = 0;
         for (std::string_view c : choices) {
-            if (s != nullptr && s->get() == c) {
+            if (s.has_value() && *s == c) {
                 store(i);
                 return;
             }
@@ -156,41 +172,40 @@ private:
         }
         std::string allowed;
         for (std::string_view c : choices) allowed += fmt::format("{}\"{}\"", allowed.empty() ? "" : ", ", c);
-        std::string got = s != nullptr ? fmt::format("\"{}\"", s->get()) : std::string(type_name(node));
-        error(pos_of(node.source()), fmt::format("{} must be one of {}, got {}", key, allowed, got));
+        std::string got = s.has_value() ? fmt::format("\"{}\"", *s) : std::string(type_name(node));
+        error(node.pos, fmt::format("{} must be one of {}, got {}", key, allowed, got));
     }
 
     // A list key also accepts a single value; an empty list is an error (it would match nothing).
     template <typename Each>
-    void read_list(const toml::node& node, std::string_view key, Each each) {
-        if (const toml::array* a = node.as_array()) {
-            if (a->empty()) {
-                error(pos_of(node.source()), fmt::format("\"{}\" is empty and would match nothing; remove the key to match any", key));
+    void read_list(const Node& node, std::string_view key, Each each) {
+        if (node.type == Type::array) {
+            if (doc_.entries(node).empty()) {
+                error(node.pos, fmt::format("\"{}\" is empty and would match nothing; remove the key to match any", key));
             }
-            for (const toml::node& n : *a) each(n);
+            for (const DocumentEntry& e : doc_.entries(node)) each(doc_.node(e));
         } else {
             each(node);
         }
     }
 
-    void read_port(const toml::node& n, std::vector<PortRange>& ports) {
-        const SourcePos p = pos_of(n.source());
+    void read_port(const Node& n, std::vector<PortRange>& ports) {
+        const SourcePos p = n.pos;
         auto valid = [&](std::int64_t v, std::string_view written) {
             if (v >= 1 && v <= 65535) return true;
             error(p, fmt::format("port {} is out of range (ports are 1..65535)", written));
             return false;
         };
-        if (const auto* i = n.as_integer()) {
-            if (valid(i->get(), std::to_string(i->get())))
-                ports.push_back({static_cast<std::uint16_t>(i->get()), static_cast<std::uint16_t>(i->get())});
+        if (const std::optional<std::int64_t> i = as_integer(n)) {
+            if (valid(*i, std::to_string(*i))) ports.push_back({static_cast<std::uint16_t>(*i), static_cast<std::uint16_t>(*i)});
             return;
         }
-        const auto* s = n.as_string();
-        if (s == nullptr) {
+        const std::optional<std::string_view> s = as_string(n);
+        if (!s) {
             error(p, fmt::format("a port must be an integer or a \"FIRST-LAST\" string, not {}", type_name(n)));
             return;
         }
-        const std::string_view text = s->get();
+        const std::string_view text = *s;
         const std::size_t dash = text.find('-');
         auto number = [&](std::string_view part, std::int64_t& out) {
             auto [ptr, ec] = std::from_chars(part.data(), part.data() + part.size(), out);
@@ -212,73 +227,74 @@ private:
         ports.push_back({static_cast<std::uint16_t>(first), static_cast<std::uint16_t>(last)});
     }
 
-    void read_process(const toml::node& n, std::vector<std::string>& process) {
-        const auto* s = n.as_string();
-        if (s == nullptr || s->get().empty()) {
-            error(pos_of(n.source()), fmt::format("a process pattern must be a non-empty string, not {}", s ? "an empty string" : type_name(n)));
+    void read_process(const Node& n, std::vector<std::string>& process) {
+        const std::optional<std::string_view> s = as_string(n);
+        if (!s || s->empty()) {
+            error(n.pos, fmt::format("a process pattern must be a non-empty string, not {}", s ? "an empty string" : type_name(n)));
             return;
         }
-        process.push_back(s->get());
+        process.emplace_back(*s);
     }
 
-    void read_peer(const toml::node& n, std::vector<Cidr>& peers) {
-        const auto* s = n.as_string();
-        if (s == nullptr) {
-            error(pos_of(n.source()), fmt::format("a peer must be a CIDR string like \"10.0.0.0/8\", not {}", type_name(n)));
+    void read_peer(const Node& n, std::vector<Cidr>& peers) {
+        const std::optional<std::string_view> s = as_string(n);
+        if (!s) {
+            error(n.pos, fmt::format("a peer must be a CIDR string like \"10.0.0.0/8\", not {}", type_name(n)));
             return;
         }
-        CidrParse c = parse_cidr(s->get());
+        CidrParse c = parse_cidr(*s);
         if (c.cidr) {
             peers.push_back(*c.cidr);
         } else {
-            error(pos_of(n.source()), fmt::format("bad peer: {}", c.error));
+            error(n.pos, fmt::format("bad peer: {}", c.error));
         }
     }
 
-    SettingsSpec read_settings_table(const toml::table& t, std::string_view where, std::span<const std::string_view> known) {
+    SettingsSpec read_settings_table(const Node& t, std::string_view where, std::span<const std::string_view> known) {
         SettingsSpec spec;
-        for (auto&& [key, node] : t) {
-            const std::string_view k = key.str();
-            const SourcePos p = pos_of(node.source());
+        for (const DocumentEntry& e : doc_.entries(t)) {
+            const std::string_view k = doc_.key(e);
+            const Node& node = doc_.node(e);
+            const SourcePos p = node.pos;
             if (k == "keepalive" || k == "enforce") {
-                if (const auto* b = node.as_boolean()) {
-                    (k == "keepalive" ? spec.keepalive : spec.enforce) = Located<bool>{b->get(), p};
+                if (node.type == Type::boolean) {
+                    (k == "keepalive" ? spec.keepalive : spec.enforce) = Located<bool>{node.b != 0, p};
                 } else {
                     error(p, fmt::format("{} must be true or false, not {}", k, type_name(node)));
                 }
             } else if (k == "idle" || k == "interval") {
                 if (auto s = read_keepalive_seconds(node, k)) (k == "idle" ? spec.idle_s : spec.interval_s) = Located<std::int32_t>{*s, p};
             } else if (k == "count") {
-                const auto* i = node.as_integer();
-                if (i != nullptr && i->get() >= 1 && i->get() <= max_keepalive_count) {
-                    spec.count = Located<std::int32_t>{static_cast<std::int32_t>(i->get()), p};
-                } else if (i != nullptr) {
-                    error(p, fmt::format("count must be between 1 and {}, got {}", max_keepalive_count, i->get()));
+                const std::optional<std::int64_t> i = as_integer(node);
+                if (i.has_value() && *i >= 1 && *i <= max_keepalive_count) {
+                    spec.count = Located<std::int32_t>{static_cast<std::int32_t>(*i), p};
+                } else if (i.has_value()) {
+                    error(p, fmt::format("count must be between 1 and {}, got {}", max_keepalive_count, *i));
                 } else {
                     error(p, fmt::format("count must be an integer (probes), not {}", type_name(node)));
                 }
             } else if (k == "user_timeout") {
                 if (auto u = read_user_timeout(node)) spec.user_timeout = Located<UserTimeoutSpec>{*u, p};
             } else if (std::find(known.begin(), known.end(), k) == known.end()) {
-                unknown_key(key, fmt::format("in {}", where), known);
+                unknown_key(e, fmt::format("in {}", where), known);
             }
         }
         return spec;
     }
 
     // A duration string; a bare number gets the "did you mean" with the unit it most likely meant.
-    std::optional<std::int64_t> read_duration(const toml::node& node, std::string_view key, std::string_view bare_unit) {
-        const SourcePos p = pos_of(node.source());
-        if (const auto* i = node.as_integer()) {
-            error(p, fmt::format("{} needs a unit; did you mean \"{}{}\"?", key, i->get(), bare_unit));
+    std::optional<std::int64_t> read_duration(const Node& node, std::string_view key, std::string_view bare_unit) {
+        const SourcePos p = node.pos;
+        if (const std::optional<std::int64_t> i = as_integer(node)) {
+            error(p, fmt::format("{} needs a unit; did you mean \"{}{}\"?", key, *i, bare_unit));
             return std::nullopt;
         }
-        const auto* s = node.as_string();
-        if (s == nullptr) {
+        const std::optional<std::string_view> s = as_string(node);
+        if (!s) {
             error(p, fmt::format("{} must be a duration string like \"30s\", not {}", key, type_name(node)));
             return std::nullopt;
         }
-        DurationParse d = parse_duration(s->get());
+        DurationParse d = parse_duration(*s);
         if (!d.ms) {
             error(p, fmt::format("bad duration for {}: {}", key, d.error));
             return std::nullopt;
@@ -286,31 +302,31 @@ private:
         return d.ms;
     }
 
-    std::optional<std::int32_t> read_keepalive_seconds(const toml::node& node, std::string_view key) {
+    std::optional<std::int32_t> read_keepalive_seconds(const Node& node, std::string_view key) {
         std::optional<std::int64_t> ms = read_duration(node, key, "s");
         if (!ms) return std::nullopt;
-        const std::string written = node.as_string()->get();
+        const std::string_view written = doc_.string(node);
         if (*ms % 1000 != 0) {
-            error(pos_of(node.source()), fmt::format("{} must be whole seconds (the kernel counts it in seconds), got \"{}\"", key, written));
+            error(node.pos, fmt::format("{} must be whole seconds (the kernel counts it in seconds), got \"{}\"", key, written));
             return std::nullopt;
         }
         if (*ms < 1000 || *ms > std::int64_t{max_keepalive_seconds} * 1000) {
-            error(pos_of(node.source()), fmt::format("{} must be between 1s and {}s, got \"{}\"", key, max_keepalive_seconds, written));
+            error(node.pos, fmt::format("{} must be between 1s and {}s, got \"{}\"", key, max_keepalive_seconds, written));
             return std::nullopt;
         }
         return static_cast<std::int32_t>(*ms / 1000);
     }
 
-    std::optional<UserTimeoutSpec> read_user_timeout(const toml::node& node) {
-        if (const auto* s = node.as_string()) {
-            if (s->get() == "auto") return UserTimeoutSpec{true, 0};
-            if (s->get() == "off") return UserTimeoutSpec{false, 0};
+    std::optional<UserTimeoutSpec> read_user_timeout(const Node& node) {
+        if (const std::optional<std::string_view> s = as_string(node)) {
+            if (*s == "auto") return UserTimeoutSpec{true, 0};
+            if (*s == "off") return UserTimeoutSpec{false, 0};
         }
         // A bare number most likely means milliseconds: TCP_USER_TIMEOUT and PostgreSQL's tcp_user_timeout use them.
         std::optional<std::int64_t> ms = read_duration(node, "user_timeout", "ms");
         if (!ms) return std::nullopt;
         if (*ms > max_user_timeout_ms) {
-            error(pos_of(node.source()), fmt::format("user_timeout must be at most {}ms, got \"{}\"", max_user_timeout_ms, node.as_string()->get()));
+            error(node.pos, fmt::format("user_timeout must be at most {}ms, got \"{}\"", max_user_timeout_ms, doc_.string(node)));
             return std::nullopt;
         }
         return UserTimeoutSpec{false, static_cast<std::int32_t>(*ms)};
@@ -322,30 +338,21 @@ private:
 PolicyLoad read_policy(std::string_view text, std::string_view source_name) noexcept {
     PolicyLoad load;
     try {
-        if (std::optional<ScanProblem> problem = scan_before_toml(text)) {
-            // The text before the problem is safe for toml++, which reports an earlier error first.
-            const toml::parse_result before = toml::parse(text.substr(0, problem->offset), source_name);
-            const toml::source_position at = before ? toml::source_position{} : before.error().source().begin;
-            if (!before && (at.line < problem->pos.line || (at.line == problem->pos.line && at.column < problem->pos.column))) {
-                load.diagnostics.push_back({Severity::error, std::string(source_name), at.line, at.column, std::string(before.error().description())});
-            } else {
-                load.diagnostics.push_back({Severity::error, std::string(source_name), problem->pos.line, problem->pos.column,
-                                            std::move(problem->message)});
+        std::optional<Document> doc = parse_plain_toml(text);
+        if (!doc) {
+            TomlParse parsed = parse_toml(text);
+            if (!parsed.document) {
+                load.diagnostics.push_back({Severity::error, std::string(source_name), parsed.error_pos.line, parsed.error_pos.column,
+                                            std::move(parsed.error)});
+                return load;
             }
-            return load;
+            doc = std::move(parsed.document);
         }
-        toml::parse_result parsed = toml::parse(text, source_name);
-        if (!parsed) {
-            const toml::parse_error& e = parsed.error();
-            load.diagnostics.push_back({Severity::error, std::string(source_name), e.source().begin.line,
-                                        e.source().begin.column, std::string(e.description())});
-            return load;
-        }
-        Reader reader(source_name);
-        Policy policy = reader.read(parsed.table());
+        Reader reader(source_name, *doc);
+        Policy policy = reader.read();
         load.diagnostics = std::move(reader.diagnostics);
         if (!has_errors(load.diagnostics)) check_policy(policy, load.diagnostics);
-        // toml++ visits keys in sorted order; report in file order like a compiler.
+        // Report in file order like a compiler.
         std::stable_sort(load.diagnostics.begin(), load.diagnostics.end(), [](const Diagnostic& a, const Diagnostic& b) {
             return a.line != b.line ? a.line < b.line : a.column < b.column;
         });

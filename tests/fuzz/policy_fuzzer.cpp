@@ -3,7 +3,9 @@
 // it holds the library to what the shim relies on:
 //  - a policy that loads has no error, and every diagnostic has a position (LINE:COL >= 1:1);
 //  - every value a verdict sets is one the kernel accepts (the shim never learns otherwise);
-//  - the compiled-policy cache gives back a policy that decides exactly the same.
+//  - the compiled-policy cache gives back a policy that decides exactly the same;
+//  - the plain-TOML fast path accepts only what toml++ accepts, and builds the same document
+//    (values, positions, order), so no text reads differently for having been plain.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -12,9 +14,11 @@
 #include <string_view>
 
 #include "config/compiled_policy.h"
+#include "config/plain_toml.h"
 #include "config/policy_cache.h"
 #include "config/policy_reader.h"
 #include "config/timeline.h"
+#include "config/toml_document.h"
 
 namespace {
 
@@ -72,6 +76,11 @@ bool same(const Verdict& a, const Verdict& b) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const std::string_view text(reinterpret_cast<const char*>(data), size);
+    if (const std::optional<Document> plain = parse_plain_toml(text)) {
+        const TomlParse full = parse_toml(text);
+        if (!full.document) broken("the plain parser accepted what toml++ refuses");
+        if (!plain->same_as(*full.document)) broken("the plain parser and toml++ build different documents");
+    }
     const PolicyLoad load = read_policy(text, "fuzz.toml");
     for (const Diagnostic& d : load.diagnostics)
         if (d.line == 0 || d.column == 0) broken("a diagnostic without a position");
