@@ -1,6 +1,6 @@
-/* Exec tax: the time a preload adds to every exec of a program. Alternates the variants round by
- * round (A B C A B C ...), REPS execs per variant per round, and prints each variant's median
- * microseconds per exec over the rounds.
+/* Exec tax: the time a preload adds to every exec of a program. Alternates the variants exec by
+ * exec (A B C A B C ...), ROUNDS x REPS execs per variant, and prints each variant's median
+ * microseconds per exec.
  * Usage: exec_tax PROGRAM ROUNDS REPS VARIANT... (VARIANT: "none" or a library path) */
 #include <spawn.h>
 #include <stdio.h>
@@ -20,23 +20,22 @@ static int compare(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-static double per_exec_us(const char *program, const char *preload, int reps) {
+/* One exec of PROGRAM under PRELOAD ("none": no preload), in microseconds. */
+static double one_exec_us(const char *program, const char *preload) {
     char variable[4096];
     snprintf(variable, sizeof variable, "LD_PRELOAD=%s", preload);
     char *with[] = {variable, NULL};
     char *without[] = {NULL};
     char *argv[] = {(char *)program, NULL};
     double start = now();
-    for (int i = 0; i < reps; i++) {
-        pid_t pid;
-        if (posix_spawn(&pid, program, NULL, NULL, argv, strcmp(preload, "none") ? with : without) != 0) {
-            perror("posix_spawn");
-            exit(1);
-        }
-        int status;
-        waitpid(pid, &status, 0);
+    pid_t pid;
+    if (posix_spawn(&pid, program, NULL, NULL, argv, strcmp(preload, "none") ? with : without) != 0) {
+        perror("posix_spawn");
+        exit(1);
     }
-    return (now() - start) / reps * 1e6;
+    int status;
+    waitpid(pid, &status, 0);
+    return (now() - start) * 1e6;
 }
 
 int main(int argc, char **argv) {
@@ -46,12 +45,15 @@ int main(int argc, char **argv) {
     }
     const char *program = argv[1];
     int rounds = atoi(argv[2]), reps = atoi(argv[3]), variants = argc - 4;
-    double *times = calloc((size_t)(rounds * variants), sizeof(double));
-    for (int r = 0; r < rounds; r++)
-        for (int v = 0; v < variants; v++) times[v * rounds + r] = per_exec_us(program, argv[4 + v], reps);
+    size_t samples = (size_t)rounds * (size_t)reps;
+    double *times = calloc(samples * (size_t)variants, sizeof(double));
+    /* The variants alternate exec by exec, so a slow spell of the machine (another tenant, a
+     * frequency change) lands on all of them alike; the median per exec ignores the outliers. */
+    for (size_t i = 0; i < samples; i++)
+        for (int v = 0; v < variants; v++) times[(size_t)v * samples + i] = one_exec_us(program, argv[4 + v]);
     for (int v = 0; v < variants; v++) {
-        qsort(times + v * rounds, (size_t)rounds, sizeof(double), compare);
-        printf("%s %.2f\n", argv[4 + v], times[v * rounds + rounds / 2]);
+        qsort(times + (size_t)v * samples, samples, sizeof(double), compare);
+        printf("%s %.2f\n", argv[4 + v], times[(size_t)v * samples + samples / 2]);
     }
     free(times);
     return 0;
