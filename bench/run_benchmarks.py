@@ -1,6 +1,6 @@
 """Runs every benchmark side by side and prints the table of BENCHMARKS.md.
 
-Timings alternate the variants (A B C A B C ...) and report medians over the rounds, as ratios
+Timings alternate the variants (A B C A B C ...; execs one by one) and report medians, as ratios
 against references measured in the same run: no preload, and the floor preload (SO_TYPE check +
 five setsockopt in connect(), nothing else). Instruction counts (callgrind) are deterministic.
 Usage: run_benchmarks.py BUILD_DIR [ROUNDS]
