@@ -77,10 +77,11 @@ def main():
         ratio = added["libtcpkeep"] / added["floor"] if added["floor"] > 0 else float("nan")
         print(f"| exec {label}, us per exec | {t['none']:.1f} | {t['floor']:.1f} (+{added['floor']:.1f}) "
               f"| {t['libtcpkeep']:.1f} (+{added['libtcpkeep']:.1f}) | added libtcpkeep/floor {ratio:.2f} | <= 1.25 |")
-    ins = instructions("/bin/true")
-    added = {k: ins[k] - ins["none"] for k in ins}
-    print(f"| exec /bin/true, instructions (callgrind) | {ins['none']} | {ins['floor']} (+{added['floor']}) "
-          f"| {ins['libtcpkeep']} (+{added['libtcpkeep']}) | added libtcpkeep/floor {added['libtcpkeep'] / added['floor']:.2f} | (exact) |")
+    for label, program in (("/bin/true", "/bin/true"), ("no_tcp", os.path.join(bench, "no_tcp"))):
+        ins = instructions(program)
+        added = {k: ins[k] - ins["none"] for k in ins}
+        print(f"| exec {label}, instructions (callgrind) | {ins['none']} | {ins['floor']} (+{added['floor']}) "
+              f"| {ins['libtcpkeep']} (+{added['libtcpkeep']}) | added libtcpkeep/floor {added['libtcpkeep'] / added['floor']:.2f} | (exact) |")
     d = decision()
     for name, shape in (("BM_Decide", "spread over 4,096 destinations"), ("BM_DecideService", "16 destinations")):
         ns = [d[(name, rules)] for rules in ("1", "100", "10000")]
