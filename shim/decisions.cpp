@@ -97,9 +97,10 @@ void configure_listener(int fd, FdState& st, std::uint16_t port) {
 
 }  // namespace
 
+// The fd table keeps errno itself: recording a socket must not touch errno's thread-local slot
+// (binding __errno_location is ~600 instructions in a process that never needs it).
 void note_new_socket(int fd, int domain, int type, int protocol) {
     if (fd < 0) return;
-    ErrnoKeeper keep;
     FdState st;
     st.kind = is_tcp_triple(domain, type, protocol) ? FdKind::tcp : FdKind::not_tcp;
     // An inet socket that is not TCP (UDP) must be remembered, or each connect() on it would be
@@ -111,7 +112,6 @@ void note_close(int fd) { forget_fd(fd); }
 
 void note_dup(int fd, int copy) {
     if (copy < 0) return;
-    ErrnoKeeper keep;
     const FdState st = fd_state(fd);
     if (st.kind == FdKind::unknown) {
         forget_fd(copy);  // nothing known: the copy is probed at its first use, like any unknown fd

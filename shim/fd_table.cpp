@@ -1,5 +1,6 @@
 #include "shim/fd_table.h"
 
+#include <cerrno>
 #include <sys/mman.h>
 
 namespace tcpkeep::shim {
@@ -25,8 +26,12 @@ std::uint64_t* slot(int fd, bool create) {
     std::uint64_t* chunk = __atomic_load_n(&chunk_ref, __ATOMIC_ACQUIRE);
     if (chunk == nullptr) {
         if (!create) return nullptr;
+        const int saved_errno = errno;  // the only call here that can set it; the program's errno stays
         void* mem = ::mmap(nullptr, sizeof(std::uint64_t) * chunk_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (mem == MAP_FAILED) return nullptr;
+        if (mem == MAP_FAILED) {
+            errno = saved_errno;
+            return nullptr;
+        }
         std::uint64_t* expected = nullptr;
         if (!__atomic_compare_exchange_n(&chunk_ref, &expected, static_cast<std::uint64_t*>(mem), false, __ATOMIC_ACQ_REL,
                                          __ATOMIC_ACQUIRE)) {
