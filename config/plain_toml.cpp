@@ -225,9 +225,12 @@ private:
         if (peek() == '-' || peek() == '+') ++at_;
         const std::size_t first = at_;
         std::int64_t value = 0;
-        while (peek() >= '0' && peek() <= '9') value = value * 10 + (text_[at_++] - '0');
+        while (peek() >= '0' && peek() <= '9') {
+            if (at_ - first == 18) return false;  // a 19th digit: toml++ decides (and no overflow here)
+            value = value * 10 + (text_[at_++] - '0');
+        }
         const std::size_t digits = at_ - first;
-        if (digits == 0 || digits > 18 || (digits > 1 && text_[first] == '0')) return false;
+        if (digits == 0 || (digits > 1 && text_[first] == '0')) return false;
         n.type = Type::integer;
         n = Document::integer_node(n, negative ? -value : value);
         return true;

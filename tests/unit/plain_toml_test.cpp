@@ -79,6 +79,7 @@ TEST(PlainToml, EverythingElseIsDeclined) {
              "\xef\xbb\xbfversion = 1\n",    // a byte-order mark
              "x = 1.5\n", "x = 1e3\n", "x = inf\n", "x = 0x1f\n", "x = 1_000\n", "x = 01\n",
              "x = 1234567890123456789\n",   // 19 digits
+             "x = 99999999999999999999999999\n", "x = -99999999999999999999999999\n",  // beyond int64 (no overflow on the way)
              "d = 1979-05-27\n", "t = 07:32:00\n",
              "a.b = 1\n", "\"quoted\" = 1\n", "[a.b]\n", "[ a ]\n", "[[ a ]]\n",
              "t = { a = 1 }\n", "p = [[1], [2]]\n", "p = [1 2]\n",
