@@ -14,34 +14,34 @@ std::uint64_t mix(std::uint64_t h) noexcept {
     return h ^ (h >> 32);
 }
 
-}  // namespace
-
-std::uint64_t digest64(std::string_view bytes) noexcept {
-    // Two independent lanes so the multiplies of consecutive words overlap; the length goes in
-    // last, so texts that differ only by trailing zero bytes differ.
+// Two independent lanes, so the multiplies of consecutive words overlap.
+struct Lanes {
     std::uint64_t a = 0x9e3779b97f4a7c15ull;
     std::uint64_t b = 0xc2b2ae3d27d4eb4full;
-    const char* p = bytes.data();
-    std::size_t left = bytes.size();
-    for (; left >= 16; p += 16, left -= 16) {
+
+    void take(const char* sixteen) noexcept {
         std::uint64_t x = 0;
         std::uint64_t y = 0;
-        std::memcpy(&x, p, 8);
-        std::memcpy(&y, p + 8, 8);
+        std::memcpy(&x, sixteen, 8);
+        std::memcpy(&y, sixteen + 8, 8);
         a = (a ^ x) * 0xff51afd7ed558ccdull;
         b = (b ^ y) * 0xc4ceb9fe1a85ec53ull;
         a ^= a >> 29;
         b ^= b >> 31;
     }
-    unsigned char tail[16] = {};
+};
+
+}  // namespace
+
+std::uint64_t digest64(std::string_view bytes) noexcept {
+    Lanes lanes;
+    const char* p = bytes.data();
+    std::size_t left = bytes.size();
+    for (; left >= 16; p += 16, left -= 16) lanes.take(p);
+    char tail[16] = {};  // the last 0-15 bytes, zero-padded: the length below tells the padding apart
     std::memcpy(tail, p, left);
-    std::uint64_t x = 0;
-    std::uint64_t y = 0;
-    std::memcpy(&x, tail, 8);
-    std::memcpy(&y, tail + 8, 8);
-    a = (a ^ x) * 0xff51afd7ed558ccdull;
-    b = (b ^ y) * 0xc4ceb9fe1a85ec53ull;
-    return mix(a ^ mix(b ^ bytes.size()));
+    lanes.take(tail);
+    return mix(lanes.a ^ mix(lanes.b ^ bytes.size()));
 }
 
 }  // namespace tcpkeep
