@@ -1,6 +1,7 @@
 #include "config/plain_toml.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <vector>
 
 namespace tcpkeep {
@@ -11,8 +12,8 @@ using Type = DocumentNode::Type;
 class PlainParser {
 public:
     explicit PlainParser(std::string_view text) : text_(text), document_(text) {
-        // Every node follows a '=', a ',' or a '[' (or is an array's only element): room for all of
-        // them up front, so the arrays never move while growing.
+        // Every node but the root starts after a '=', a ',' or a '[': room for all of them up front,
+        // so the arrays never move while growing.
         const auto starts = std::count_if(text.begin(), text.end(), [](char c) { return c == '=' || c == ',' || c == '['; });
         document_.reserve(static_cast<std::size_t>(starts) + 1);
     }
@@ -240,6 +241,7 @@ private:
 }  // namespace
 
 std::optional<Document> parse_plain_toml(std::string_view text) {
+    if (text.size() >= UINT32_MAX) return std::nullopt;  // offsets into the text are 32-bit (policies are at most 4 MiB)
     PlainParser parser(text);
     if (!parser.parse()) return std::nullopt;
     return parser.take();
