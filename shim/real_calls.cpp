@@ -5,10 +5,12 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "shim/next_definition.h"
+
 namespace tcpkeep::real {
 namespace {
 
-// Fallbacks when dlsym(RTLD_NEXT) cannot find libc's symbol (never seen, but never crash).
+// Fallbacks when neither next_definition nor dlsym(RTLD_NEXT) can find libc's symbol (never seen, but never crash).
 int raw_socket(int domain, int type, int protocol) { return static_cast<int>(::syscall(SYS_socket, domain, type, protocol)); }
 int raw_connect(int fd, const sockaddr* a, socklen_t l) { return static_cast<int>(::syscall(SYS_connect, fd, a, l)); }
 int raw_listen(int fd, int backlog) { return static_cast<int>(::syscall(SYS_listen, fd, backlog)); }
@@ -29,7 +31,8 @@ template <typename Fn>
 Fn resolve(Fn& slot, const char* name, Fn fallback) {
     Fn fn = __atomic_load_n(&slot, __ATOMIC_ACQUIRE);
     if (fn != nullptr) return fn;
-    fn = reinterpret_cast<Fn>(::dlsym(RTLD_NEXT, name));
+    fn = reinterpret_cast<Fn>(next_definition(name));
+    if (fn == nullptr) fn = reinterpret_cast<Fn>(::dlsym(RTLD_NEXT, name));
     if (fn == nullptr) fn = fallback;
     __atomic_store_n(&slot, fn, __ATOMIC_RELEASE);
     return fn;

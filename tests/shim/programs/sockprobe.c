@@ -13,6 +13,7 @@
  *   nonblock                    set O_NONBLOCK on the current socket
  *   fastopen HOST PORT          sendto(MSG_FASTOPEN) of "x"; prints "fastopen rc=R errno=E"
  *   use FD                      make FD current (e.g. an inherited socket)
+ *   close                       close(current); prints "close rc=R errno=E"
  *   dup                         dup(current) becomes current; prints "dup fd=N errno=E"
  *   dup2 FD | dup3 FD           dup2(current, FD) / dup3(current, FD, O_CLOEXEC); FD becomes current; prints "dup2 rc=R errno=E"
  *   show                        prints "ka=K idle=I interval=N count=C user_timeout=U" (or errno)
@@ -187,6 +188,10 @@ int main(int argc, char **argv) {
             setitimer(ITIMER_REAL, &t, NULL);
         } else if (strcmp(cmd, "use") == 0 && i + 1 < argc) {
             current = atoi(argv[++i]);
+        } else if (strcmp(cmd, "close") == 0) {
+            errno = 0;
+            rc = close(current);
+            printf("close rc=%d errno=%s\n", rc, errno_name(rc < 0 ? errno : 0));
         } else if (strcmp(cmd, "dup") == 0) {
             errno = 0;
             rc = dup(current);
