@@ -1,6 +1,7 @@
 // The next definition of each hooked call (libc's), resolved on first use so a hook that runs
-// before the shim's constructor (from another library's constructor) still works. Never null:
-// found by next_definition (or, when that cannot tell, dlsym); if both fail, a raw syscall stands in. Plus getsockopt/getsockname, which the shim uses itself.
+// before the shim's constructor (from another library's constructor) still works. Found by
+// next_definition (or, when that cannot tell, dlsym); never null: if both fail, a raw syscall
+// stands in. Plus getsockopt/getsockname, which the shim uses itself.
 #pragma once
 #include "shim/hooked_calls.h"
 
