@@ -4,25 +4,18 @@ call we pass on (the program's and our own setsockopt calls), one before ours mu
 program's calls and not ours, and with eager binding (no link map in the GOT) dlsym answers."""
 import os
 import re
-import subprocess
 import unittest
 
-from tcpkeep_test import EMBEDDED_DEFAULT, SHIM, SOCKPROBE, Listener, main, parse_values, preload_with, shim_env
+from tcpkeep_test import EMBEDDED_DEFAULT, SHIM, Listener, main, parse_values, preload_with, run_probe
 
 COUNTER = os.environ.get("TCPKEEP_COUNTING_PRELOAD", "")
 
 
 def run(preload, port, **extra):
-    env = shim_env(**extra)
-    env["LD_PRELOAD"] = preload
-    r = subprocess.run([SOCKPROBE, "socket", "inet", "stream", "connect", "127.0.0.1", str(port), "show", "close"],
-                       env=env, capture_output=True, text=True, timeout=20)
-    if r.returncode != 0:
-        raise AssertionError(f"sockprobe exited {r.returncode}: {r.stderr}")
-    lines = r.stdout.splitlines()
-    counted = re.search(r"counted socket=(\d+) connect=(\d+) setsockopt=(\d+) close=(\d+)", r.stderr)
+    lines, stderr = run_probe(["socket", "inet", "stream", "connect", "127.0.0.1", port, "show", "close"], LD_PRELOAD=preload, **extra)
+    counted = re.search(r"counted socket=(\d+) connect=(\d+) setsockopt=(\d+) close=(\d+)", stderr)
     counts = dict(zip(("socket", "connect", "setsockopt", "close"), map(int, counted.groups()))) if counted else None
-    return lines, counts, r.stderr
+    return lines, counts, stderr
 
 
 class PreloadChain(unittest.TestCase):
