@@ -1,6 +1,11 @@
 /* Connection rate: one process, loopback, an accept thread and a connect loop; abortive close
  * (SO_LINGER 0) so no TIME_WAIT piles up. Prints the wall time of N connections in seconds.
- * Run it under each preload being compared. Usage: connection_rate N */
+ * Run it under each preload being compared.
+ *   connection_rate N                    N connections to 127.0.0.1, an ephemeral port
+ *   connection_rate N DESTINATIONS PORT  N connections spread over DESTINATIONS loopback addresses,
+ *                                        127.A.B.1 for k = A * 256 + B < DESTINATIONS (the listener
+ *                                        takes PORT on every address); one connection is made before
+ *                                        the clock starts, so a policy's load is not counted here. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -26,30 +31,48 @@ static void *accept_loop(void *arg) {
     return NULL;
 }
 
+static int connect_once(struct sockaddr_in *to) {
+    static const struct linger abortive = {1, 0};
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (connect(fd, (struct sockaddr *)to, sizeof *to) != 0) {
+        perror("connect");
+        return -1;
+    }
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &abortive, sizeof abortive);
+    return close(fd);
+}
+
 int main(int argc, char **argv) {
-    total = argc > 1 ? atol(argv[1]) : 20000;
+    const long connections = argc > 1 ? atol(argv[1]) : 20000;
+    const long destinations = argc == 4 ? atol(argv[2]) : 1;
+    if (argc == 3 || argc > 4 || connections < 1 || destinations < 1 || destinations > 65536) {
+        fprintf(stderr, "usage: connection_rate N [DESTINATIONS(1-65536) PORT]\n");
+        return 2;
+    }
+    const int warm_up = argc == 4;
+    total = connections + warm_up;
     struct sockaddr_in addr = {.sin_family = AF_INET};
-    inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+    addr.sin_addr.s_addr = htonl(warm_up ? INADDR_ANY : INADDR_LOOPBACK);
+    addr.sin_port = htons(warm_up ? (unsigned short)atoi(argv[3]) : 0);
     socklen_t len = sizeof addr;
     listener = socket(AF_INET, SOCK_STREAM, 0);
+    const int reuse = 1;
+    setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &reuse, sizeof reuse);
     if (bind(listener, (struct sockaddr *)&addr, len) != 0 || listen(listener, 4096) != 0 ||
         getsockname(listener, (struct sockaddr *)&addr, &len) != 0) {
         perror("listen");
         return 1;
     }
     pthread_t thread;
+    pthread_create(&thread, NULL, accept_loop, NULL);
+    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = addr.sin_port, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    if (warm_up && connect_once(&to) != 0) return 1;
     struct timespec start, end;
     clock_gettime(CLOCK_MONOTONIC, &start);
-    pthread_create(&thread, NULL, accept_loop, NULL);
-    const struct linger abortive = {1, 0};
-    for (long i = 0; i < total; i++) {
-        int fd = socket(AF_INET, SOCK_STREAM, 0);
-        if (connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
-            perror("connect");
-            return 1;
-        }
-        setsockopt(fd, SOL_SOCKET, SO_LINGER, &abortive, sizeof abortive);
-        close(fd);
+    for (long i = 0; i < connections; i++) {
+        const long k = i % destinations;
+        if (destinations > 1) to.sin_addr.s_addr = htonl(0x7f000001u | (unsigned)(k >> 8) << 16 | (unsigned)(k & 255) << 8);
+        if (connect_once(&to) != 0) return 1;
     }
     pthread_join(thread, NULL);
     clock_gettime(CLOCK_MONOTONIC, &end);
