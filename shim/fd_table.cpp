@@ -3,7 +3,7 @@
 #include <cerrno>
 #include <sys/mman.h>
 
-namespace tcpkeep::shim {
+namespace tcpkeep::shim::fd_storage {
 namespace {
 
 // Storage that costs nothing in processes that never open a socket: the low fds (those of most
@@ -11,17 +11,18 @@ namespace {
 // .bss is an extra mapping in every process: tests/shim/test_syscall_budget.py); every other fd
 // in chunks of 65,536 mapped on first use, 512 KiB of address space of which only the pages of
 // fds in use become resident.
-constexpr int static_fds = 256;
 constexpr int chunk_bits = 16;
 constexpr int chunk_size = 1 << chunk_bits;  // fds per chunk
 constexpr int chunk_count = 64;              // 65,536 x 64 = 2^22 fds
 
-std::uint64_t low_fds[static_fds];
 std::uint64_t* chunks[chunk_count];  // zero-initialised: no relocation at load
 
-std::uint64_t* slot(int fd, bool create) {
-    if (fd < 0 || fd >= chunk_size * chunk_count) return nullptr;
-    if (fd < static_fds) return low_fds + fd;
+}  // namespace
+
+std::uint64_t low_fds[static_fds];
+
+std::uint64_t* chunk_slot(int fd, bool create) {
+    if (fd < static_fds || fd >= chunk_size * chunk_count) return nullptr;
     std::uint64_t*& chunk_ref = chunks[fd >> chunk_bits];
     std::uint64_t* chunk = __atomic_load_n(&chunk_ref, __ATOMIC_ACQUIRE);
     if (chunk == nullptr) {
@@ -44,36 +45,4 @@ std::uint64_t* slot(int fd, bool create) {
     return chunk + (fd & (chunk_size - 1));
 }
 
-}  // namespace
-
-std::uint64_t FdState::pack() const {
-    return std::uint64_t{static_cast<std::uint8_t>(kind)} | std::uint64_t{configured} << 8 |
-           std::uint64_t{static_cast<std::uint8_t>(listener)} << 16 | std::uint64_t{program_set} << 24 |
-           std::uint64_t{enforced} << 32 | std::uint64_t{local_port} << 40;
-}
-
-FdState FdState::unpack(std::uint64_t bits) {
-    FdState s;
-    s.kind = static_cast<FdKind>(bits & 0xff);
-    s.configured = ((bits >> 8) & 0xff) != 0;
-    s.listener = static_cast<ListenerMode>((bits >> 16) & 0xff);
-    s.program_set = static_cast<std::uint8_t>(bits >> 24);
-    s.enforced = static_cast<std::uint8_t>(bits >> 32);
-    s.local_port = static_cast<std::uint16_t>(bits >> 40);
-    return s;
-}
-
-FdState fd_state(int fd) {
-    std::uint64_t* s = slot(fd, false);
-    return s == nullptr ? FdState{} : FdState::unpack(__atomic_load_n(s, __ATOMIC_RELAXED));
-}
-
-void set_fd_state(int fd, const FdState& state, bool allocate) {
-    if (std::uint64_t* s = slot(fd, allocate)) __atomic_store_n(s, state.pack(), __ATOMIC_RELAXED);
-}
-
-void forget_fd(int fd) {
-    if (std::uint64_t* s = slot(fd, false)) __atomic_store_n(s, 0, __ATOMIC_RELAXED);
-}
-
-}  // namespace tcpkeep::shim
+}  // namespace tcpkeep::shim::fd_storage
