@@ -5,7 +5,7 @@
 
 namespace tcpkeep::bench {
 
-SyntheticPolicy synthetic_policy(int rules) {
+SyntheticPolicy synthetic_policy(int rules, bool every_rule_active) {
     std::mt19937 rng(12345);
     auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
     SyntheticPolicy p;
@@ -16,7 +16,7 @@ SyntheticPolicy synthetic_policy(int rules) {
         p.text += fmt::format("[[rule]]\nname = \"rule {}\"\n", i);
         p.text += i % 2 ? fmt::format("ports = [\"{}-{}\"]\n", port, port + pick(0, 500)) : fmt::format("ports = [{}]\n", port);
         p.text += fmt::format("peers = [\"10.{}.{}.0/24\", \"fd00:{:x}:{:x}::/48\"]\n", a, b, i, c);
-        const bool other_process = i % 4 == 3;
+        const bool other_process = !every_rule_active && i % 4 == 3;
         if (other_process) p.text += fmt::format("process = [\"app-{}\", \"/opt/app{}/bin/*\"]\n", i, i);
         if (i % 3 == 2) p.text += "direction = \"outbound\"\n";
         p.text += fmt::format("idle = \"{}s\"\n", pick(1, 600));

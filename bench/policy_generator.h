@@ -20,7 +20,8 @@ struct SyntheticPolicy {
 
 // Deterministic for a given rule count: the same policy every run. Every size uses the same
 // prefix lengths (/24 and /48), so lookups take the same path whatever the rule count.
-SyntheticPolicy synthetic_policy(int rules);
+// every_rule_active: no rule names another program (the largest compiled policy for the count).
+SyntheticPolicy synthetic_policy(int rules, bool every_rule_active = false);
 
 inline constexpr const char* benchmark_process = "/opt/bench/bin/server";
 

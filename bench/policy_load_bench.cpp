@@ -66,7 +66,7 @@ int main(int argc, char** argv) {
     using namespace tcpkeep;
     using clock = std::chrono::steady_clock;
     const int rules = argc > 1 ? std::atoi(argv[1]) : 10000;
-    const std::string text = bench::synthetic_policy(rules).text;
+    const std::string text = bench::synthetic_policy(rules, true).text;  // every rule applies: the largest compiled form
     const ProcessIdentity who{bench::benchmark_process, "server", "server", "server"};
     char dir_template[] = "/tmp/tcpkeep-load-bench.XXXXXX";
     const std::string dir = ::mkdtemp(dir_template);

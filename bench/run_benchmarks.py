@@ -107,6 +107,34 @@ def decision(processes=7):
     return ns, ratios
 
 
+def policy_rss(rules=10000, runs=3):
+    """Resident memory a real program under the shim gains at its first connection (the engine and
+    the policy), with a 1-rule and a `rules`-rule policy in which every rule applies to the program,
+    from the TOML and from the `check --compile`d form. Medians of `runs`, KiB:
+    {(rules, "toml"|"compiled"): (total, anon, file)}."""
+    tool = os.path.join(build, "tools", "tcpkeep")
+    out = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for count in (1, rules):
+            for form in ("toml", "compiled"):
+                path = os.path.join(tmp, f"{count}-{form}.toml")
+                with open(path, "w") as f:
+                    subprocess.run([os.path.join(bench, "print_policy"), str(count), "every-rule-active"], stdout=f, check=True)
+                if form == "compiled":
+                    subprocess.run([tool, "check", "--compile", path], capture_output=True, check=True)
+                env = dict(env_for(variants["libtcpkeep"]), TCPKEEP_POLICY=path, TCPKEEP_LOG="info")
+                added = []
+                for _ in range(runs):
+                    run = subprocess.run([os.path.join(bench, "rss_probe"), "9"], env=env, capture_output=True, text=True, check=True)
+                    loaded = f": {count} active rule{'s' if count > 1 else ''}\n" in run.stderr
+                    if not loaded or ("(compiled form)" in run.stderr) != (form == "compiled"):
+                        sys.exit(f"rss_probe did not load the {count}-rule policy's {form}: {run.stderr}")
+                    v = [int(x) for x in run.stdout.split() if x.isdigit()]
+                    added.append(tuple(v[3 + i] - v[i] for i in range(3)))
+                out[(count, form)] = tuple(statistics.median(a[i] for a in added) for i in range(3))
+    return out
+
+
 def policy_load(rules=10000):
     out = subprocess.run([os.path.join(bench, "policy_load_bench"), str(rules)], capture_output=True, text=True, check=True).stdout
     fields = out.split()
@@ -146,6 +174,12 @@ def main():
     print(f"| 10,000-rule policy: RSS added from TOML (private part) / from the compiled form, KiB | | | "
           f"{load['rss_added_kib']:.0f} ({load['rss_anon_added_kib']:.0f}) / {load['compiled_rss_added_kib']:.0f} "
           f"| compiled policy itself {load['footprint_kib']:.0f} KiB | <= 1024 KiB |")
+    rss = policy_rss()
+    for form in ("toml", "compiled"):
+        one, many = rss[(1, form)], rss[(10000, form)]
+        print(f"| a program under the shim, RSS added at its first connection, {form}: 1 rule / 10,000 rules "
+              f"(anonymous, file), KiB | | | {one[0]:.0f} ({one[1]:.0f}, {one[2]:.0f}) / {many[0]:.0f} ({many[1]:.0f}, {many[2]:.0f}) "
+              f"| the 10,000 rules' own: {many[0] - one[0]:.0f} | <= 1024 KiB |")
 
 if __name__ == "__main__":
     main()
