@@ -52,10 +52,11 @@ private:
 
         static constexpr std::uint8_t bit(Direction d) { return d == Direction::inbound ? 2 : 1; }
     };
-    // The verdict and its port check side by side: deciding for a rule with peers reads one place,
-    // one cache line (48 bytes unaligned straddled two lines for half the rules: +0.5 ns per spread
-    // decision at 10,000 rules, for 16 bytes per rule).
-    struct alignas(64) ActiveRule {
+    // The verdict and its port check side by side: deciding for a rule with peers reads one place.
+    // 48 bytes, so half the records straddle two cache lines; aligning them to 64 saved ~0.5 ns per
+    // spread decision at 10,000 rules but cost 16 bytes per rule, 160 KiB of every process's memory
+    // for 10,000 rules (BENCHMARKS.md).
+    struct ActiveRule {
         Verdict verdict;
         PortCheck ports;
     };
