@@ -1,12 +1,14 @@
-/* The memory a policy costs a real program: prints the resident memory (VmRSS, RssAnon, RssFile, KiB)
- * before and after the first TCP connection, at which the shim loads its engine and the policy.
- * The connection goes to 127.0.0.1:PORT and may be refused: the policy is applied before it is made.
- *   rss_probe PORT   ->   "before RSS ANON FILE after RSS ANON FILE" */
+/* What a policy costs a real program at its first TCP connection, where the shim loads its engine and
+ * the policy: the resident memory (VmRSS, RssAnon, RssFile, KiB) before and after it, and the time the
+ * connect() call took (ms). The connection goes to 127.0.0.1:PORT and may be refused: the policy is
+ * applied before it is made.
+ *   rss_probe PORT   ->   "before RSS ANON FILE after RSS ANON FILE ms MS" */
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 static int resident(long kib[3]) {
@@ -32,8 +34,12 @@ int main(int argc, char **argv) {
     long before[3], after[3];
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     if (fd < 0 || resident(before) != 0) return 1;
+    struct timespec start, end;
+    clock_gettime(CLOCK_MONOTONIC, &start);
     connect(fd, (struct sockaddr *)&to, sizeof to); /* refused or not: the shim has decided */
+    clock_gettime(CLOCK_MONOTONIC, &end);
     if (resident(after) != 0) return 1;
-    printf("before %ld %ld %ld after %ld %ld %ld\n", before[0], before[1], before[2], after[0], after[1], after[2]);
+    printf("before %ld %ld %ld after %ld %ld %ld ms %.3f\n", before[0], before[1], before[2], after[0], after[1], after[2],
+           (double)(end.tv_sec - start.tv_sec) * 1e3 + (double)(end.tv_nsec - start.tv_nsec) / 1e6);
     return close(fd) == 0 ? 0 : 1;
 }

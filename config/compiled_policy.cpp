@@ -3,14 +3,27 @@
 #include <algorithm>
 #include <cstring>
 #include <map>
-#include <set>
 
 #include "config/resolve_verdict.h"
+#include "config/rule_set.h"
 
 namespace tcpkeep {
 namespace {
 
-constexpr std::uint32_t no_rule = UINT32_MAX;
+constexpr std::uint32_t no_rule = RuleSet::none;
+
+// Sorts sweep events (port << 32 | ...) by port, stable: two passes of a radix sort on the port's
+// 17 bits, linear where std::sort compared 20,000 events ~15 times each.
+void sort_by_port(std::vector<std::uint64_t>& events) {
+    std::vector<std::uint64_t> other(events.size());
+    for (const int shift : {32, 41}) {
+        std::uint32_t start[513] = {};
+        for (const std::uint64_t e : events) ++start[(e >> shift & 511) + 1];
+        for (std::size_t i = 1; i < 513; ++i) start[i] += start[i - 1];
+        for (const std::uint64_t e : events) other[start[e >> shift & 511]++] = e;
+        events.swap(other);
+    }
+}
 
 bool selects_process(const Rule& rule, const ProcessIdentity& who) {
     if (rule.process.empty()) return true;
@@ -41,6 +54,7 @@ public:
             const auto id = static_cast<std::uint32_t>(out_.rules_.size());
             out_.rules_.push_back({v, port_check(*rule)});
             for (const Cidr& block : rule->peers) out_.peers_.add(block, id);
+            has_peers_.push_back(!rule->peers.empty());
         }
         out_.ranges_.shrink_to_fit();
         out_.peers_.finish();
@@ -50,18 +64,14 @@ public:
     // One sweep over the ports: at each port, the first active rule without peers, and whether a
     // rule with peers comes before it. Returns the runs of ports with the same table.
     std::vector<PortMap::Run> build(Direction direction) {
-        struct Event {
-            std::uint32_t port;
-            std::uint32_t rule;
-            int delta;
-        };
-        std::vector<Event> events;
+        // A rule's range starts (delta +1) or ends (-1) at a port: port << 32 | rule << 1 | ends.
+        std::vector<std::uint64_t> events;
         std::vector<int> cover(active_.size(), 0);
-        std::set<std::uint32_t> without_peers;
-        std::set<std::uint32_t> with_peers;
+        RuleSet without_peers(active_.size());
+        RuleSet with_peers(active_.size());
         auto add = [&](std::uint32_t r, int delta) {
             cover[r] += delta;
-            auto& set = active_[r]->peers.empty() ? without_peers : with_peers;
+            RuleSet& set = has_peers_[r] ? with_peers : without_peers;
             if (cover[r] == 0) set.erase(r);
             else set.insert(r);
         };
@@ -69,21 +79,23 @@ public:
             if (!applies_to(*active_[r], direction)) continue;
             if (active_[r]->ports.empty()) add(r, 1);
             for (const PortRange& range : active_[r]->ports) {
-                events.push_back({range.first, r, 1});
-                events.push_back({std::uint32_t{range.last} + 1, r, -1});
+                events.push_back(std::uint64_t{range.first} << 32 | r << 1);
+                events.push_back((std::uint64_t{range.last} + 1) << 32 | r << 1 | 1);
             }
         }
-        std::sort(events.begin(), events.end(), [](const Event& a, const Event& b) { return a.port < b.port; });
+        sort_by_port(events);
         const int d = direction == Direction::inbound ? 1 : 0;
         std::vector<PortMap::Run> runs;
         table_ids_.clear();
         std::size_t e = 0;
+        auto port_of = [&](std::size_t i) { return static_cast<std::uint32_t>(events[i] >> 32); };
         for (std::uint32_t port = 0; port < PortMap::ports;) {
-            for (; e < events.size() && events[e].port == port; ++e) add(events[e].rule, events[e].delta);
-            const std::uint32_t first = without_peers.empty() ? no_rule : *without_peers.begin();
-            const bool peer_candidates = !with_peers.empty() && *with_peers.begin() < first;
+            for (; e < events.size() && port_of(e) == port; ++e)
+                add(static_cast<std::uint32_t>(events[e] >> 1 & 0x7fff'ffff), (events[e] & 1) != 0 ? -1 : 1);
+            const std::uint32_t first = without_peers.first();  // RuleSet::none == no_rule
+            const bool peer_candidates = with_peers.first() < first;
             runs.push_back({port, table_for(d, first == no_rule ? 0 : first + 1, peer_candidates)});
-            port = e < events.size() ? events[e].port : PortMap::ports;
+            port = e < events.size() ? port_of(e) : PortMap::ports;
         }
         out_.tables_[d].shrink_to_fit();
         return runs;
@@ -92,6 +104,7 @@ public:
 private:
     CompiledPolicy& out_;
     std::vector<const Rule*> active_;  // active rule r is rules_[r + 1]
+    std::vector<bool> has_peers_;      // of active rule r: asked at every event of the sweep, kept apart from the Rules
     std::map<std::pair<std::uint32_t, bool>, std::uint16_t> table_ids_;
 
     // The rule's directions, and its port ranges sorted and merged (several: into ranges_, so one
