@@ -1,6 +1,8 @@
 #include "config/plain_toml.h"
 
 #include <algorithm>
+#include <bit>
+#include <cstring>
 #include <cstdint>
 #include <vector>
 
@@ -9,13 +11,31 @@ namespace {
 
 using Type = DocumentNode::Type;
 
+// How many bytes are '=', ',' or '[', eight at a time: a count_if branching on each byte
+// mispredicted every few bytes and was ~8 % of a 10,000-rule load.
+std::size_t count_node_starts(std::string_view text) {
+    constexpr std::uint64_t ones = 0x0101'0101'0101'0101u;
+    constexpr std::uint64_t low7 = 0x7f7f'7f7f'7f7f'7f7fu;
+    // The high bit of each byte of w that is zero, and no other bit (no borrow crosses bytes).
+    auto zero_bytes = [](std::uint64_t w) { return ~(((w & low7) + low7) | w | low7); };
+    std::size_t count = 0;
+    std::size_t i = 0;
+    for (; i + 8 <= text.size(); i += 8) {
+        std::uint64_t w = 0;
+        std::memcpy(&w, text.data() + i, sizeof w);
+        const std::uint64_t hits = zero_bytes(w ^ ('=' * ones)) | zero_bytes(w ^ (',' * ones)) | zero_bytes(w ^ ('[' * ones));
+        count += static_cast<std::size_t>(std::popcount(hits));
+    }
+    for (; i < text.size(); ++i) count += static_cast<std::size_t>(text[i] == '=' || text[i] == ',' || text[i] == '[');
+    return count;
+}
+
 class PlainParser {
 public:
     explicit PlainParser(std::string_view text) : text_(text), document_(text) {
         // Every node but the root starts after a '=', a ',' or a '[': room for all of them up front,
         // so the arrays never move while growing.
-        const auto starts = std::count_if(text.begin(), text.end(), [](char c) { return c == '=' || c == ',' || c == '['; });
-        document_.reserve(static_cast<std::size_t>(starts) + 1);
+        document_.reserve(count_node_starts(text) + 1);
     }
 
     // False: not plain (the caller falls back to toml++).
