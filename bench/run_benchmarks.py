@@ -82,13 +82,21 @@ def exec_tax(program, reps=200):
     return {name: float(out[2 * i + 1]) for i, name in enumerate(variants)}
 
 
-def instructions(program):
+def instructions(*command):
     counts = {}
     for name, preload in variants.items():
-        err = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", program],
+        err = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *command],
                              env=env_for(preload), capture_output=True, text=True).stderr
         counts[name] = int(re.search(r"Collected : (\d+)", err).group(1))
     return counts
+
+
+def instructions_per_connection():
+    """User-space instructions of one connection (connect side and accept side): the difference
+    between 3,000 and 1,000 connections, over 2,000, so the start-up cancels out."""
+    program = os.path.join(bench, "connection_rate")
+    few, many = instructions(program, "1000"), instructions(program, "3000")
+    return {name: (many[name] - few[name]) / 2000 for name in variants}
 
 
 def decision(processes=7):
@@ -163,6 +171,9 @@ def main():
         added = {k: ins[k] - ins["none"] for k in ins}
         print(f"| exec {label}, instructions (callgrind) | {ins['none']} | {ins['floor']} (+{added['floor']}) "
               f"| {ins['libtcpkeep']} (+{added['libtcpkeep']}) | added libtcpkeep/floor {added['libtcpkeep'] / added['floor']:.2f} | (exact) |")
+    per = instructions_per_connection()
+    print(f"| one connection, user-space instructions (callgrind) | {per['none']:.0f} | {per['floor']:.0f} | {per['libtcpkeep']:.0f} "
+          f"| | (exact) |")
     d, ratios = decision()
     for name, shape in (("BM_Decide", "spread over 4,096 destinations"), ("BM_DecideService", "16 destinations")):
         ns = [d[(name, rules)] for rules in ("1", "100", "10000")]
