@@ -2,6 +2,8 @@
 
 #include <array>
 #include <fmt/format.h>
+#include <string>
+#include <utility>
 
 namespace tcpkeep {
 namespace {
@@ -51,6 +53,7 @@ public:
                 if (value_start_ && c != ' ' && c != '\t' && c != '\r') {
                     bare_ = true, value_start_ = false;
                     if (date_then_one_digit()) return ScanProblem{pos_, i_, "a date followed by a one-digit time (a time is HH:MM:SS)"};
+                    if (date_then_t_without_time()) return ScanProblem{pos_, i_, "a date followed by 'T' and no time (a time is HH:MM:SS)"};
                 }
                 next();
             }
@@ -96,18 +99,37 @@ private:
         return c == ' ' || c == '\t' || (c >= '\n' && c <= '\r') || c == ',' || c == ']' || c == '}' || c == '#';
     }
 
-    // At the start of a bare value: ten characters shaped like a date ("1979-05-27"; toml++ skips
-    // '_'), a space, one digit, then a terminator. toml++ reads on after the space for a time and
-    // scans from the terminator against its own precondition: an assert, or __builtin_assume in a
-    // release build (found by tests/fuzz).
-    [[nodiscard]] bool date_then_one_digit() const {
+    // The bare value at i_ as toml++ reads it to tell what it is: up to `most` characters before a
+    // terminator, without the '_' it skips; and where they end.
+    [[nodiscard]] std::pair<std::string, std::size_t> bare_value(std::size_t most) const {
         std::size_t j = i_;
         std::string chars;
-        for (; j < t_.size() && !is_value_terminator(t_[j]) && chars.size() <= 10; ++j)
+        for (; j < t_.size() && !is_value_terminator(t_[j]) && chars.size() < most; ++j)
             if (t_[j] != '_') chars += t_[j];
-        const auto digit = [&](std::size_t k) { return k < t_.size() && t_[k] >= '0' && t_[k] <= '9'; };
-        return chars.size() == 10 && digit(i_) && chars[4] == '-' && chars[7] == '-' && j + 2 < t_.size() && t_[j] == ' ' &&
-               digit(j + 1) && is_value_terminator(t_[j + 2]);
+        return {chars, j};
+    }
+    [[nodiscard]] bool digit_at(std::size_t k) const { return k < t_.size() && t_[k] >= '0' && t_[k] <= '9'; }
+    // Ten characters shaped like a date ("1979-05-27"), the first a digit.
+    [[nodiscard]] bool date_shaped(const std::string& chars) const {
+        return chars.size() >= 10 && digit_at(i_) && chars[4] == '-' && chars[7] == '-';
+    }
+
+    // At the start of a bare value: a date, a space, one digit, then a terminator. toml++ reads on
+    // after the space for a time and scans from the terminator against its own precondition: an
+    // assert, or __builtin_assume in a release build (found by tests/fuzz).
+    [[nodiscard]] bool date_then_one_digit() const {
+        const auto [chars, j] = bare_value(11);
+        return chars.size() == 10 && date_shaped(chars) && j + 2 < t_.size() && t_[j] == ' ' && digit_at(j + 1) &&
+               is_value_terminator(t_[j + 2]);
+    }
+
+    // At the start of a bare value: a date, 'T' or 't', then no digit where the time starts
+    // ("1979-05-27t:", or 'T' then the end of the line). toml++ asks for the time's first digit
+    // against its precondition, the same assert (found by tests/fuzz); at the end of the text it stops first.
+    [[nodiscard]] bool date_then_t_without_time() const {
+        const auto [chars, j] = bare_value(12);
+        if (chars.size() < 11 || !date_shaped(chars) || (chars[10] != 'T' && chars[10] != 't')) return false;
+        return chars.size() == 11 ? j < t_.size() : !(chars[11] >= '0' && chars[11] <= '9');
     }
 
     void start_key(int base) {

@@ -10,8 +10,9 @@
 //    toml++ calls parse_key() against its precondition, an assert (abort) in debug builds and
 //    __builtin_assume in clang release builds (found by tests/fuzz; marzer/tomlplusplus#301).
 //  - '}' where an array's next element would start ("[}", "[1, }"): parse_value()'s precondition,
-//    the same assert (found by tests/fuzz); and a date followed by a one-digit time
-//    ("1979-05-27 7"), which makes parse_value() scan from a terminator, the same precondition.
+//    the same assert (found by tests/fuzz); a date followed by a one-digit time ("1979-05-27 7"),
+//    which makes parse_value() scan from a terminator, the same precondition; and a date followed
+//    by 'T' and no digit ("1979-05-27t:"), where parse_time() expects one, the same again.
 #pragma once
 #include <optional>
 #include <string>

@@ -312,6 +312,11 @@ TEST(ReadPolicy, TextTomlCannotBeGivenIsRefusedFirst) {
     EXPECT_EQ(first_error_text(read_policy("version = 1\nx = 19_79-05-27 7\n", "d")), "2:5: a date followed by a one-digit time (a time is HH:MM:SS)");
     EXPECT_EQ(first_error_text(read_policy("version = 1\nx = 1979-05-27 7\v", "d")), "2:5: a date followed by a one-digit time (a time is HH:MM:SS)");
     EXPECT_EQ(first_error_text(read_policy("version = 1\nx = 1979-05-27 07:32:00\n", "d")), "2:1: unknown key \"x\" at the top level");
+    // A date, 'T', no digit: toml++ asks for the time's first digit (found by fuzzing).
+    EXPECT_EQ(first_error_text(read_policy("version = 1\nx = 0989-05-27t: 4:9:\n", "d")), "2:5: a date followed by 'T' and no time (a time is HH:MM:SS)");
+    EXPECT_EQ(first_error_text(read_policy("version = 1\nx = [1979-05-27T,]\n", "d")), "2:6: a date followed by 'T' and no time (a time is HH:MM:SS)");
+    EXPECT_EQ(first_error_text(read_policy("version = 1\nx = 1979-05-27T\n", "d")), "2:5: a date followed by 'T' and no time (a time is HH:MM:SS)");
+    EXPECT_EQ(first_error_text(read_policy("version = 1\nx = 1979-05-27T07:32:00Z\n", "d")), "2:1: unknown key \"x\" at the top level");
     // An earlier error toml++ finds in the text before the problem comes first, like any first error.
     EXPECT_EQ(first_error_text(read_policy("version = 1\n[defaults\nidl\u00e9 = 1\n", "e")),
               "2:10: Error while parsing table header: expected ']', saw '\\n'");
