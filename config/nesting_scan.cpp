@@ -52,8 +52,10 @@ public:
             } else {
                 if (value_start_ && c != ' ' && c != '\t' && c != '\r') {
                     bare_ = true, value_start_ = false;
-                    if (date_then_one_digit()) return ScanProblem{pos_, i_, "a date followed by a one-digit time (a time is HH:MM:SS)"};
-                    if (date_then_t_without_time()) return ScanProblem{pos_, i_, "a date followed by 'T' and no time (a time is HH:MM:SS)"};
+                    const auto [chars, end] = bare_value(12);
+                    if (date_then_one_digit(chars, end)) return ScanProblem{pos_, i_, "a date followed by a one-digit time (a time is HH:MM:SS)"};
+                    if (date_then_t_without_time(chars, end))
+                        return ScanProblem{pos_, i_, "a date followed by 'T' and no time (a time is HH:MM:SS)"};
                 }
                 next();
             }
@@ -100,7 +102,7 @@ private:
     }
 
     // The bare value at i_ as toml++ reads it to tell what it is: up to `most` characters before a
-    // terminator, without the '_' it skips; and where they end.
+    // terminator, without the '_' it skips; and where they end. (Both date checks read the first 12.)
     [[nodiscard]] std::pair<std::string, std::size_t> bare_value(std::size_t most) const {
         std::size_t j = i_;
         std::string chars;
@@ -117,8 +119,7 @@ private:
     // At the start of a bare value: a date, a space, one digit, then a terminator. toml++ reads on
     // after the space for a time and scans from the terminator against its own precondition: an
     // assert, or __builtin_assume in a release build (found by tests/fuzz).
-    [[nodiscard]] bool date_then_one_digit() const {
-        const auto [chars, j] = bare_value(11);
+    [[nodiscard]] bool date_then_one_digit(const std::string& chars, std::size_t j) const {
         return chars.size() == 10 && date_shaped(chars) && j + 2 < t_.size() && t_[j] == ' ' && digit_at(j + 1) &&
                is_value_terminator(t_[j + 2]);
     }
@@ -126,8 +127,7 @@ private:
     // At the start of a bare value: a date, 'T' or 't', then no digit where the time starts
     // ("1979-05-27t:", or 'T' then the end of the line). toml++ asks for the time's first digit
     // against its precondition, the same assert (found by tests/fuzz); at the end of the text it stops first.
-    [[nodiscard]] bool date_then_t_without_time() const {
-        const auto [chars, j] = bare_value(12);
+    [[nodiscard]] bool date_then_t_without_time(const std::string& chars, std::size_t j) const {
         if (chars.size() < 11 || !date_shaped(chars) || (chars[10] != 'T' && chars[10] != 't')) return false;
         return chars.size() == 11 ? j < t_.size() : !(chars[11] >= '0' && chars[11] <= '9');
     }
