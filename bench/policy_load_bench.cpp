@@ -20,7 +20,7 @@
 #include "config/compiled_policy.h"
 #include "config/policy_cache.h"
 #include "config/policy_reader.h"
-#include "config/policy_source.h"
+#include "system/policy_file.h"
 
 namespace {
 

@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-#include "config/policy.h"
+#include "config/source_pos.h"
 
 namespace tcpkeep {
 

@@ -1,7 +1,7 @@
-// The per-network-namespace sysctls that decide what unset options mean and how long retries last.
+// The per-network-namespace sysctls that decide what unset options mean and how long retries last,
+// with the kernel's built-in values (read by system/read_kernel_defaults.h).
 #pragma once
 #include <cstdint>
-#include <string>
 
 namespace tcpkeep {
 
@@ -15,10 +15,6 @@ struct KernelDefaults {
     std::int32_t rto_min_ms = 200;         // net.ipv4.tcp_rto_min_us / 1000 (TCP_RTO_MIN)
     std::int32_t rto_max_ms = 120000;      // net.ipv4.tcp_rto_max_ms (TCP_RTO_MAX)
     std::int32_t early_retrans = 3;        // net.ipv4.tcp_early_retrans (>= 3: tail loss probes)
-
-    // Reads the calling thread's network namespace via /proc/sys (root: "/proc/sys/net/ipv4/").
-    // Missing or unreadable entries keep the kernel's built-in default above.
-    static KernelDefaults read_current(const std::string& root = "/proc/sys/net/ipv4/");
 };
 
 }  // namespace tcpkeep

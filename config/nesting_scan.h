@@ -18,7 +18,7 @@
 #include <string>
 #include <string_view>
 
-#include "config/policy.h"
+#include "config/source_pos.h"
 
 namespace tcpkeep {
 

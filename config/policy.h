@@ -6,13 +6,9 @@
 #include <vector>
 
 #include "config/net_address.h"
+#include "config/source_pos.h"
 
 namespace tcpkeep {
-
-struct SourcePos {
-    std::uint32_t line = 0;
-    std::uint32_t column = 0;
-};
 
 template <typename T>
 struct Located {

@@ -1,7 +1,7 @@
-// Who a process is, for `process = [...]` patterns: fixed once per process.
+// Who a process is, for `process = [...]` patterns: fixed once per process (read by
+// system/read_process_identity.h).
 #pragma once
 #include <string>
-#include <sys/types.h>
 
 namespace tcpkeep {
 
@@ -10,9 +10,6 @@ struct ProcessIdentity {
     std::string exe_name;    // its file name
     std::string argv0_name;  // file name of argv[0]
     std::string comm;        // the kernel's comm name (15 chars at most)
-
-    // Reads /proc/PID (pid 0: this process). Unreadable parts stay empty.
-    static ProcessIdentity of(pid_t pid = 0);
 };
 
 // A pattern containing '/' globs the executable path; otherwise it globs the executable's

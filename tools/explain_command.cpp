@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <fmt/format.h>
 
+#include "system/read_kernel_defaults.h"
 #include "tools/commands.h"
 #include "tools/explanation.h"
 #include "tools/policy_loading.h"
@@ -42,7 +43,7 @@ int run_explain(const ExplainArgs& args) {
     bool io_error = false;
     if (!report_load(chosen, false, io_error)) return io_error ? exit_error : exit_findings;
 
-    const KernelDefaults kernel = KernelDefaults::read_current();
+    const KernelDefaults kernel = read_kernel_defaults();
     const CompiledPolicy compiled = CompiledPolicy::compile(*chosen.load.policy, identity_for(args.process), kernel);
     const Direction direction = args.direction == "inbound" ? Direction::inbound : Direction::outbound;
     const auto port = static_cast<std::uint16_t>(args.port.value_or(0));

@@ -4,6 +4,8 @@
 #include <cstdlib>
 #include <fmt/format.h>
 
+#include "config/embedded_default.h"
+
 namespace tcpkeep::cli {
 
 std::string ChosenPolicy::path_or_name() const {

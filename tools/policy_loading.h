@@ -3,7 +3,7 @@
 #include <optional>
 #include <string>
 
-#include "config/policy_source.h"
+#include "system/policy_file.h"
 
 namespace tcpkeep::cli {
 

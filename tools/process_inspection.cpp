@@ -6,6 +6,8 @@
 #include <sys/stat.h>
 
 #include "config/compiled_policy.h"
+#include "system/read_kernel_defaults.h"
+#include "system/read_process_identity.h"
 #include "tools/option_values.h"
 #include "tools/process_facts.h"
 #include "tools/remote_socket.h"
@@ -60,7 +62,7 @@ ProcessReport inspect_process(pid_t pid, const InspectRequest& request) {
     report.shim = shim_presence(pid);  // first: says "no such process" / "permission denied" plainly
     report.executable = executable_of(pid);
     const Policy policy = policy_for(pid, request, report.policy);
-    const CompiledPolicy compiled = CompiledPolicy::compile(policy, ProcessIdentity::of(pid), KernelDefaults::read_current());
+    const CompiledPolicy compiled = CompiledPolicy::compile(policy, read_process_identity(pid), read_kernel_defaults());
     report.policy_applies = compiled.applies_anything();
 
     const ProcessTcp tcp = tcp_sockets_of(pid);

@@ -4,7 +4,9 @@
 #include <new>
 
 #include "config/compiled_policy.h"
-#include "config/policy_source.h"
+#include "system/policy_file.h"
+#include "system/read_kernel_defaults.h"
+#include "system/read_process_identity.h"
 #include "shim/engine_api.h"
 
 namespace tcpkeep {
@@ -27,7 +29,7 @@ void load(const char* policy_env, bool secure, EngineLoadResult* out) noexcept {
         }
         // Owned for the rest of the process: the shim decides with it until exit.
         const bool from_compiled_form = loaded.from_compiled_form;
-        auto* compiled = new CompiledPolicy(CompiledPolicy::compile(*loaded.policy, ProcessIdentity::of(), KernelDefaults::read_current()));
+        auto* compiled = new CompiledPolicy(CompiledPolicy::compile(*loaded.policy, read_process_identity(), read_kernel_defaults()));
         out->policy = compiled;
         loaded = PolicyLoad{};  // only the compiled policy stays; hand the parse's memory back to the system
         ::malloc_trim(0);

@@ -9,7 +9,7 @@
 #include <gtest/gtest.h>
 #include <map>
 
-#include "config/policy_source.h"
+#include "system/policy_file.h"
 #include "tests/unit/test_support.h"
 
 namespace tcpkeep {

@@ -4,7 +4,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "config/policy_source.h"
+#include "config/embedded_default.h"
+#include "system/policy_file.h"
 #include "tests/unit/test_support.h"
 
 namespace tcpkeep {

@@ -4,6 +4,7 @@
 
 #include "config/kernel_defaults.h"
 #include "config/timeline.h"
+#include "system/read_kernel_defaults.h"
 #include "tests/unit/test_support.h"
 
 namespace tcpkeep {
@@ -213,7 +214,7 @@ TEST(KernelDefaults, ReadsSysctlFilesAndKeepsDefaultsForMissingOnes) {
     dir.write("tcp_retries2", "8\n");
     dir.write("tcp_rto_min_us", "50000\n");
     dir.write("tcp_early_retrans", "0\n");
-    const KernelDefaults k = KernelDefaults::read_current(dir.file(""));
+    const KernelDefaults k = read_kernel_defaults(dir.file(""));
     EXPECT_EQ(k.keepalive_time_s, 600);
     EXPECT_EQ(k.keepalive_intvl_s, 30);
     EXPECT_EQ(k.keepalive_probes, 9);

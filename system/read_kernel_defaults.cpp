@@ -1,4 +1,4 @@
-#include "config/kernel_defaults.h"
+#include "system/read_kernel_defaults.h"
 
 #include <charconv>
 #include <fcntl.h>
@@ -22,7 +22,7 @@ void read_int(const std::string& path, std::int32_t& value) {
 
 }  // namespace
 
-KernelDefaults KernelDefaults::read_current(const std::string& root) {
+KernelDefaults read_kernel_defaults(const std::string& root) {
     KernelDefaults k;
     read_int(root + "tcp_keepalive_time", k.keepalive_time_s);
     read_int(root + "tcp_keepalive_intvl", k.keepalive_intvl_s);

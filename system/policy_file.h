@@ -1,28 +1,17 @@
-// Where a policy comes from (discovery) and reading it safely: bounded, regular files only, and
-// in secure mode (setuid programs) only a root-owned file nobody else can write.
+// Reading a policy file safely: bounded, regular files only, and in secure mode (setuid programs)
+// only a root-owned file nobody else can write; and its compiled form next to it.
 #pragma once
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
 
 #include "config/policy_reader.h"
+#include "system/policy_location.h"
 
 namespace tcpkeep {
 
-inline constexpr const char* embedded_source_name = "<embedded default>";
 inline constexpr std::size_t max_policy_bytes = 4 * 1024 * 1024;
-
-// The default every TCP socket gets when no policy file exists.
-const char* embedded_default_policy();
-
-struct PolicyLocation {
-    enum class Kind { command_line, environment, system, embedded } kind = Kind::embedded;
-    std::string path;  // empty for embedded
-};
-
-// TCPKEEP_POLICY (when given and not secure) -> system_path if it exists -> embedded default.
-// `env_policy` is the variable's value or nullptr; the caller reads the environment.
-PolicyLocation discover_policy(const char* env_policy, bool secure, const std::string& system_path);
 
 // Reads and validates the policy at `where`. I/O problems come back as a Diagnostic without line.
 PolicyLoad load_policy(const PolicyLocation& where, bool secure) noexcept;

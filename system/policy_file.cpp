@@ -1,5 +1,7 @@
-#include "config/policy_source.h"
+#include "system/policy_file.h"
 
+#include "config/digest.h"
+#include "config/embedded_default.h"
 #include "config/policy_cache.h"
 
 #include <cerrno>
@@ -19,13 +21,6 @@ PolicyLoad io_error(const std::string& path, std::string message) {
 }
 
 }  // namespace
-
-PolicyLocation discover_policy(const char* env_policy, bool secure, const std::string& system_path) {
-    if (!secure && env_policy != nullptr && *env_policy != '\0') return {PolicyLocation::Kind::environment, env_policy};
-    struct stat st {};
-    if (::stat(system_path.c_str(), &st) == 0) return {PolicyLocation::Kind::system, system_path};
-    return {PolicyLocation::Kind::embedded, ""};
-}
 
 PolicyLoad load_policy(const PolicyLocation& where, bool secure) noexcept {
     if (where.kind == PolicyLocation::Kind::embedded) return read_policy(embedded_default_policy(), embedded_source_name);
@@ -98,7 +93,8 @@ PolicyLoad load_policy_preferring_compiled(const PolicyLocation& where, bool sec
         // The text is read either way: it is what the compiled form must have been made from.
         std::string text;
         if (std::string error = read_policy_text(where.path, secure, text); !error.empty()) return io_error(where.path, std::move(error));
-        if (std::optional<Policy> policy = read_compiled_form(where.path, text, secure)) return PolicyLoad{std::move(policy), {}, true};
+        if (std::optional<Policy> policy = read_compiled_form(where.path, text, secure))
+            return PolicyLoad{std::move(policy), {}, true, text.size(), digest64(text)};
         return read_policy(text, where.path);
     } catch (...) {
         return PolicyLoad{};

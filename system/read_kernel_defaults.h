@@ -1,0 +1,13 @@
+// Reading the TCP sysctls of the calling thread's network namespace from /proc/sys.
+#pragma once
+#include <string>
+
+#include "config/kernel_defaults.h"
+
+namespace tcpkeep {
+
+// `root` is the directory holding the net.ipv4 entries. Missing or unreadable entries keep the
+// kernel's built-in default (KernelDefaults{}).
+KernelDefaults read_kernel_defaults(const std::string& root = "/proc/sys/net/ipv4/");
+
+}  // namespace tcpkeep

@@ -1,0 +1,53 @@
+#include "system/read_process_identity.h"
+
+#include <climits>
+#include <fcntl.h>
+#include <string>
+#include <string_view>
+#include <unistd.h>
+
+namespace tcpkeep {
+namespace {
+
+std::string proc_path(pid_t pid, const char* entry) {
+    return pid == 0 ? std::string("/proc/self/") + entry : "/proc/" + std::to_string(pid) + "/" + entry;
+}
+
+// Reads a small /proc file with plain syscalls (the shim's engine calls this too).
+std::string read_small(const std::string& path) {
+    std::string out;
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return out;
+    char buf[4096];
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    ::close(fd);
+    if (n > 0) out.assign(buf, static_cast<std::size_t>(n));
+    return out;
+}
+
+std::string base_name(const std::string& path) {
+    const auto slash = path.rfind('/');
+    return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+}  // namespace
+
+ProcessIdentity read_process_identity(pid_t pid) {
+    ProcessIdentity who;
+    char buf[PATH_MAX];
+    const std::string exe = proc_path(pid, "exe");
+    const ssize_t n = ::readlink(exe.c_str(), buf, sizeof buf - 1);
+    if (n > 0) {
+        who.exe_path.assign(buf, static_cast<std::size_t>(n));
+        constexpr std::string_view deleted = " (deleted)";
+        if (who.exe_path.ends_with(deleted)) who.exe_path.resize(who.exe_path.size() - deleted.size());
+        who.exe_name = base_name(who.exe_path);
+    }
+    const std::string cmdline = read_small(proc_path(pid, "cmdline"));
+    who.argv0_name = base_name(cmdline.substr(0, cmdline.find('\0')));
+    who.comm = read_small(proc_path(pid, "comm"));
+    if (!who.comm.empty() && who.comm.back() == '\n') who.comm.pop_back();
+    return who;
+}
+
+}  // namespace tcpkeep
