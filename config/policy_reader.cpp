@@ -2,11 +2,14 @@
 // otherwise, then one reader for both that turns the Document into a Policy and its diagnostics.
 #include "config/policy_reader.h"
 
+#include "config/digest.h"
+
 #include <algorithm>
 #include <array>
 #include <charconv>
 #include <fmt/format.h>
 
+#include "config/digest.h"
 #include "config/document.h"
 #include "config/duration.h"
 #include "config/plain_toml.h"
@@ -337,6 +340,8 @@ private:
 
 PolicyLoad read_policy(std::string_view text, std::string_view source_name) noexcept {
     PolicyLoad load;
+    load.text_bytes = text.size();
+    load.text_digest = digest64(text);
     try {
         std::optional<Document> doc = parse_plain_toml(text);
         if (!doc) {

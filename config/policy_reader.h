@@ -1,5 +1,6 @@
 // Policy text -> Policy model, with every problem reported as a located Diagnostic.
 #pragma once
+#include <cstdint>
 #include <optional>
 #include <string_view>
 #include <vector>
@@ -13,6 +14,10 @@ struct PolicyLoad {
     std::optional<Policy> policy;  // set when there is no error (warnings allowed)
     std::vector<Diagnostic> diagnostics;
     bool from_compiled_form = false;  // read from FILE.compiled instead of parsing FILE
+    // The text the policy was read from (or its compiled form was made from): what identifies the
+    // version of the file a process loaded. 0 bytes when no text could be read.
+    std::uint64_t text_bytes = 0;
+    std::uint64_t text_digest = 0;
 
     [[nodiscard]] bool ok() const { return policy.has_value(); }
 };

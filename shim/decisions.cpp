@@ -35,62 +35,90 @@ bool ensure_tcp(int fd, FdState& st) {
     return true;
 }
 
-void apply_verdict(int fd, FdState& st, const Verdict& v, std::uint8_t leave) {
+// Applies the verdict, leaving the options in `leave` (the program's own) unless it enforces them.
+// Returns the options really set.
+std::uint8_t apply_verdict(int fd, FdState& st, const Verdict& v, std::uint8_t leave) {
+    std::uint8_t set = 0;
     if (v.kind == Verdict::Kind::apply) {
-        apply_settings(fd, v.settings, v.enforce ? 0 : leave);
+        set = apply_settings(fd, v.settings, v.enforce ? 0 : leave);
         if (v.enforce) st.enforced = v.settings.mask;
     }
     st.configured = true;
+    return set;
 }
 
-void log_decision(int fd, const char* what, const sockaddr* addr, std::uint16_t port, const Verdict& v) {
-    if (!log_enabled(LogLevel::debug)) return;
-    char host[INET6_ADDRSTRLEN] = "*";
+void format_host(const sockaddr* addr, char (&host)[INET6_ADDRSTRLEN]) {
     if (addr != nullptr && addr->sa_family == AF_INET)
         ::inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(addr)->sin_addr, host, sizeof host);
-    if (addr != nullptr && addr->sa_family == AF_INET6)
+    else if (addr != nullptr && addr->sa_family == AF_INET6)
         ::inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(addr)->sin6_addr, host, sizeof host);
+}
+
+// Appends printf output to a fixed buffer, stopping quietly when it is full.
+struct LineBuffer {
+    char text[240] = "";
+    std::size_t used = 0;
+    void add(const char* format, const char* name, int value = 0) {
+        if (used >= sizeof text) return;
+        const int n = std::snprintf(text + used, sizeof text - used, format, name, value);
+        if (n > 0) used += static_cast<std::size_t>(n);
+    }
+};
+
+// One debug line per decision, stating what was done: the options set (the setsockopt calls made),
+// those left as the program set them, and those whose setsockopt failed.
+// `what` precedes the address and `port_label` the port: "outbound 10.0.0.5 port 5432",
+// "listening 127.0.0.1 port 80", "inbound from 10.0.0.9 to port 80".
+void log_decision(int fd, const char* what, const sockaddr* addr, const char* port_label, std::uint16_t port, const Verdict& v,
+                  std::uint8_t leave, std::uint8_t set) {
+    if (!log_enabled(LogLevel::debug)) return;
+    char host[INET6_ADDRSTRLEN] = "*";
+    format_host(addr, host);
     if (v.kind != Verdict::Kind::apply) {
-        log_line(LogLevel::debug, "fd %d %s %s port %u: %s", fd, what, host, port,
+        log_line(LogLevel::debug, "fd %d %s %s %s %u: %s", fd, what, host, port_label, port,
                  v.kind == Verdict::Kind::skip ? "skip rule, left unchanged" : "no rule and no [defaults], left unchanged");
         return;
     }
-    char values[160];
-    int n = 0;
     const Settings& s = v.settings;
-    auto add = [&](bool present, const char* format, int value) {
-        if (present && n >= 0 && static_cast<std::size_t>(n) < sizeof values)
-            n += std::snprintf(values + n, sizeof values - static_cast<std::size_t>(n), format, value);
+    const int values[option_count] = {s.keepalive ? 1 : 0, s.idle_s, s.interval_s, s.count, s.user_timeout_ms};
+    const char* const formats[option_count] = {" %s=%d", " %s=%ds", " %s=%ds", " %s=%d", " %s=%dms"};
+    const std::uint8_t program_own = v.enforce ? 0 : s.mask & leave;
+    const std::uint8_t failed = s.mask & ~program_own & ~set;
+    LineBuffer line;
+    line.add(set != 0 ? "set" : "set nothing", "");
+    for (int i = 0; i < option_count; ++i)
+        if ((set & bit(static_cast<Option>(i))) != 0) line.add(formats[i], option_key(static_cast<Option>(i)), values[i]);
+    auto list = [&](std::uint8_t mask, const char* title) {
+        if (mask == 0) return;
+        line.add("; %s:", title);
+        for (int i = 0; i < option_count; ++i)
+            if ((mask & bit(static_cast<Option>(i))) != 0) line.add(" %s", option_key(static_cast<Option>(i)));
     };
-    values[0] = '\0';
-    add(s.has(Option::keepalive), " keepalive=%d", s.keepalive ? 1 : 0);
-    add(s.has(Option::idle), " idle=%ds", s.idle_s);
-    add(s.has(Option::interval), " interval=%ds", s.interval_s);
-    add(s.has(Option::count), " count=%d", s.count);
-    add(s.has(Option::user_timeout), " user_timeout=%dms", s.user_timeout_ms);
-    log_line(LogLevel::debug, "fd %d %s %s port %u: rule \"%s\":%s%s", fd, what, host, port, v.name, values,
+    list(program_own, "left as the program set them");
+    list(failed, "setsockopt failed");
+    log_line(LogLevel::debug, "fd %d %s %s %s %u: rule \"%s\": %s%s", fd, what, host, port_label, port, v.name, line.text,
              v.enforce ? " (enforced)" : "");
 }
 
-std::uint16_t local_port(int fd) {
-    sockaddr_storage ss{};
-    socklen_t len = sizeof ss;
-    if (real::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return 0;
-    return inet_port(reinterpret_cast<const sockaddr*>(&ss), len);
+// The socket's local port (0 when unbound or unknown), its address in `local`.
+std::uint16_t local_address(int fd, sockaddr_storage& local) {
+    socklen_t len = sizeof local;
+    if (real::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len) != 0) return 0;
+    return inet_port(reinterpret_cast<const sockaddr*>(&local), len);
 }
 
-void configure_listener(int fd, FdState& st, std::uint16_t port) {
+void configure_listener(int fd, FdState& st, const sockaddr_storage& local, std::uint16_t port) {
     const Engine* e = engine();
     if (e == nullptr) return;
     st.local_port = port;
     if (e->api->depends_on_peer(e->policy, true, port)) {
         st.listener = ListenerMode::per_accept;
-        log_line(LogLevel::debug, "fd %d listening on port %u: rules with peers, deciding per accepted connection", fd, port);
+        log_line(LogLevel::debug, "fd %d listening port %u: rules with peers, deciding per accepted connection", fd, port);
     } else {
         const Verdict* v = e->api->decide(e->policy, true, port, nullptr, 0);
-        apply_verdict(fd, st, *v, st.program_set);
+        const std::uint8_t set = apply_verdict(fd, st, *v, st.program_set);
         st.listener = ListenerMode::configured;
-        log_decision(fd, "listening, local", nullptr, port, *v);
+        log_decision(fd, "listening", reinterpret_cast<const sockaddr*>(&local), "port", port, *v, st.program_set, set);
     }
     set_fd_state(fd, st);
 }
@@ -130,9 +158,9 @@ void configure_outbound(int fd, const sockaddr* remote, socklen_t len) {
     if (e == nullptr) return;
     const std::uint16_t port = inet_port(remote, len);
     const Verdict* v = e->api->decide(e->policy, false, port, remote, len);
-    apply_verdict(fd, st, *v, st.program_set);
+    const std::uint8_t set = apply_verdict(fd, st, *v, st.program_set);
     set_fd_state(fd, st);
-    log_decision(fd, "outbound", remote, port, *v);
+    log_decision(fd, "outbound", remote, "port", port, *v, st.program_set, set);
 }
 
 bool configure_listener_before_listen(int fd) {
@@ -140,12 +168,13 @@ bool configure_listener_before_listen(int fd) {
     ErrnoKeeper keep;
     FdState st = fd_state(fd);
     if (st.kind == FdKind::not_tcp || st.listener != ListenerMode::none || !ensure_tcp(fd, st)) return false;
-    const std::uint16_t port = local_port(fd);
+    sockaddr_storage local{};
+    const std::uint16_t port = local_address(fd, local);
     if (port == 0) {
         set_fd_state(fd, st);
         return true;  // listen() binds an ephemeral port; configure right after it
     }
-    configure_listener(fd, st, port);
+    configure_listener(fd, st, local, port);
     return false;
 }
 
@@ -153,7 +182,8 @@ void configure_listener_after_listen(int fd) {
     ErrnoKeeper keep;
     FdState st = fd_state(fd);
     if (st.listener != ListenerMode::none) return;
-    if (const std::uint16_t port = local_port(fd); port != 0) configure_listener(fd, st, port);
+    sockaddr_storage local{};
+    if (const std::uint16_t port = local_address(fd, local); port != 0) configure_listener(fd, st, local, port);
 }
 
 AcceptPlan prepare_accept(int fd) {
@@ -166,9 +196,10 @@ AcceptPlan prepare_accept(int fd) {
     ErrnoKeeper keep;
     FdState learned = st;
     if (!ensure_tcp(fd, learned) || !is_listening(fd)) return AcceptPlan::pass;
-    const std::uint16_t port = local_port(fd);
+    sockaddr_storage local{};
+    const std::uint16_t port = local_address(fd, local);
     if (port == 0) return AcceptPlan::pass;
-    configure_listener(fd, learned, port);
+    configure_listener(fd, learned, local, port);
     if (learned.listener == ListenerMode::per_accept) return AcceptPlan::per_peer;
     return learned.listener == ListenerMode::configured ? AcceptPlan::inherit_and_apply : AcceptPlan::pass;
 }
@@ -180,8 +211,11 @@ void after_accept(int listener, int accepted, AcceptPlan plan, const sockaddr* p
     FdState st;
     st.kind = FdKind::tcp;
     st.configured = true;
+    st.flags = fd_inbound;
     if (plan == AcceptPlan::inherit) {
+        // Inherited from the listener: its values, including those the program set on it.
         st.enforced = lst.enforced;
+        st.program_set = lst.program_set;
         set_fd_state(accepted, st);
         return;
     }
@@ -190,16 +224,18 @@ void after_accept(int listener, int accepted, AcceptPlan plan, const sockaddr* p
     sockaddr_storage ss{};
     if (plan == AcceptPlan::per_peer && peer == nullptr) {
         socklen_t len = sizeof ss;
-        if (::getpeername(accepted, reinterpret_cast<sockaddr*>(&ss), &len) == 0) {
+        if (real::getpeername(accepted, reinterpret_cast<sockaddr*>(&ss), &len) == 0) {
             peer = reinterpret_cast<const sockaddr*>(&ss);
             peer_len = len;
         }
     }
     const sockaddr* decide_peer = plan == AcceptPlan::per_peer ? peer : nullptr;
     const Verdict* v = e->api->decide(e->policy, true, lst.local_port, decide_peer, decide_peer ? peer_len : 0);
-    apply_verdict(accepted, st, *v, 0);
+    // The accepted socket inherited the listener's options, the program's own among them.
+    const std::uint8_t set = apply_verdict(accepted, st, *v, lst.program_set);
+    st.program_set = lst.program_set;
     set_fd_state(accepted, st);
-    log_decision(accepted, "inbound, local", decide_peer, lst.local_port, *v);
+    log_decision(accepted, "inbound from", decide_peer, "to port", lst.local_port, *v, lst.program_set, set);
 }
 
 bool program_setsockopt_is_enforced(int fd, int level, int name) {

@@ -7,16 +7,17 @@
 #include <sys/socket.h>
 
 #include "config/verdict.h"
+#include "shim/published_state.h"
 
 namespace tcpkeep {
 
-inline constexpr int engine_abi_version = 2;  // 2: Verdict reordered to 40 bytes
+inline constexpr int engine_abi_version = 3;  // checked by the shim: both files come from one build
 inline constexpr const char* engine_symbol = "tcpkeep_engine_v1";
 inline constexpr const char* engine_file_name = "libtcpkeep-engine.so";
 
 struct EngineLoadResult {
-    const void* policy = nullptr;  // null: fail open (message says why)
-    char message[768] = {};        // failure: "FILE:LINE:COL: message"; success: "loaded FILE: N active rules"
+    const void* policy = nullptr;                // null: fail open (published->message says why)
+    const PublishedPolicy* published = nullptr;  // always set: what was loaded, for verify to read
 };
 
 struct EngineApi {

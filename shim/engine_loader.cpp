@@ -9,13 +9,18 @@
 
 #include "shim/environment.h"
 #include "shim/log.h"
+#include "shim/publication.h"
 
 namespace tcpkeep::shim {
 namespace {
 
-enum State : int { idle = 0, loading = 1, ready = 2, disabled = 3 };
+// The status lives in the published state (its `engine` word), so verify sees what the shim sees.
+constexpr std::int32_t idle = static_cast<std::int32_t>(EngineStatus::idle);
+constexpr std::int32_t loading = static_cast<std::int32_t>(EngineStatus::loading);
+constexpr std::int32_t ready = static_cast<std::int32_t>(EngineStatus::ready);
+constexpr std::int32_t disabled = static_cast<std::int32_t>(EngineStatus::disabled);
 
-int state = idle;
+std::int32_t& state = published.engine;
 Engine loaded;
 // The thread loading the engine, while state == loading: a socket call it makes meanwhile (from the
 // dynamic loader or the engine's initialisers) passes through instead of waiting for itself. Not a
@@ -35,37 +40,38 @@ bool engine_path(char* out, std::size_t size) {
     return n > 0 && static_cast<std::size_t>(n) < size;
 }
 
-State load() {
+DisabledReason load() {
     const ShimEnvironment& env = shim_environment();
     if (env.policy_too_long) {  // unset would mean the default policy: the operator named another one
         log_line(LogLevel::error, "TCPKEEP_POLICY is longer than any path (%d bytes at most); sockets left unchanged", PATH_MAX - 1);
-        return disabled;
+        return DisabledReason::policy_too_long;
     }
     char path[PATH_MAX];
     if (!engine_path(path, sizeof path)) {
         log_line(LogLevel::error, "cannot locate %s; sockets left unchanged", engine_file_name);
-        return disabled;
+        return DisabledReason::engine_missing;
     }
     void* handle = ::dlopen(path, RTLD_NOW | RTLD_LOCAL);
     const auto* api = handle ? static_cast<const EngineApi*>(::dlsym(handle, engine_symbol)) : nullptr;
     if (api == nullptr || api->abi_version != engine_abi_version) {
         const char* why = ::dlerror();
         log_line(LogLevel::error, "cannot load %s: %s; sockets left unchanged", path, why ? why : "ABI version mismatch");
-        return disabled;
+        return DisabledReason::engine_unloadable;
     }
     EngineLoadResult result;
     api->load(env.policy, env.secure, &result);
+    __atomic_store_n(&published.policy, result.published, __ATOMIC_RELEASE);
     if (result.policy == nullptr) {
-        log_line(LogLevel::error, "%s; sockets left unchanged", result.message);
-        return disabled;
+        log_line(LogLevel::error, "%s; sockets left unchanged", result.published->message);
+        return DisabledReason::policy_unusable;
     }
     if (!api->applies_anything(result.policy)) {
-        log_line(LogLevel::info, "%s: nothing applies to this process; sockets left unchanged", result.message);
-        return disabled;
+        log_line(LogLevel::info, "%s: nothing applies to this process; sockets left unchanged", result.published->message);
+        return DisabledReason::nothing_applies;
     }
-    log_line(LogLevel::info, "%s", result.message);
+    log_line(LogLevel::info, "%s", result.published->message);
     loaded = Engine{api, result.policy};
-    return ready;
+    return DisabledReason::none;
 }
 
 void wait_for_loader() {
@@ -86,10 +92,11 @@ const Engine* engine() {
     int expected = idle;
     if (__atomic_compare_exchange_n(&state, &expected, loading, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
         __atomic_store_n(&loading_thread, ::pthread_self(), __ATOMIC_RELEASE);
-        const State result = load();
+        publish_engine_status(EngineStatus::loading);
+        const DisabledReason result = load();
         __atomic_store_n(&loading_thread, pthread_t{}, __ATOMIC_RELEASE);
-        __atomic_store_n(&state, result, __ATOMIC_RELEASE);
-        return result == ready ? &loaded : nullptr;
+        publish_engine_status(result == DisabledReason::none ? EngineStatus::ready : EngineStatus::disabled, result);
+        return result == DisabledReason::none ? &loaded : nullptr;
     }
     wait_for_loader();
     s = __atomic_load_n(&state, __ATOMIC_ACQUIRE);

@@ -5,6 +5,8 @@
 #include <sys/auxv.h>
 #include <sys/mman.h>
 
+#include "shim/publication.h"
+
 extern char** environ;
 
 namespace tcpkeep::shim {
@@ -81,6 +83,7 @@ void scan() {
         if (const char* v = value_of(rest, "POLICY")) {
             policy_seen = keep(v, &Copies::policy);
             policy_too_long = *policy_seen == '\0' && *v != '\0';
+            published.environment_policy = policy_seen;  // verify reads it: the program may overwrite its environ
         }
         if (const char* v = value_of(rest, "LOG")) log_level_seen = keep(v, &Copies::log_level);
         if (const char* v = value_of(rest, "LOG_FILE")) log_file_seen = keep(v, &Copies::log_file);

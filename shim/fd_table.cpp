@@ -11,19 +11,15 @@ namespace {
 // .bss is an extra mapping in every process: tests/shim/test_syscall_budget.py); every other fd
 // in chunks of 65,536 mapped on first use, 512 KiB of address space of which only the pages of
 // fds in use become resident.
-constexpr int chunk_bits = 16;
-constexpr int chunk_size = 1 << chunk_bits;  // fds per chunk
-constexpr int chunk_count = 64;              // 65,536 x 64 = 2^22 fds
-
-std::uint64_t* chunks[chunk_count];  // zero-initialised: no relocation at load
+constexpr int chunk_bits = published_chunk_bits;
+constexpr int chunk_size = 1 << chunk_bits;        // fds per chunk
+constexpr int chunk_count = published_chunk_count;  // 65,536 x 64 = 2^22 fds
 
 }  // namespace
 
-std::uint64_t low_fds[static_fds];
-
 std::uint64_t* chunk_slot(int fd, bool create) {
     if (fd < static_fds || fd >= chunk_size * chunk_count) return nullptr;
-    std::uint64_t*& chunk_ref = chunks[fd >> chunk_bits];
+    std::uint64_t*& chunk_ref = published.chunks[fd >> chunk_bits];
     std::uint64_t* chunk = __atomic_load_n(&chunk_ref, __ATOMIC_ACQUIRE);
     if (chunk == nullptr) {
         if (!create) return nullptr;

@@ -60,4 +60,6 @@ int getsockopt(int fd, int level, int name, void* value, socklen_t* len) {
 
 int getsockname(int fd, sockaddr* addr, socklen_t* len) { return static_cast<int>(::syscall(SYS_getsockname, fd, addr, len)); }
 
+int getpeername(int fd, sockaddr* addr, socklen_t* len) { return static_cast<int>(::syscall(SYS_getpeername, fd, addr, len)); }
+
 }  // namespace tcpkeep::real

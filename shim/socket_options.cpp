@@ -61,19 +61,23 @@ bool is_listening(int fd) {
     return real::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &value, &len) == 0 && value != 0;
 }
 
-void apply_settings(int fd, const Settings& s, std::uint8_t leave) {
+std::uint8_t apply_settings(int fd, const Settings& s, std::uint8_t leave) {
+    std::uint8_t done = 0;
     for (const OptionCall& c : option_calls) {
         if (!s.has(c.option) || (leave & bit(c.option)) != 0) continue;
         const int value = value_of(s, c.option);
-        if (real::setsockopt(fd, c.level, c.name, &value, sizeof value) != 0) {
+        if (real::setsockopt(fd, c.level, c.name, &value, sizeof value) == 0) {
+            done |= bit(c.option);
+        } else {
             // Another thread of the program closed the fd (and maybe reused the number for a file):
             // nothing of ours is wrong, and the program's own call on the fd reports it.
-            if (errno == EBADF || errno == ENOTSOCK) return;
+            if (errno == EBADF || errno == ENOTSOCK) return done;
             const auto kind = static_cast<Once>(static_cast<unsigned>(Once::setsockopt_failed_0) + static_cast<unsigned>(c.option));
             log_once(kind, LogLevel::warn, "setting %s=%d on fd %d failed: %s (reported once; the program is not affected)",
                      option_key(c.option), value, fd, std::strerror(errno));
         }
     }
+    return done;
 }
 
 bool is_inet(const sockaddr* addr, socklen_t len) {

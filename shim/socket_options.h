@@ -23,7 +23,8 @@ bool is_listening(int fd);
 
 // Sets each option in s.mask that is not in `leave`: one setsockopt each. Failures are logged once
 // per option at warn and never reported to the program; a closed fd (EBADF, ENOTSOCK) ends it silently.
-void apply_settings(int fd, const Settings& s, std::uint8_t leave);
+// Returns the options really set (Settings bits).
+std::uint8_t apply_settings(int fd, const Settings& s, std::uint8_t leave);
 
 // Port of an AF_INET/AF_INET6 sockaddr (host order), 0 otherwise.
 std::uint16_t inet_port(const sockaddr* addr, socklen_t len);

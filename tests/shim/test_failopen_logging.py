@@ -53,7 +53,7 @@ class Logging(unittest.TestCase):
         self.assertEqual([line.split()[0] for line in lines], ["socket", "connect", "ka=1"])  # stdout: program only
         logged = shim_lines(stderr)
         self.assertEqual(len(logged), len(stderr.splitlines()))
-        self.assertRegex(logged[-1], rf'fd 3 outbound 127.0.0.1 port {l.port}: rule "db": keepalive=1 idle=30s$')
+        self.assertRegex(logged[-1], rf'fd 3 outbound 127.0.0.1 port {l.port}: rule "db": set keepalive=1 idle=30s$')
 
     def test_log_file(self):
         with Listener() as l, tempfile.TemporaryDirectory() as d:

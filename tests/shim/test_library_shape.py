@@ -8,6 +8,7 @@ import unittest
 from tcpkeep_test import SANITIZER_PRELOAD, SHIM, main
 
 HOOKS = {"socket", "connect", "listen", "accept", "accept4", "setsockopt", "sendto", "sendmsg", "close", "dup", "dup2", "dup3"}
+PUBLISHED_STATE = "tcpkeep_state_v1"  # read by tcpkeep verify from outside the process
 ENGINE = os.path.join(os.path.dirname(SHIM), "libtcpkeep-engine.so")
 
 
@@ -24,8 +25,8 @@ def needed(library):
 
 
 class LibraryShape(unittest.TestCase):
-    def test_shim_exports_only_hooks_and_needs_only_libc(self):
-        self.assertEqual(exported(SHIM), HOOKS)
+    def test_shim_exports_only_hooks_and_its_state_and_needs_only_libc(self):
+        self.assertEqual(exported(SHIM), HOOKS | {PUBLISHED_STATE})
         self.assertEqual(needed(SHIM), ["libc.so.6"])
 
     def test_engine_exports_one_table_and_no_cxx_runtime(self):
