@@ -67,7 +67,8 @@ class ErrnoMatrix(unittest.TestCase):
             "EINVAL not listening": (["socket", "inet", "stream", "accept"], "accept rc=-1 errno=EINVAL"),
             "EBADF": (["use", "999", "accept"], "accept rc=-1 errno=EBADF"),
             "ENOTSOCK": (["use", "0", "accept4"], "accept4 rc=-1 errno=ENOTSOCK"),
-            "listen EBADF": (["use", "999", "listen"], "listen rc=-1 errno=EBADF port=0"),
+            "listen EBADF": (["use", "999", "listen"], "listen rc=-1 errno=EBADF port=none"),
+            "listen EOPNOTSUPP": (["socket", "inet", "dgram", "listen"], "listen rc=-1 errno=EOPNOTSUPP port=0"),
         }
         for name, (args, expected) in cases.items():
             with self.subTest(name):

@@ -7,7 +7,7 @@
  *   connect HOST PORT           prints "connect rc=R errno=E"
  *   connectlen HOST PORT LEN    connect with address length LEN (a wrong one: EINVAL); prints "connect rc=R errno=E"
  *   connectnull LEN             connect with a NULL address of length LEN (EFAULT); prints "connect rc=R errno=E"
- *   bind HOST PORT / listen     listen prints "port=P"
+ *   bind HOST PORT / listen     listen prints "listen rc=R errno=E port=P" (port=none: no address with a port)
  *   accept | accept4            accept on the current listener; the accepted socket becomes current
  *   accept-close                accept and close at once; the listener stays current
  *   nonblock                    set O_NONBLOCK on the current socket
@@ -38,6 +38,12 @@
 static int current = -1;
 
 static void on_alarm(int sig) { (void)sig; }
+
+/* A step that sets the scene for the next command failed: what follows would not test what it says. */
+static void die(const char *what) {
+    fprintf(stderr, "sockprobe: %s: %s\n", what, strerror(errno));
+    exit(2);
+}
 
 static int parse_address(const char *host, const char *port, struct sockaddr_storage *ss, socklen_t *len) {
     memset(ss, 0, sizeof *ss);
@@ -161,12 +167,16 @@ int main(int argc, char **argv) {
         } else if (strcmp(cmd, "listen") == 0) {
             errno = 0;
             rc = listen(current, 16);
+            const int listen_errno = rc ? errno : 0;  /* before getsockname() may change errno */
             struct sockaddr_storage local;
             socklen_t local_len = sizeof local;
-            getsockname(current, (struct sockaddr *)&local, &local_len);
-            int port = local.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&local)->sin6_port)
-                                                   : ntohs(((struct sockaddr_in *)&local)->sin_port);
-            printf("listen rc=%d errno=%s port=%d\n", rc, errno_name(rc ? errno : 0), port);
+            int port = -1;  /* none: getsockname failed, or the address has no port */
+            if (getsockname(current, (struct sockaddr *)&local, &local_len) == 0) {
+                if (local.ss_family == AF_INET) port = ntohs(((struct sockaddr_in *)&local)->sin_port);
+                if (local.ss_family == AF_INET6) port = ntohs(((struct sockaddr_in6 *)&local)->sin6_port);
+            }
+            if (port < 0) printf("listen rc=%d errno=%s port=none\n", rc, errno_name(listen_errno));
+            else printf("listen rc=%d errno=%s port=%d\n", rc, errno_name(listen_errno), port);
         } else if (strcmp(cmd, "accept") == 0 || strcmp(cmd, "accept4") == 0) {
             errno = 0;
             rc = strcmp(cmd, "accept") == 0 ? accept(current, NULL, NULL) : accept4(current, NULL, NULL, SOCK_CLOEXEC);
@@ -175,17 +185,18 @@ int main(int argc, char **argv) {
         } else if (strcmp(cmd, "accept-close") == 0) {
             rc = accept(current, NULL, NULL);
             printf("accept-close rc=%s errno=%s\n", rc >= 0 ? "fd" : "-1", errno_name(rc < 0 ? errno : 0));
-            if (rc >= 0) close(rc);
+            if (rc >= 0 && close(rc) != 0) die("accept-close: close");
         } else if (strcmp(cmd, "nonblock") == 0) {
-            fcntl(current, F_SETFL, fcntl(current, F_GETFL) | O_NONBLOCK);
+            const int flags = fcntl(current, F_GETFL);
+            if (flags < 0 || fcntl(current, F_SETFL, flags | O_NONBLOCK) != 0) die("nonblock");
         } else if (strcmp(cmd, "alarm") == 0 && i + 1 < argc) {
             struct sigaction sa;
             memset(&sa, 0, sizeof sa);
             sa.sa_handler = on_alarm; /* no SA_RESTART */
-            sigaction(SIGALRM, &sa, NULL);
+            if (sigaction(SIGALRM, &sa, NULL) != 0) die("alarm: sigaction");
             int ms = atoi(argv[++i]);
             struct itimerval t = {{0, 0}, {ms / 1000, (ms % 1000) * 1000}};
-            setitimer(ITIMER_REAL, &t, NULL);
+            if (setitimer(ITIMER_REAL, &t, NULL) != 0) die("alarm: setitimer");
         } else if (strcmp(cmd, "use") == 0 && i + 1 < argc) {
             current = atoi(argv[++i]);
         } else if (strcmp(cmd, "close") == 0) {
