@@ -45,6 +45,12 @@ static void fail(const char *what) {
     exit(1);
 }
 
+/* strerrorname_np() knows no name for some values. */
+static const char *errno_name(int e) {
+    const char *name = strerrorname_np(e);
+    return name != NULL ? name : "unknown";
+}
+
 static void report(const char *outcome, double t0, double failed, double vanished) {
     printf("result errno=%s elapsed_ms=%.1f vanished_ms=%.1f\n", outcome, failed - t0, vanished - t0);
 }
@@ -53,7 +59,7 @@ static void report(const char *outcome, double t0, double failed, double vanishe
 static const char *recv_outcome(int fd) {
     char buf[256];
     ssize_t n = recv(fd, buf, sizeof buf, 0);
-    if (n < 0) return strerrorname_np(errno);
+    if (n < 0) return errno_name(errno);
     return n == 0 ? "EOF" : "DATA";
 }
 
@@ -95,7 +101,7 @@ int main(int argc, char **argv) {
 
     if (strcmp(mode, "serve") == 0) {
         int one = 1;
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0) fail("SO_REUSEADDR");
         if (bind(fd, (struct sockaddr *)&addr, sizeof addr) != 0 || listen(fd, 1) != 0) fail("listen");
         printf("listening\n");
         int conn = accept(fd, NULL, NULL);
@@ -111,7 +117,7 @@ int main(int argc, char **argv) {
     double t0 = now_ms();
     int rc = connect(fd, (struct sockaddr *)&addr, sizeof addr);
     if (strcmp(mode, "connect") == 0) {
-        const char *outcome = rc == 0 ? "OK" : strerrorname_np(errno);
+        const char *outcome = rc == 0 ? "OK" : errno_name(errno);
         report(outcome, t0, now_ms(), t0);
         return 0;
     }
