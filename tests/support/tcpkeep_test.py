@@ -9,10 +9,13 @@ import os
 import re
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
 import unittest
+
+import run_tests
 
 SHIM = os.environ.get("TCPKEEP_SHIM", "")
 # Sanitizer builds (cmake/sanitizers.cmake): the runtimes to load before a sanitized shim in programs
@@ -230,7 +233,8 @@ def require_root(test):
 
 
 def main():
+    """A test file run by hand: the same runner and output as under ctest (run_tests.py)."""
     missing = [n for n, v in (("TCPKEEP_SHIM", SHIM), ("TCPKEEP_TOOL", TOOL), ("TCPKEEP_SOCKPROBE", SOCKPROBE)) if not v]
     if missing:
         raise SystemExit(f"set {', '.join(missing)} (ctest does)")
-    unittest.main(verbosity=2)
+    sys.exit(run_tests.main(sys.argv[1:], sys.modules["__main__"]))

@@ -2,7 +2,7 @@
 import tempfile
 import unittest
 
-from tooltest import (DEFAULT, HOLD, HOLD_STATIC, PYTHON, TARGET_PY, Target, as_list, as_nobody, kernel_values,
+from tooltest import (DEFAULT, HOLD, HOLD_STATIC, PYTHON, TARGET_PY, Target, as_list, as_nobody, kernel_values, main,
                       require_root, target_env, tool, tool_json)
 
 
@@ -71,4 +71,4 @@ class Apply(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main(verbosity=2)
+    main()

@@ -1,7 +1,7 @@
 """CLI conventions shared by the tool's commands: --help on stdout with exit 0, usage errors exit 2."""
 import unittest
 
-from tooltest import tool
+from tooltest import main, tool
 
 
 class Cli(unittest.TestCase):
@@ -21,4 +21,4 @@ class Cli(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main(verbosity=2)
+    main()

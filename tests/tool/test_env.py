@@ -3,7 +3,7 @@ import os
 import tempfile
 import unittest
 
-from tooltest import DEFAULT_POLICY, SHIM, SYSCONF, target_env, tool
+from tooltest import DEFAULT_POLICY, SHIM, SYSCONF, main, target_env, tool
 
 
 class Env(unittest.TestCase):
@@ -50,4 +50,4 @@ class Env(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main(verbosity=2)
+    main()

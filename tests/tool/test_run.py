@@ -4,7 +4,8 @@ import subprocess
 import tempfile
 import unittest
 
-from tooltest import DEFAULT_POLICY, HOLD_STATIC, PYTHON, SHIM, TARGET_PY, TOOL, Target, kernel_values, target_env, tool
+from tooltest import (DEFAULT_POLICY, HOLD_STATIC, PYTHON, SHIM, TARGET_PY, TOOL, Target, kernel_values, main,
+                      target_env, tool)
 
 RICH_POLICY = '''version = 1
 [defaults]
@@ -126,4 +127,4 @@ action = "skip"
 
 
 if __name__ == "__main__":
-    unittest.main(verbosity=2)
+    main()

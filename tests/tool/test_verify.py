@@ -7,7 +7,7 @@ import time
 import unittest
 
 from tooltest import (DEFAULT, DEFAULT_POLICY, HOLD, HOLD_STATIC, PYTHON, SHIM, SYSCONF, TARGET_PY, Target, as_list,
-                      as_nobody, kernel_values, require_root, target_env, tool, tool_json)
+                      as_nobody, kernel_values, main, require_root, target_env, tool, tool_json)
 
 
 class Verify(unittest.TestCase):
@@ -158,4 +158,4 @@ class Verify(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main(verbosity=2)
+    main()

@@ -7,7 +7,8 @@ import json
 import os
 import subprocess
 import sys
-import unittest
+
+import run_tests
 
 TOOL = os.environ["TCPKEEP_TOOL"]
 SHIM = os.path.realpath(os.environ["TCPKEEP_SHIM_LIB"])
@@ -103,3 +104,8 @@ def tool_json(test, *args, expect, **kw):
     r = tool(*args, "--json", **kw)
     test.assertEqual(r.returncode, expect, r.stdout + r.stderr)
     return json.loads(r.stdout)
+
+
+def main():
+    """A test file run by hand: the same runner and output as under ctest (run_tests.py)."""
+    sys.exit(run_tests.main(sys.argv[1:], sys.modules["__main__"]))
