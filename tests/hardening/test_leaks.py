@@ -10,7 +10,7 @@ import sys
 import tempfile
 import unittest
 
-from tcpkeep_test import SANITIZER_PRELOAD, TOOL, main, shim_env
+from tcpkeep_test import KERNEL_DEFAULTS, SANITIZER_PRELOAD, TOOL, main, shim_env
 
 FIXTURES = os.environ.get("TCPKEEP_FIXTURES", "")
 CONNECT_STORM = os.environ.get("TCPKEEP_CONNECT_STORM", "")
@@ -24,7 +24,7 @@ count = 4
 user_timeout = "auto"
 """
 STORM_VALUES = "1 31 11 4 75000"  # what connect_storm reads back on both ends under POLICY
-KERNEL_VALUES = "0 7200 75 9 0"   # ... and without the shim
+KERNEL_VALUES = " ".join(map(str, KERNEL_DEFAULTS.values()))  # ... and without the shim
 
 
 def tool_leak_checker(test):

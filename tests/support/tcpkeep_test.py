@@ -32,7 +32,19 @@ OPTIONS = (  # (key in sockprobe output / our dicts, level, option)
     ("count", socket.IPPROTO_TCP, socket.TCP_KEEPCNT),
     ("user_timeout", socket.IPPROTO_TCP, TCP_USER_TIMEOUT),
 )
-KERNEL_DEFAULTS = {"ka": 0, "idle": 7200, "interval": 75, "count": 9, "user_timeout": 0}
+
+
+def keepalive_sysctls():
+    """This network namespace's net.ipv4.tcp_keepalive_{time,intvl,probes}: what a socket nobody
+    configured reports for idle, interval and count (7200, 75 and 9 unless the host is tuned)."""
+    def sysctl(name):
+        with open("/proc/sys/net/ipv4/" + name) as f:
+            return int(f.read())
+    return sysctl("tcp_keepalive_time"), sysctl("tcp_keepalive_intvl"), sysctl("tcp_keepalive_probes")
+
+
+# What a socket nobody configured holds: keepalive off, the namespace's sysctls, no user timeout.
+KERNEL_DEFAULTS = dict(zip([key for key, _, _ in OPTIONS], (0, *keepalive_sysctls(), 0)))
 EMBEDDED_DEFAULT = {"ka": 1, "idle": 60, "interval": 10, "count": 6, "user_timeout": 120000}
 
 

@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 import run_tests
+from tcpkeep_test import KERNEL_DEFAULTS
 
 TOOL = os.environ["TCPKEEP_TOOL"]
 SHIM = os.path.realpath(os.environ["TCPKEEP_SHIM_LIB"])
@@ -27,10 +28,7 @@ DEFAULT = [1, 60, 10, 6, 120000]
 
 def kernel_values():
     """What a socket nobody configured reports: keepalive off, this namespace's sysctls, no user timeout."""
-    def sysctl(name):
-        with open("/proc/sys/net/ipv4/" + name) as f:
-            return int(f.read())
-    return [0, sysctl("tcp_keepalive_time"), sysctl("tcp_keepalive_intvl"), sysctl("tcp_keepalive_probes"), 0]
+    return list(KERNEL_DEFAULTS.values())
 
 
 def as_list(values):
