@@ -6,12 +6,25 @@
   (c) its stderr is exactly one line, "tcpkeep[PID]: FILE[:LINE:COL]: message; sockets left unchanged",
       the same message as (a), once however many sockets follow.
 """
+import collections
 import subprocess
 
-from tcpkeep_test import KERNEL_DEFAULTS, SOCKPROBE, TOOL, Listener, shim_env
+from staging import staged_for
+from tcpkeep_test import KERNEL_DEFAULTS, SHIM, SOCKPROBE, TOOL, Listener, preload_with, shim_env
 
 KERNEL_LINE = "ka={ka} idle={idle} interval={interval} count={count} user_timeout={user_timeout}".format(**KERNEL_DEFAULTS)
-AS_NOBODY = ("setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--")
+
+# How the tool and sockprobe are run: after a command prefix (another user), from these paths.
+Invocation = collections.namedtuple("Invocation", "prefix tool sockprobe shim")
+AS_ROOT = Invocation((), TOOL, SOCKPROBE, SHIM)
+
+
+def as_nobody(test):
+    """As nobody, with copies of the tool, sockprobe and the shim that nobody can reach (the build
+    tree may be in a private directory), removed when the test ends."""
+    staged = staged_for(test)
+    return Invocation(("setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"),
+                      staged.copy(TOOL), staged.copy(SOCKPROBE), staged.shim(SHIM))
 
 
 class Expected:
@@ -26,8 +39,8 @@ class Expected:
         return f"{path}:{self.position}: {self.message}" if self.position else f"{path}: {self.message}"
 
 
-def assert_check(test, path, expected, prefix=()):
-    r = subprocess.run([*prefix, TOOL, "check", path], capture_output=True, text=True, timeout=30)
+def assert_check(test, path, expected, how=AS_ROOT):
+    r = subprocess.run([*how.prefix, how.tool, "check", path], capture_output=True, text=True, timeout=30)
     if expected.position is None:
         test.assertEqual((r.returncode, r.stdout, r.stderr), (2, "", f"tcpkeep: {expected.located(path)}\n"))
         return
@@ -37,12 +50,13 @@ def assert_check(test, path, expected, prefix=()):
     test.assertEqual(errors[0], f"{path}:{expected.position}: error: {expected.message}")
 
 
-def probe_under_bad_policy(policy, prefix=(), **env):
+def probe_under_bad_policy(policy, how=AS_ROOT):
     """Runs sockprobe under the shim: two connections and a listener. Returns (pid, stdout lines, stderr)."""
     with Listener() as l:
         one = ["socket", "inet", "stream", "connect", "127.0.0.1", l.port, "show"]
         args = [*one, *one, "socket", "inet6", "stream", "bind", "::1", "0", "listen", "show"]
-        p = subprocess.Popen([*prefix, SOCKPROBE, *map(str, args)], env=shim_env(policy, **env), text=True,
+        p = subprocess.Popen([*how.prefix, how.sockprobe, *map(str, args)], text=True,
+                             env=shim_env(policy, LD_PRELOAD=preload_with(how.shim)),
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         out, err = p.communicate(timeout=20)  # a bad policy must never make the program hang
     if p.returncode != 0:
@@ -58,12 +72,12 @@ def assert_untouched_program(test, lines):
     test.assertEqual(lines[9:], [KERNEL_LINE])
 
 
-def assert_fail_open(test, path, expected, prefix=()):
-    pid, lines, stderr = probe_under_bad_policy(path, prefix)
+def assert_fail_open(test, path, expected, how=AS_ROOT):
+    pid, lines, stderr = probe_under_bad_policy(path, how)
     assert_untouched_program(test, lines)
     test.assertEqual(stderr, f"tcpkeep[{pid}]: {expected.located(path)}; sockets left unchanged\n")
 
 
-def assert_three_ways(test, path, expected, prefix=()):
-    assert_check(test, path, expected, prefix)
-    assert_fail_open(test, path, expected, prefix)
+def assert_three_ways(test, path, expected, how=AS_ROOT):
+    assert_check(test, path, expected, how)
+    assert_fail_open(test, path, expected, how)

@@ -2,11 +2,10 @@
 large, nested too deep, a directory, missing, unreadable, a FIFO, a device, a symlink loop. None may
 hang the program or make it read without bound."""
 import os
-import shutil
-import tempfile
 import unittest
 
-from bad_policy import AS_NOBODY, Expected, assert_three_ways
+from bad_policy import Expected, as_nobody, assert_three_ways
+from staging import staged_for
 from tcpkeep_test import main, require_root
 
 NOT_REGULAR = Expected("policy is not a regular file")
@@ -14,9 +13,7 @@ NOT_REGULAR = Expected("policy is not a regular file")
 
 class BadFiles(unittest.TestCase):
     def setUp(self):
-        self.dir = tempfile.mkdtemp()
-        os.chmod(self.dir, 0o755)
-        self.addCleanup(shutil.rmtree, self.dir)
+        self.dir = staged_for(self).dir  # nobody can reach it (test_unreadable)
 
     def path(self, name):
         return os.path.join(self.dir, name)
@@ -67,7 +64,7 @@ class BadFiles(unittest.TestCase):
         with open(path, "w") as f:
             f.write("version = 1\n")
         os.chmod(path, 0o600)
-        assert_three_ways(self, path, Expected("cannot open policy: Permission denied"), prefix=AS_NOBODY)
+        assert_three_ways(self, path, Expected("cannot open policy: Permission denied"), as_nobody(self))
 
 
 if __name__ == "__main__":

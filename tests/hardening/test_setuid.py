@@ -8,15 +8,13 @@ the system library directory, and another adds a system policy at the compiled-i
 the host changes, and nothing is left behind."""
 import os
 import re
-import shutil
 import subprocess
-import tempfile
 import unittest
 
+from staging import staged_for
 from tcpkeep_test import (KERNEL_DEFAULTS, SHIM, SOCKPROBE, Listener, PolicyFile, main, parse_values, require_root,
                           run_probe, shim_env)
 
-ENGINE = os.environ.get("TCPKEEP_ENGINE", "")
 SYSCONF = os.environ.get("TCPKEEP_SYSCONF", "")
 AS_NOBODY = ("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--")  # numeric: no /etc lookups
 SYSTEM_POLICY = 'version = 1\n[defaults]\nkeepalive = true\nidle = "33s"\n'
@@ -47,33 +45,25 @@ def require_mount_namespace(test):
 class SetuidProgram(unittest.TestCase):
     def setUp(self):
         require_mount_namespace(self)
-        self.dir = tempfile.mkdtemp()
-        os.chmod(self.dir, 0o755)
-        self.addCleanup(shutil.rmtree, self.dir)
-        self.probe = os.path.join(self.dir, "sockprobe-suid")
-        shutil.copy(SOCKPROBE, self.probe)
+        self.staged = staged_for(self)  # nobody runs the probe, ld.so reads the overlays as nobody
+        self.probe = self.staged.copy(SOCKPROBE, "sockprobe-suid")
         os.chown(self.probe, 0, 0)
         os.chmod(self.probe, 0o4755)
+        self.layers = 0
         self.libdir = system_library_dir()
         self.sysconfdir = os.path.dirname(os.path.dirname(SYSCONF))  # <sysconfdir>/tcpkeep/policy.toml
         if not os.path.isdir(self.sysconfdir):
             self.fail(f"{self.sysconfdir} (the system policy's directory's parent) does not exist")
         self.user_policy = PolicyFile(USER_POLICY)  # what TCPKEEP_POLICY names: never read in secure mode
         self.addCleanup(self.user_policy.__exit__)
-        self.log_file = os.path.join(self.dir, "shim.log")
+        self.log_file = os.path.join(self.staged.dir, "shim.log")
 
     def overlays(self, policy_owner=0, policy_mode=0o644):
         """Lower directories: the shim and engine as ld.so wants them; the system policy as asked."""
-        layers = tempfile.mkdtemp(dir=self.dir)
-        os.chmod(layers, 0o755)
-        lib = os.path.join(layers, "lib")
-        os.mkdir(lib)
-        shutil.copy(SHIM, os.path.join(lib, "libtcpkeep.so"))
-        os.chmod(os.path.join(lib, "libtcpkeep.so"), 0o4755)
-        shutil.copy(ENGINE, os.path.join(lib, os.path.basename(ENGINE)))
-        etc = os.path.join(layers, "etc")
-        policy_dir = os.path.join(etc, os.path.basename(os.path.dirname(SYSCONF)))
-        os.makedirs(policy_dir)
+        self.layers += 1
+        lib = os.path.dirname(self.staged.shim(SHIM, mode=0o4755, into=f"layers{self.layers}/lib"))
+        etc = self.staged.subdir(f"layers{self.layers}/etc")
+        policy_dir = self.staged.subdir(f"layers{self.layers}/etc/{os.path.basename(os.path.dirname(SYSCONF))}")
         with open(os.path.join(policy_dir, os.path.basename(SYSCONF)), "w") as f:
             f.write(SYSTEM_POLICY)
         os.chown(f.name, policy_owner, policy_owner)

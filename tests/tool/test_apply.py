@@ -2,8 +2,9 @@
 import tempfile
 import unittest
 
-from tooltest import (DEFAULT, HOLD, HOLD_STATIC, PYTHON, TARGET_PY, Target, as_list, as_nobody, kernel_values, main,
-                      require_root, target_env, tool, tool_json)
+from staging import staged_for
+from tooltest import (DEFAULT, HOLD, HOLD_STATIC, PYTHON, TARGET_PY, TOOL, Target, as_list, as_nobody, kernel_values,
+                      main, require_root, target_env, tool, tool_json)
 
 
 class Apply(unittest.TestCase):
@@ -64,8 +65,9 @@ class Apply(unittest.TestCase):
 
     def test_refused(self):
         require_root(self)
+        staged_tool = staged_for(self).copy(TOOL)
         with Target([HOLD, "4"], env=target_env()) as t:
-            r = tool("apply", "--pid", str(t.pid), prefix=as_nobody())
+            r = tool("apply", "--pid", str(t.pid), prefix=as_nobody(), exe=staged_tool)
             self.assertEqual(r.returncode, 2)
             self.assertIn("needs CAP_SYS_PTRACE or the same uid", r.stderr)
 

@@ -6,8 +6,9 @@ import tempfile
 import time
 import unittest
 
-from tooltest import (DEFAULT, DEFAULT_POLICY, HOLD, HOLD_STATIC, PYTHON, SHIM, SYSCONF, TARGET_PY, Target, as_list,
-                      as_nobody, kernel_values, main, require_root, target_env, tool, tool_json)
+from staging import staged_for
+from tooltest import (DEFAULT, DEFAULT_POLICY, HOLD, HOLD_STATIC, PYTHON, SHIM, SYSCONF, TARGET_PY, TOOL, Target,
+                      as_list, as_nobody, kernel_values, main, require_root, target_env, tool, tool_json)
 
 
 class Verify(unittest.TestCase):
@@ -92,20 +93,19 @@ class Verify(unittest.TestCase):
 
     def test_setuid_executable(self):
         require_root(self)
-        with tempfile.TemporaryDirectory() as d:
-            os.chmod(d, 0o755)
-            exe = os.path.join(d, "tcp_hold_suid")
-            shutil.copy(HOLD, exe)
-            os.chmod(exe, 0o4755)
-            with Target(as_nobody(exe, "4"), env=target_env(preload=True)) as t:
-                report = tool_json(self, "verify", "--pid", str(t.pid), expect=1)
-                self.assertFalse(report["shim"]["loaded"])
-                self.assertTrue(report["shim"]["why_not"].startswith("secure execution (setuid/setgid"), report["shim"])
+        staged = staged_for(self)
+        exe = staged.copy(HOLD, "tcp_hold_suid", mode=0o4755)
+        # A shim the program's user can read: only secure execution keeps it out.
+        with Target(as_nobody(exe, "4"), env=target_env(preload=True, shim=staged.shim(SHIM))) as t:
+            report = tool_json(self, "verify", "--pid", str(t.pid), expect=1)
+            self.assertFalse(report["shim"]["loaded"])
+            self.assertTrue(report["shim"]["why_not"].startswith("secure execution (setuid/setgid"), report["shim"])
 
     def test_permission_denied(self):
         require_root(self)
+        staged_tool = staged_for(self).copy(TOOL)
         with Target([HOLD, "4"], env=target_env()) as t:  # owned by root
-            r = tool("verify", "--pid", str(t.pid), prefix=as_nobody())
+            r = tool("verify", "--pid", str(t.pid), prefix=as_nobody(), exe=staged_tool)
             self.assertEqual(r.returncode, 2)
             self.assertEqual(r.stdout, "")
             self.assertIn(f"tcpkeep: process {t.pid}: permission denied", r.stderr)
@@ -115,9 +115,11 @@ class Verify(unittest.TestCase):
         require_root(self)
         # Same effective uid as the target (so /proc/PID/fd is readable) but another real uid: the
         # PTRACE_MODE_ATTACH_REALCREDS check of pidfd_getfd fails.
-        with Target(as_nobody(HOLD, "4"), env=target_env()) as t:
+        staged = staged_for(self)
+        hold, staged_tool, policy = staged.copy(HOLD), staged.copy(TOOL), staged.copy(DEFAULT_POLICY)  # the tool reads it
+        with Target(as_nobody(hold, "4"), env=target_env(policy=policy)) as t:
             prefix = ["setpriv", "--ruid=12345", "--euid=nobody", "--regid=nogroup", "--clear-groups"]
-            report = tool_json(self, "verify", "--pid", str(t.pid), prefix=prefix, expect=2)
+            report = tool_json(self, "verify", "--pid", str(t.pid), prefix=prefix, exe=staged_tool, expect=2)
             self.assertEqual(len(report["sockets"]), 3)
             for s in report["sockets"]:
                 self.assertIsNone(s["actual"])

@@ -39,6 +39,7 @@ def as_list(values):
 
 
 def as_nobody(*cmd):
+    """cmd as nobody: its programs and files must be staged (staging.py), the build tree may be private."""
     return ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", *cmd]
 
 
@@ -51,10 +52,10 @@ def require_root(test):
     test.skipTest("needs root")
 
 
-def target_env(preload=False, policy=DEFAULT_POLICY, **extra):
+def target_env(preload=False, policy=DEFAULT_POLICY, shim=SHIM, **extra):
     env = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "TCPKEEP_POLICY", "TCPKEEP_LOG")}
     if preload:  # sanitizer builds: their runtime first (cmake/sanitizers.cmake)
-        env["LD_PRELOAD"] = ":".join(filter(None, (os.environ.get("TCPKEEP_SANITIZER_PRELOAD"), SHIM)))
+        env["LD_PRELOAD"] = ":".join(filter(None, (os.environ.get("TCPKEEP_SANITIZER_PRELOAD"), shim)))
     if policy is not None:
         env["TCPKEEP_POLICY"] = policy
     env.update(extra)
@@ -93,8 +94,8 @@ class Target:
         self.proc.stdout.close()
 
 
-def tool(*args, env=None, prefix=(), cwd=None):
-    return subprocess.run([*prefix, TOOL, *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=60)
+def tool(*args, env=None, prefix=(), cwd=None, exe=TOOL):
+    return subprocess.run([*prefix, exe, *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=60)
 
 
 def tool_json(test, *args, expect, **kw):
