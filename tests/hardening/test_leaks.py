@@ -51,7 +51,7 @@ class ToolLeaks(unittest.TestCase):
         self.dir.cleanup()
 
     def tool(self, *args, expect):
-        r = subprocess.run([TOOL, *args], env=shim_env(preload=False, **self.checker), capture_output=True, text=True, timeout=120)
+        r = subprocess.run([TOOL, *args], env=shim_env(preload=False, **self.checker), capture_output=True, text=True, timeout=60)
         self.assertEqual(r.returncode, expect, f"tcpkeep {' '.join(args)}:\n{r.stderr}")
         self.assertNotIn("LeakSanitizer", r.stderr)
         return r
@@ -103,7 +103,7 @@ class ShimAllocation(unittest.TestCase):
             expected = STORM_VALUES if with_shim else KERNEL_VALUES
             r = subprocess.run(["valgrind", "--leak-check=full", "--errors-for-leak-kinds=definite,indirect,possible",
                                 f"--error-exitcode={LEAK_EXIT}", CONNECT_STORM, "1", str(connections), "1", expected, expected],
-                               env=shim_env(policy.name, preload=with_shim), capture_output=True, text=True, timeout=300)
+                               env=shim_env(policy.name, preload=with_shim), capture_output=True, text=True, timeout=60)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         usage = re.search(r"total heap usage: ([\d,]+) allocs, ([\d,]+) frees, ([\d,]+) bytes allocated", r.stderr)
         self.assertIsNotNone(usage, r.stderr)
