@@ -1,7 +1,7 @@
 # Install layout (GNUInstallDirs), the same in `cmake --install` and in the CPack package:
 #   <bindir>/tcpkeep
 #   <libdir>/tcpkeep/libtcpkeep.so and libtcpkeep-engine.so (the shim dlopens the engine from its
-#     own directory, so they are always installed together; tools/shim_location.cpp finds the shim
+#     own directory, so they are always installed together; tools/launch/shim_location.cpp finds the shim
 #     from <bindir> through the same relative path)
 #   <mandir>/man1/tcpkeep.1, <mandir>/man5/tcpkeep-policy.5
 #   <docdir>/examples/...

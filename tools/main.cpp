@@ -1,7 +1,7 @@
 #include <cstdio>
 #include <exception>
 
-#include "tools/commands.h"
+#include "tools/commands/commands.h"
 
 int main(int argc, char** argv) {
     using namespace tcpkeep::cli;

@@ -1,0 +1,89 @@
+// tcpkeep explain: which rule a socket matches, the values it gets, and when a dead peer is noticed.
+#include <cstdio>
+#include <fmt/format.h>
+
+#include "system/read_kernel_defaults.h"
+#include "tools/commands/commands.h"
+#include "tools/policy/policy_loading.h"
+#include "tools/report/explanation.h"
+
+namespace tcpkeep::cli {
+namespace {
+
+struct ExplainArgs {
+    std::optional<std::string> policy;
+    std::optional<std::string> process;
+    std::string direction = "outbound";
+    std::optional<int> port;
+    std::optional<std::string> peer;
+    bool json = false;
+};
+
+ProcessIdentity identity_for(const std::optional<std::string>& process) {
+    ProcessIdentity who;
+    if (!process) return who;
+    const std::string& p = *process;
+    const auto slash = p.rfind('/');
+    if (slash != std::string::npos) who.exe_path = p;
+    who.exe_name = who.argv0_name = p.substr(slash == std::string::npos ? 0 : slash + 1);
+    who.comm = who.exe_name.substr(0, 15);
+    return who;
+}
+
+int run_explain(const ExplainArgs& args) {
+    std::optional<PeerAddress> peer;
+    if (args.peer) {
+        peer = PeerAddress::parse(*args.peer);
+        if (!peer) {
+            std::fprintf(stderr, "tcpkeep: --peer: \"%s\" is not an IPv4 or IPv6 address\n", args.peer->c_str());
+            return exit_error;
+        }
+    }
+    const ChosenPolicy chosen = choose_policy(args.policy);
+    bool io_error = false;
+    if (!report_load(chosen, false, io_error)) return io_error ? exit_error : exit_findings;
+
+    const KernelDefaults kernel = read_kernel_defaults();
+    const CompiledPolicy compiled = CompiledPolicy::compile(*chosen.load.policy, identity_for(args.process), kernel);
+    const Direction direction = args.direction == "inbound" ? Direction::inbound : Direction::outbound;
+    const auto port = static_cast<std::uint16_t>(args.port.value_or(0));
+    const Explanation e = explain(compiled, direction, port, peer ? &*peer : nullptr, kernel);
+
+    if (args.json) {
+        nlohmann::json j = to_json(e);
+        j["policy"] = chosen.path_or_name();
+        j["process"] = args.process ? nlohmann::json(*args.process) : nlohmann::json(nullptr);
+        j["direction"] = args.direction;
+        j["port"] = args.port ? nlohmann::json(*args.port) : nlohmann::json(nullptr);
+        j["peer"] = peer ? nlohmann::json(peer->to_string()) : nlohmann::json(nullptr);
+        std::printf("%s\n", j.dump(2).c_str());
+        return exit_ok;
+    }
+    std::printf("policy:   %s\n", chosen.describe().c_str());
+    std::printf("socket:   %s%s%s, process %s\n", args.direction.c_str(),
+                args.port ? fmt::format(" {} port {}", direction == Direction::inbound ? "on local" : "to", *args.port).c_str() : " (any port)",
+                peer ? fmt::format(", peer {}", peer->to_string()).c_str() : "", args.process ? args.process->c_str() : "(any)");
+    if (!args.process || !args.port)
+        std::printf("note:     rules that name %s do not match without %s\n",
+                    !args.process && !args.port ? "a process or ports" : !args.process ? "a process" : "ports",
+                    !args.process && !args.port ? "--process and --port" : !args.process ? "--process" : "--port");
+    std::printf("%s", to_text(e).c_str());
+    return exit_ok;
+}
+
+}  // namespace
+
+void add_explain_command(CLI::App& app, int& status) {
+    auto* cmd = app.add_subcommand("explain", "Show the rule and values a socket gets and when a dead peer is detected");
+    auto args = std::make_shared<ExplainArgs>();
+    cmd->add_option("--policy", args->policy, "Policy file (default: discovery: TCPKEEP_POLICY, system policy, embedded default)");
+    cmd->add_option("--process", args->process, "Process name or executable path");
+    cmd->add_option("--direction", args->direction, "outbound (the program connects) or inbound (it accepts)")
+        ->check(CLI::IsMember({"outbound", "inbound"}));
+    cmd->add_option("--port", args->port, "Remote port (outbound) or local port (inbound)")->check(CLI::Range(1, 65535));
+    cmd->add_option("--peer", args->peer, "Peer address (IPv4 or IPv6)");
+    cmd->add_flag("--json", args->json, "Machine-readable output");
+    cmd->callback([&status, args] { status = run_explain(*args); });
+}
+
+}  // namespace tcpkeep::cli

@@ -1,0 +1,107 @@
+// tcpkeep run [--policy FILE] [--log LEVEL] [-s KEY=VALUE ...] -- CMD [ARGS...]: exec CMD with the
+// shim preloaded. The exit status is CMD's; 2 for a usage or policy error before CMD starts,
+// 126/127 when CMD cannot be executed or found (as env(1) and shells do).
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tools/commands/commands.h"
+#include "tools/elf/elf_linking.h"
+#include "tools/launch/preload_environment.h"
+#include "tools/launch/shim_location.h"
+#include "tools/policy/run_policy.h"
+
+namespace tcpkeep::cli {
+namespace {
+
+struct RunArgs {
+    std::optional<std::string> policy;
+    std::optional<std::string> log;
+    std::vector<std::string> settings;
+    std::vector<std::string> command;
+};
+
+// The file execvp would run, or "" when it is not found.
+std::string resolve_command(const std::string& name) {
+    if (name.find('/') != std::string::npos) return name;
+    const char* path = std::getenv("PATH");
+    std::string dirs = path != nullptr ? path : "/usr/local/bin:/usr/bin:/bin";
+    std::size_t start = 0;
+    while (start <= dirs.size()) {
+        const std::size_t end = std::min(dirs.find(':', start), dirs.size());
+        const std::string candidate = (end > start ? dirs.substr(start, end - start) : ".") + "/" + name;
+        struct stat st {};
+        if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(candidate.c_str(), X_OK) == 0) return candidate;
+        start = end + 1;
+    }
+    return "";
+}
+
+// LD_PRELOAD cannot reach static or setuid/setgid executables: say so, and what works instead.
+void warn_if_unreachable(const std::string& command) {
+    const std::string file = resolve_command(command);
+    struct stat st {};
+    if (file.empty() || ::stat(file.c_str(), &st) != 0) return;  // execvp reports it
+    const char* why = executable_linking(file) == Linking::static_executable ? "is statically linked"
+                      : (st.st_mode & (S_ISUID | S_ISGID)) != 0               ? "is setuid/setgid"
+                                                                               : nullptr;
+    if (why != nullptr)
+        std::fprintf(stderr, "tcpkeep: %s %s: the shim cannot load into it; set its sockets with `tcpkeep apply --pid %d` once it runs\n",
+                     file.c_str(), why, static_cast<int>(::getpid()));  // exec keeps our pid
+}
+
+int run(const RunArgs& args) {
+    std::string error;
+    const std::optional<Overrides> overrides = parse_overrides(args.settings, error);
+    if (!overrides) {
+        std::fprintf(stderr, "tcpkeep: %s\n", error.c_str());
+        return exit_error;
+    }
+    const ShimLocation shim = locate_shim();
+    if (shim.path.empty()) {
+        std::fprintf(stderr, "tcpkeep: %s\n", shim.missing_message().c_str());
+        return exit_error;
+    }
+    const RunPolicy policy = policy_for_run(args.policy, *overrides);
+    if (!policy.error.empty()) {
+        std::fprintf(stderr, "tcpkeep: %s\n", policy.error.c_str());
+        return exit_error;
+    }
+    const char* preload = std::getenv("LD_PRELOAD");
+    const std::string new_preload = prepend_shim(shim.path, preload ? std::optional<std::string>(preload) : std::nullopt);
+    ::setenv("LD_PRELOAD", new_preload.c_str(), 1);
+    if (policy.path) ::setenv("TCPKEEP_POLICY", policy.path->c_str(), 1);
+    if (args.log) ::setenv("TCPKEEP_LOG", args.log->c_str(), 1);
+
+    warn_if_unreachable(args.command[0]);
+    std::vector<char*> argv;
+    for (const std::string& a : args.command) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    ::execvp(argv[0], argv.data());
+    const int e = errno;
+    std::fprintf(stderr, "tcpkeep: cannot run %s: %s\n", argv[0], std::strerror(e));
+    return e == ENOENT ? 127 : 126;
+}
+
+}  // namespace
+
+void add_run_command(CLI::App& app, int& status) {
+    auto* cmd = app.add_subcommand("run", "Run a command with the shim preloaded");
+    cmd->footer(
+        "Example: tcpkeep run -s idle=30s -s count=3 -- ./legacy-client db.example 5432\n"
+        "-s changes [defaults] for this run only; rules keep the keys they set themselves.\n"
+        "The exit status is the command's.");
+    auto args = std::make_shared<RunArgs>();
+    cmd->add_option("--policy", args->policy, "Policy file (default: TCPKEEP_POLICY, the system policy, or the embedded default)");
+    cmd->add_option("--log", args->log, "Shim log level (TCPKEEP_LOG), to stderr")
+        ->check(CLI::IsMember({"off", "error", "warn", "info", "debug"}));
+    cmd->add_option("-s,--set", args->settings, "Override a [defaults] key, e.g. -s idle=30s -s count=3")->allow_extra_args(false);
+    cmd->add_option("COMMAND", args->command, "The command and its arguments (after --)")->required();
+    cmd->positionals_at_end();  // everything from the command on is the command's
+    cmd->callback([&status, args] { status = run(*args); });
+}
+
+}  // namespace tcpkeep::cli

@@ -1,0 +1,54 @@
+#include "tools/policy/policy_loading.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <fmt/format.h>
+
+#include "config/embedded_default.h"
+
+namespace tcpkeep::cli {
+
+std::string ChosenPolicy::path_or_name() const {
+    return location.kind == PolicyLocation::Kind::embedded ? embedded_source_name : location.path;
+}
+
+std::string ChosenPolicy::describe() const {
+    switch (location.kind) {
+        case PolicyLocation::Kind::command_line: return location.path;
+        case PolicyLocation::Kind::environment: return fmt::format("{} (from TCPKEEP_POLICY)", location.path);
+        case PolicyLocation::Kind::system: return fmt::format("{} (system policy)", location.path);
+        case PolicyLocation::Kind::embedded: break;
+    }
+    return fmt::format("{} (no TCPKEEP_POLICY and no {})", embedded_source_name, TCPKEEP_SYSCONF_POLICY);
+}
+
+ChosenPolicy choose_policy(const std::optional<std::string>& explicit_path) {
+    ChosenPolicy chosen;
+    if (explicit_path) {
+        chosen.location = {PolicyLocation::Kind::command_line, *explicit_path};
+        chosen.load = load_policy_file(*explicit_path, false);
+        return chosen;
+    }
+    chosen.location = discover_policy(std::getenv("TCPKEEP_POLICY"), false, TCPKEEP_SYSCONF_POLICY);
+    chosen.load = load_policy(chosen.location, false);
+    return chosen;
+}
+
+bool report_load(const ChosenPolicy& chosen, bool print_warnings, bool& io_error) {
+    io_error = false;
+    for (const Diagnostic& d : chosen.load.diagnostics) {
+        if (d.line == 0 && d.severity == Severity::error) {
+            io_error = true;
+            std::fprintf(stderr, "tcpkeep: %s\n", d.location_and_message().c_str());
+        } else if (d.severity == Severity::error || print_warnings) {
+            std::printf("%s\n", d.to_string().c_str());
+        }
+    }
+    if (!chosen.load.ok() && chosen.load.diagnostics.empty()) {
+        io_error = true;
+        std::fprintf(stderr, "tcpkeep: %s: cannot load policy (out of memory)\n", chosen.path_or_name().c_str());
+    }
+    return chosen.load.ok();
+}
+
+}  // namespace tcpkeep::cli

@@ -1,0 +1,80 @@
+#include "tools/policy/run_policy.h"
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <unistd.h>
+
+#include "tools/policy/policy_loading.h"
+#include "tools/policy/policy_writer.h"
+
+namespace tcpkeep::cli {
+namespace {
+
+std::string first_error_text(const PolicyLoad& load, const std::string& name) {
+    const Diagnostic* e = first_error(load.diagnostics);
+    return e != nullptr ? e->location_and_message() : name + ": cannot load the policy";
+}
+
+std::string runtime_dir() {
+    const char* xdg = std::getenv("XDG_RUNTIME_DIR");
+    std::error_code ec;
+    if (xdg != nullptr && *xdg == '/' && std::filesystem::is_directory(xdg, ec)) return xdg;
+    return "/tmp";
+}
+
+// Writes `text` to a new file only we can read; returns its path or sets `error`.
+std::optional<std::string> write_new_file(const std::string& text, std::string& error) {
+    std::string path = runtime_dir() + "/tcpkeep-run-XXXXXX.toml";
+    const int fd = ::mkstemps(path.data(), 5);
+    if (fd < 0) {
+        error = fmt::format("cannot create {}: {}", path, std::strerror(errno));
+        return std::nullopt;
+    }
+    std::size_t done = 0;
+    while (done < text.size()) {
+        const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            error = fmt::format("cannot write {}: {}", path, std::strerror(errno));
+            ::close(fd);
+            ::unlink(path.c_str());
+            return std::nullopt;
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    ::close(fd);
+    return path;
+}
+
+}  // namespace
+
+RunPolicy policy_for_run(const std::optional<std::string>& policy_arg, const Overrides& overrides) {
+    RunPolicy out;
+    std::optional<std::string> absolute;
+    if (policy_arg) absolute = std::filesystem::absolute(*policy_arg).lexically_normal().string();
+    const ChosenPolicy base = choose_policy(absolute);  // validated here: the shim would only fail open
+    if (!base.load.ok()) {
+        out.error = first_error_text(base.load, base.path_or_name());
+        return out;
+    }
+    if (overrides.written.empty()) {
+        if (absolute) out.path = absolute;
+        return out;
+    }
+    Policy merged = *base.load.policy;
+    apply_overrides(merged, overrides);
+    const std::string text = to_toml(merged, fmt::format("Written by `tcpkeep run` from {} with -s {}.\nSafe to delete once the program has exited.",
+                                                         base.path_or_name(), fmt::join(overrides.written, " -s ")));
+    if (const PolicyLoad check = read_policy(text, "merged policy"); !check.ok()) {  // a bug in to_toml, not in the input
+        out.error = fmt::format("internal error: the merged policy does not read back: {}", first_error_text(check, "merged policy"));
+        return out;
+    }
+    out.path = write_new_file(text, out.error);
+    return out;
+}
+
+}  // namespace tcpkeep::cli

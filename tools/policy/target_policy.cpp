@@ -1,0 +1,121 @@
+#include "tools/policy/target_policy.h"
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fmt/format.h>
+
+#include "config/digest.h"
+#include "config/embedded_default.h"
+#include "system/policy_file.h"
+#include "system/read_process_identity.h"
+#include "tools/process/process_facts.h"
+#include "tools/process/target_error.h"
+
+namespace tcpkeep::cli {
+namespace {
+
+struct PolicyText {
+    std::string name;  // as the process sees it
+    std::string text;
+};
+
+// Reads `path` (as the process sees it) through the process's root directory.
+PolicyText read_in_process_view(pid_t pid, const std::string& path, bool secure) {
+    PolicyText read{path, {}};
+    if (const std::string error = read_policy_text(proc_path(pid, "root") + path, secure, read.text); !error.empty())
+        throw TargetError(fmt::format("process {}: {}: {} (read through /proc/{}/root, the process's view)", pid, path, error, pid));
+    return read;
+}
+
+Policy usable_or_throw(pid_t pid, PolicyLoad load, const std::string& name) {
+    if (!load.ok()) {
+        const Diagnostic* e = first_error(load.diagnostics);
+        throw TargetError(fmt::format("process {}: {}: the shim leaves its sockets unchanged", pid,
+                                      e != nullptr ? e->location_and_message() : name + ": cannot load policy"));
+    }
+    return std::move(*load.policy);
+}
+
+Policy parse_or_throw(pid_t pid, const PolicyText& read) { return usable_or_throw(pid, read_policy(read.text, read.name), read.name); }
+
+ProcessIdentity identity_of(const PublishedPolicy& p) {
+    ProcessIdentity who;
+    who.exe_path = p.exe_path;
+    who.exe_name = std::filesystem::path(who.exe_path).filename().string();
+    who.argv0_name = p.argv0_name;
+    who.comm = p.comm;
+    return who;
+}
+
+// The policy the shim loaded, exactly: the same file in the process's view, unchanged since.
+ProcessPolicy loaded_by_shim(pid_t pid, const PublishedPolicy& published) {
+    if (published.loaded == 0)
+        throw TargetError(fmt::format("process {}: {}: the shim leaves its sockets unchanged", pid, published.message));
+    const bool embedded = published.source == PublishedSource::embedded;
+    const PolicyText read = embedded ? PolicyText{embedded_source_name, embedded_default_policy()}
+                                     : read_in_process_view(pid, published.path, secure_execution(pid));
+    if (read.text.size() != published.text_bytes || digest64(read.text) != published.text_digest) {
+        if (embedded)
+            throw TargetError(fmt::format("process {}: its shim embeds another default policy than this tcpkeep (another version); "
+                                          "name the policy with --policy",
+                                          pid));
+        throw TargetError(fmt::format("process {} runs an older version of {}: the file changed since the shim loaded it "
+                                      "({} bytes then, {} now); restart the process to use the new policy, or name one with --policy",
+                                      pid, read.name, published.text_bytes, read.text.size()));
+    }
+    return {PolicyOrigin::shim, read.name, !embedded, "", parse_or_throw(pid, read), identity_of(published)};
+}
+
+// Discovery as the shim does it, seen from the process.
+ProcessPolicy discovered(pid_t pid, std::optional<std::string> env, std::string note) {
+    const bool secure = secure_execution(pid);
+    if (env && !env->empty() && !env->starts_with('/')) {
+        if (std::optional<std::string> cwd = working_directory(pid)) env = (std::filesystem::path(*cwd) / *env).string();
+    }
+    ProcessPolicy chosen{PolicyOrigin::discovery, "", true, std::move(note), {}, read_process_identity(pid)};
+    PolicyText read;
+    if (!secure && env && !env->empty()) {
+        read = read_in_process_view(pid, *env, secure);
+    } else if (std::filesystem::exists(proc_path(pid, "root") + TCPKEEP_SYSCONF_POLICY)) {
+        read = read_in_process_view(pid, TCPKEEP_SYSCONF_POLICY, secure);
+    } else {
+        read = {embedded_source_name, embedded_default_policy()};
+        chosen.process_view = false;
+    }
+    chosen.name = read.name;
+    chosen.policy = parse_or_throw(pid, read);
+    return chosen;
+}
+
+}  // namespace
+
+const char* origin_name(PolicyOrigin origin) {
+    switch (origin) {
+        case PolicyOrigin::command_line: return "command_line";
+        case PolicyOrigin::shim: return "shim";
+        case PolicyOrigin::discovery: break;
+    }
+    return "discovery";
+}
+
+ProcessPolicy policy_of_process(pid_t pid, const std::optional<std::string>& explicit_path, bool shim_loaded, const ShimStateRead& shim) {
+    if (explicit_path)
+        return {PolicyOrigin::command_line, *explicit_path, false, "", usable_or_throw(pid, load_policy_file(*explicit_path, false), *explicit_path),
+                read_process_identity(pid)};
+    if (!shim_loaded)
+        return discovered(pid, environment_variable(pid, "TCPKEEP_POLICY"),
+                          "no shim in the process: found as a shim would find it, from the process's start-up environment");
+    if (!shim.state)
+        throw TargetError(fmt::format("process {}: cannot tell which policy its shim loaded: {}; name the policy with --policy", pid,
+                                      shim.error));
+    const ShimState& state = *shim.state;
+    if (state.policy) return loaded_by_shim(pid, *state.policy);
+    if (state.engine == EngineStatus::disabled)
+        throw TargetError(fmt::format("process {}: its shim is disabled ({}): its sockets are left unchanged", pid,
+                                      disabled_reason_text(state.disabled_reason)));
+    return discovered(pid, state.environment_policy,
+                      "not loaded yet: the shim loads its policy at the process's first TCP connection or listener; found as it will find it");
+}
+
+}  // namespace tcpkeep::cli

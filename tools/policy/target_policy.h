@@ -1,0 +1,38 @@
+// The policy a running process uses, and how the tool knows it:
+// - `--policy FILE`: the file named, read in the tool's own view;
+// - the shim's published state: the policy the shim in the process really loaded, read through the
+//   process's root (its mount namespace) and checked against the size and digest the shim recorded,
+//   with the identity the shim matched `process` patterns against;
+// - otherwise (no shim, or no TCP decision yet): discovery as the shim does it, from the
+//   TCPKEEP_POLICY the shim captured at start or the process's start-up environment, then the
+//   system policy, then the embedded default, through the process's root. Said to be a fallback.
+#pragma once
+#include <optional>
+#include <string>
+#include <sys/types.h>
+
+#include "config/policy.h"
+#include "config/process_identity.h"
+#include "tools/process/shim_state.h"
+
+namespace tcpkeep::cli {
+
+enum class PolicyOrigin { command_line, shim, discovery };
+
+struct ProcessPolicy {
+    PolicyOrigin origin = PolicyOrigin::discovery;
+    std::string name;           // the file as the process sees it, or "<embedded default>"
+    bool process_view = false;  // read through /proc/PID/root (the process's mount namespace)
+    std::string note;           // how it was found, when that is not plain (a fallback)
+    Policy policy;
+    ProcessIdentity identity;   // what `process` patterns match
+};
+
+// Throws TargetError when the policy cannot be known for sure (the shim's state unreadable, the
+// file edited since the shim loaded it, the shim disabled) or is invalid: never a guess.
+ProcessPolicy policy_of_process(pid_t pid, const std::optional<std::string>& explicit_path, bool shim_loaded,
+                                const ShimStateRead& shim);
+
+const char* origin_name(PolicyOrigin origin);
+
+}  // namespace tcpkeep::cli

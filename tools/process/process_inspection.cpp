@@ -1,0 +1,153 @@
+#include "tools/process/process_inspection.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <filesystem>
+#include <fmt/format.h>
+#include <set>
+#include <sys/stat.h>
+
+#include "config/compiled_policy.h"
+#include "system/read_kernel_defaults.h"
+#include "tools/elf/elf_image.h"
+#include "tools/policy/target_policy.h"
+#include "tools/process/process_facts.h"
+#include "tools/process/remote_socket.h"
+#include "tools/process/target_error.h"
+#include "tools/report/option_values.h"
+
+namespace tcpkeep::cli {
+namespace {
+
+// The local port range of the tool's network namespace: connections a program makes get their
+// local port from it, so a socket with an ephemeral local port and a fixed remote one is outbound.
+std::pair<std::uint16_t, std::uint16_t> ephemeral_ports() {
+    unsigned low = 32768;
+    unsigned high = 60999;
+    if (const std::optional<std::string> range = read_small_file("/proc/sys/net/ipv4/ip_local_port_range"))
+        std::sscanf(range->c_str(), "%u %u", &low, &high);
+    return {static_cast<std::uint16_t>(low), static_cast<std::uint16_t>(high)};
+}
+
+// Direction when the shim did not record it: inbound when the socket listens or its local port is
+// listened on in the namespace (an accepted connection); with no such listener left, inbound when
+// only the remote port is ephemeral (the peer connected to us).
+Direction inferred_direction(const TcpSocket& socket, const std::set<std::uint16_t>& listen_ports) {
+    const TcpEntry& e = socket.entry;
+    if (socket.listening() || listen_ports.contains(e.local.port)) return Direction::inbound;
+    static const auto [low, high] = ephemeral_ports();
+    auto ephemeral = [](std::uint16_t port) { return port >= low && port <= high; };
+    return !ephemeral(e.local.port) && ephemeral(e.remote.port) ? Direction::inbound : Direction::outbound;
+}
+
+// What the shim recorded for the socket's fd: its direction and the options the program set.
+void take_shim_record(const ShimState& state, SocketReport& s) {
+    const std::optional<shim::FdState> st = state.fd_state(s.socket.fd);
+    if (!st || st->kind != shim::FdKind::tcp) return;
+    if (st->listener != shim::ListenerMode::none || st->configured) {
+        s.direction_from_shim = true;
+        s.direction = st->listener != shim::ListenerMode::none || (st->flags & shim::fd_inbound) != 0 ? Direction::inbound : Direction::outbound;
+    }
+    s.program_set = static_cast<std::uint8_t>(st->program_set & ~st->enforced);
+}
+
+void decide(const CompiledPolicy& policy, SocketReport& s) {
+    const TcpEntry& e = s.socket.entry;
+    const bool inbound = s.direction == Direction::inbound;
+    const PeerAddress peer = e.remote.peer();
+    const Verdict& v = policy.decide(s.direction, inbound ? e.local.port : e.remote.port, s.socket.listening() ? nullptr : &peer);
+    s.action = v.kind;
+    s.rule = v.name;
+    if (v.kind == Verdict::Kind::apply) s.expected = v.settings;
+}
+
+// Why a loaded shim does nothing for a process that has TCP sockets, or nullopt.
+std::optional<std::string> inactive_shim(pid_t pid, const ShimStateRead& shim, const ProcessTcp& tcp) {
+    if (!shim.state || tcp.sockets.empty() || shim.state->engine != EngineStatus::idle) return std::nullopt;
+    if (is_go_program(proc_path(pid, "exe")))
+        return "a Go program: its runtime makes system calls directly, so the shim sees none of its connections "
+               "(use tcpkeep apply for the sockets it has)";
+    return "the shim has made no decision although the process has TCP sockets: they were made with raw system calls or io_uring, "
+           "or inherited (use tcpkeep apply for the sockets it has)";
+}
+
+std::optional<std::string> runs_as(pid_t pid, const std::optional<std::string>& executable) {
+    std::optional<std::string> comm = read_small_file(proc_path(pid, "comm"));
+    if (!comm || !executable) return std::nullopt;
+    if (!comm->empty() && comm->back() == '\n') comm->pop_back();
+    const std::string file = std::filesystem::path(*executable).filename().string();
+    return file.starts_with(*comm) ? std::nullopt : comm;  // comm is the file name cut to 15 bytes
+}
+
+// Sets (or, dry run, only lists) every expected option the socket does not have yet, except those
+// the program set itself: the shim leaves them too, unless the rule enforces them.
+void apply_policy(int fd, bool dry_run, SocketReport& s) {
+    const std::uint8_t program_own = s.program_chose();
+    for (int i = 0; i < option_count; ++i) {
+        const auto o = static_cast<Option>(i);
+        if (!s.expected.has(o) || (program_own & bit(o)) != 0 || option_value(o, s.expected) == option_value(o, *s.actual)) continue;
+        OptionChange c{o, option_value(o, *s.actual), option_value(o, s.expected), 0};
+        if (!dry_run) c.error = write_option(fd, o, s.expected);
+        s.changes.push_back(c);
+    }
+    if (!dry_run && !s.changes.empty() && !read_options(fd, *s.actual)) s.actual.reset();
+}
+
+}  // namespace
+
+ProcessReport inspect_process(pid_t pid, const InspectRequest& request) {
+    ProcessReport report;
+    report.pid = pid;
+    report.judge_shim = request.mode == InspectMode::verify;
+    report.shim = shim_presence(pid);  // first: says "no such process" / "permission denied" plainly
+    report.executable = executable_of(pid);
+    report.runs_as = runs_as(pid, report.executable);
+    const ShimStateRead shim = report.shim.loaded ? read_shim_state(pid, *report.shim.path) : ShimStateRead{};
+    if (shim.state) report.engine = shim.state->engine;
+    ProcessPolicy chosen = policy_of_process(pid, request.policy_path, report.shim.loaded, shim);
+    report.policy = chosen.name;
+    report.policy_origin = origin_name(chosen.origin);
+    report.policy_process_view = chosen.process_view;
+    report.policy_note = chosen.note;
+    if (request.overrides != nullptr) apply_overrides(chosen.policy, *request.overrides);
+    const CompiledPolicy compiled = CompiledPolicy::compile(chosen.policy, chosen.identity, read_kernel_defaults());
+    report.policy_applies = compiled.applies_anything();
+
+    const ProcessTcp tcp = tcp_sockets_of(pid);
+    report.shim_inactive = inactive_shim(pid, shim, tcp);
+
+    const RemoteProcess remote(pid);
+    for (const TcpSocket& socket : tcp.sockets) {
+        SocketReport s;
+        s.socket = socket;
+        s.direction = inferred_direction(socket, tcp.namespace_listen_ports);
+        if (shim.state) take_shim_record(*shim.state, s);
+        decide(compiled, s);
+        if (report.missing) {  // pidfd_getfd already refused: list what /proc shows
+            report.sockets.push_back(std::move(s));
+            continue;
+        }
+        int error = 0;
+        const OwnedFd fd = remote.duplicate(socket.fd, error);
+        struct stat st {};
+        if (error == EBADF || (fd.valid() && (::fstat(fd.get(), &st) != 0 || st.st_ino != socket.entry.inode)))
+            continue;  // closed (or replaced) since /proc listed it: no longer this process's socket
+        if (error == ESRCH) throw TargetError(fmt::format("process {}: exited during the scan", pid));
+        if (error == ENOSYS) throw TargetError("this kernel has no pidfd_getfd (Linux >= 5.6 is needed to read another process's sockets)");
+        if (error == EPERM || error == EACCES) {
+            report.missing = fmt::format("option values: pidfd_getfd refused: {}; sockets and states come from /proc", ptrace_requirement);
+        } else if (error != 0) {
+            report.missing = fmt::format("option values: pidfd_getfd: {}", std::strerror(error));
+        } else if (Settings actual; read_options(fd.get(), actual)) {
+            s.actual = actual;
+            if (request.mode != InspectMode::verify && s.action == Verdict::Kind::apply)
+                apply_policy(fd.get(), request.mode == InspectMode::dry_run, s);
+        } else {
+            report.missing = fmt::format("option values of fd {}: getsockopt: {}", socket.fd, std::strerror(errno));
+        }
+        report.sockets.push_back(std::move(s));
+    }
+    return report;
+}
+
+}  // namespace tcpkeep::cli

@@ -1,0 +1,43 @@
+#include "tools/process/process_lookup.h"
+
+#include <algorithm>
+#include <charconv>
+#include <dirent.h>
+#include <memory>
+#include <unistd.h>
+
+#include "tools/process/process_facts.h"
+
+namespace tcpkeep::cli {
+namespace {
+
+bool has_name(pid_t pid, const std::string& name) {
+    std::optional<std::string> comm = read_small_file(proc_path(pid, "comm"));
+    if (comm && !comm->empty() && comm->back() == '\n') comm->pop_back();
+    if (comm && *comm == name) return true;
+    std::optional<std::string> exe = executable_of(pid);
+    if (!exe) return false;  // kernel thread, or not ours to read
+    constexpr std::string_view deleted = " (deleted)";
+    if (exe->ends_with(deleted)) exe->resize(exe->size() - deleted.size());
+    return exe->substr(exe->rfind('/') + 1) == name;
+}
+
+}  // namespace
+
+std::vector<pid_t> pids_named(const std::string& name) {
+    std::vector<pid_t> pids;
+    std::unique_ptr<DIR, int (*)(DIR*)> proc(::opendir("/proc"), ::closedir);
+    if (!proc) return pids;
+    const pid_t self = ::getpid();
+    while (const dirent* d = ::readdir(proc.get())) {
+        pid_t pid = 0;
+        const std::string_view entry = d->d_name;
+        auto [end, ec] = std::from_chars(entry.data(), entry.data() + entry.size(), pid);
+        if (ec != std::errc{} || end != entry.data() + entry.size() || pid == self) continue;
+        if (has_name(pid, name)) pids.push_back(pid);
+    }
+    std::sort(pids.begin(), pids.end());
+    return pids;
+}
+
+}  // namespace tcpkeep::cli

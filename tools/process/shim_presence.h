@@ -1,0 +1,33 @@
+// Is libtcpkeep.so loaded into a running process, and if not, why not.
+#pragma once
+#include <optional>
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+namespace tcpkeep::cli {
+
+// What /proc/PID/maps appends to the path of a mapped file that was since removed or replaced.
+inline constexpr const char* deleted_suffix = " (deleted)";
+
+struct ShimPresence {
+    bool loaded = false;
+    std::optional<std::string> path;     // mapped library; when not loaded, the LD_PRELOAD entry naming it
+    std::optional<std::string> why_not;  // set when not loaded
+};
+
+// Reads /proc/PID/maps, and when the shim is absent /proc/PID/exe, auxv and environ to say why:
+// statically linked, secure execution, LD_PRELOAD absent, or the library path unreadable.
+// Throws TargetError.
+ShimPresence shim_presence(pid_t pid);
+
+// The entries of an LD_PRELOAD value, separated by ':' or spaces as ld.so reads it.
+std::vector<std::string> preload_entries(const std::string& ld_preload);
+
+// The entry of an LD_PRELOAD value naming the shim.
+std::optional<std::string> shim_in_preload(const std::string& ld_preload);
+
+// True when `path`'s file name is the shim's (libtcpkeep.so).
+bool is_shim_path(const std::string& path);
+
+}  // namespace tcpkeep::cli

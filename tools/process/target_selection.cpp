@@ -1,0 +1,50 @@
+#include "tools/process/target_selection.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "tools/commands/commands.h"
+#include "tools/process/process_lookup.h"
+#include "tools/process/target_error.h"
+#include "tools/report/report_table.h"
+
+namespace tcpkeep::cli {
+
+void add_target_options(CLI::App& cmd, TargetArgs& args) {
+    auto* pid = cmd.add_option("--pid", args.pid, "Process id")->check(CLI::PositiveNumber);
+    auto* name = cmd.add_option("NAME", args.name, "Every process with this name (comm or executable file name, like pgrep)");
+    pid->excludes(name);
+}
+
+int inspect_targets(const TargetArgs& targets, const InspectRequest& request, bool json) {
+    if (!targets.pid && !targets.name) {
+        std::fprintf(stderr, "tcpkeep: give --pid PID or a process NAME\n");
+        return exit_error;
+    }
+    const std::vector<pid_t> pids = targets.pid ? std::vector<pid_t>{*targets.pid} : pids_named(*targets.name);
+    if (pids.empty()) {
+        std::fprintf(stderr, "tcpkeep: no process named \"%s\"\n", targets.name->c_str());
+        return exit_error;
+    }
+    int worst = exit_ok;
+    nlohmann::ordered_json all = nlohmann::ordered_json::array();
+    for (std::size_t i = 0; i < pids.size(); ++i) {
+        try {
+            const ProcessReport report = inspect_process(pids[i], request);
+            worst = std::max(worst, report.exit_status());
+            if (json) {
+                all.push_back(to_json(report));
+            } else {
+                std::printf("%s%s", i ? "\n" : "", to_table(report, request.mode == InspectMode::dry_run).c_str());
+            }
+        } catch (const TargetError& e) {
+            std::fprintf(stderr, "tcpkeep: %s\n", e.what());
+            if (targets.name) all.push_back({{"pid", pids[i]}, {"error", e.what()}});
+            worst = exit_error;
+        }
+    }
+    if (json && (targets.name || !all.empty())) std::printf("%s\n", (targets.name ? all : all[0]).dump(2).c_str());
+    return worst;
+}
+
+}  // namespace tcpkeep::cli

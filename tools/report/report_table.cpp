@@ -1,0 +1,122 @@
+#include "tools/report/report_table.h"
+
+#include <algorithm>
+#include <cstring>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "tools/report/option_values.h"
+
+namespace tcpkeep::cli {
+namespace {
+
+using Row = std::vector<std::string>;
+
+std::string aligned(const std::vector<Row>& rows, std::string_view indent) {
+    std::vector<std::size_t> width;
+    for (const Row& r : rows) {
+        width.resize(std::max(width.size(), r.size()));
+        for (std::size_t i = 0; i < r.size(); ++i) width[i] = std::max(width[i], r[i].size());
+    }
+    std::string out;
+    for (const Row& r : rows) {
+        std::string line(indent);
+        for (std::size_t i = 0; i < r.size(); ++i) line += i + 1 < r.size() ? fmt::format("{:<{}}  ", r[i], width[i]) : r[i];
+        out += line + "\n";
+    }
+    return out;
+}
+
+// "60s", or "2h (want 1min)" when the policy wants another value, "?" when unknown.
+std::string value_cell(const SocketReport& s, Option o) {
+    if (!s.actual) return s.expected.has(o) ? fmt::format("? (want {})", format_option(o, option_value(o, s.expected))) : "?";
+    const std::int32_t actual = option_value(o, *s.actual);
+    if (!s.expected.has(o) || option_value(o, s.expected) == actual) return format_option(o, actual);
+    if ((s.program_chose() & bit(o)) != 0)
+        return fmt::format("{} (program's own; policy {})", format_option(o, actual), format_option(o, option_value(o, s.expected)));
+    return fmt::format("{} (want {})", format_option(o, actual), format_option(o, option_value(o, s.expected)));
+}
+
+std::string ok_cell(const SocketReport& s) {
+    const std::optional<bool> ok = s.ok();
+    return !ok ? "?" : *ok ? "yes" : "NO";
+}
+
+std::string changes_text(const ProcessReport& r, bool dry_run) {
+    std::string out;
+    for (const SocketReport& s : r.sockets) {
+        if (s.changes.empty()) continue;
+        std::vector<std::string> parts;
+        for (const OptionChange& c : s.changes)
+            parts.push_back(fmt::format("{} {} -> {}{}", option_key(c.option), format_option(c.option, c.from), format_option(c.option, c.to),
+                                        c.error ? fmt::format(" FAILED: {}", std::strerror(c.error)) : ""));
+        out += fmt::format("  {} fd {}: {}\n", dry_run ? "would set" : "set", s.socket.fd, fmt::join(parts, ", "));
+    }
+    return out;
+}
+
+std::string verdict_text(const ProcessReport& r) {
+    std::size_t differ = 0;
+    for (const SocketReport& s : r.sockets) differ += s.ok() == false;
+    std::string out;
+    if (r.missing) out += fmt::format("  INCOMPLETE: {}\n", *r.missing);
+    if (differ)
+        out += fmt::format("  MISMATCH: {} of {} socket{} differ{} from the policy\n", differ, r.sockets.size(), r.sockets.size() == 1 ? "" : "s",
+                           differ == 1 ? "s" : "");
+    if (r.shim_missing())
+        out += fmt::format("  NO SHIM{}: new sockets will not get the policy's values; `tcpkeep apply --pid {}` sets the existing ones\n",
+                           r.shim.loaded ? " AT WORK" : "", r.pid);
+    if (!r.judge_shim && (!r.shim.loaded || r.shim_inactive) && r.policy_applies)
+        out += "  note: no working shim in this process: sockets it opens from now on will not get the policy's values\n";
+    const bool program_unknown = std::any_of(r.sockets.begin(), r.sockets.end(), [](const SocketReport& s) { return !s.program_set; });
+    if (!r.judge_shim && program_unknown && !r.sockets.empty())
+        out += "  note: no shim record of what the program set itself on these sockets: every value that differs from the policy is "
+               "treated as the policy's to set\n";
+    std::size_t own = 0;
+    for (const SocketReport& s : r.sockets) own += s.program_chose() != 0;
+    if (own != 0)
+        out += fmt::format("  note: on {} socket{} the program set some options itself; the policy lets it (the shim leaves them, "
+                           "as apply does; `enforce = true` in the rule overrides)\n",
+                           own, own == 1 ? "" : "s");
+    if (r.ok() == true && r.sockets.empty()) out += "  ok: no TCP sockets\n";
+    if (r.ok() == true && !r.sockets.empty())
+        out += fmt::format("  ok: {} socket{} agree{} with the policy\n", r.sockets.size(), r.sockets.size() == 1 ? "" : "s",
+                           r.sockets.size() == 1 ? "s" : "");
+    return out;
+}
+
+}  // namespace
+
+std::string to_table(const ProcessReport& r, bool dry_run) {
+    std::string out = fmt::format("process {} ({}{})\n", r.pid, r.executable.value_or("executable unknown"),
+                                  r.runs_as ? fmt::format(", running as {}", *r.runs_as) : "");
+    if (!r.shim.loaded) {
+        out += fmt::format("  shim:   not loaded: {}\n", r.shim.why_not.value_or("unknown"));
+    } else if (r.shim_inactive) {
+        out += fmt::format("  shim:   loaded ({}) but inactive: {}\n", r.shim.path.value_or("?"), *r.shim_inactive);
+    } else {
+        out += fmt::format("  shim:   loaded ({})\n", r.shim.path.value_or("?"));
+    }
+    out += fmt::format("  policy: {}{}{}\n", r.policy, r.policy_origin == "shim" ? " (loaded by the shim" : "",
+                       r.policy_origin != "shim" ? "" : r.policy_process_view ? ", read in the process's mount namespace)" : ")");
+    if (!r.policy_note.empty()) out += fmt::format("          {}\n", r.policy_note);
+    if (r.sockets.empty()) {
+        out += "  no TCP sockets\n";
+    } else {
+        std::vector<Row> rows{{"FD", "STATE", "DIRECTION", "LOCAL", "REMOTE", "RULE", "KEEPALIVE", "IDLE", "INTERVAL", "COUNT", "USER_TIMEOUT", "OK"}};
+        if (r.missing) rows[0].insert(rows[0].end() - 1, "TIMER");
+        for (const SocketReport& s : r.sockets) {
+            Row row{std::to_string(s.socket.fd), tcp_state_name(s.socket.entry.state), to_string(s.direction),
+                    s.socket.entry.local.to_string(), s.socket.entry.remote.to_string(),
+                    s.action == Verdict::Kind::skip ? fmt::format("{} (skip)", s.rule) : s.rule.empty() ? "-" : s.rule};
+            for (int i = 0; i < option_count; ++i) row.push_back(value_cell(s, static_cast<Option>(i)));
+            if (r.missing) row.push_back(s.socket.keepalive_timer() ? "keepalive" : "-");
+            row.push_back(ok_cell(s));
+            rows.push_back(std::move(row));
+        }
+        out += aligned(rows, "  ");
+    }
+    return out + changes_text(r, dry_run) + verdict_text(r);
+}
+
+}  // namespace tcpkeep::cli

@@ -1,0 +1,139 @@
+#include "tools/report/socket_report.h"
+
+#include <cstring>
+
+#include "tools/commands/commands.h"
+#include "tools/report/option_values.h"
+
+namespace tcpkeep::cli {
+namespace {
+
+using json = nlohmann::ordered_json;
+
+json optional_json(const std::optional<std::string>& s) { return s ? json(*s) : json(nullptr); }
+json optional_json(const std::optional<bool>& b) { return b ? json(*b) : json(nullptr); }
+
+json options_json(std::uint8_t mask) {
+    json out = json::array();
+    for (int i = 0; i < option_count; ++i)
+        if ((mask & bit(static_cast<Option>(i))) != 0) out.push_back(json_field(static_cast<Option>(i)));
+    return out;
+}
+
+const char* engine_name(EngineStatus e) {
+    switch (e) {
+        case EngineStatus::idle: return "idle";
+        case EngineStatus::loading: return "loading";
+        case EngineStatus::ready: return "ready";
+        case EngineStatus::disabled: break;
+    }
+    return "disabled";
+}
+
+// All five fields; an option outside `s.mask` is null.
+json values_json(const Settings& s) {
+    json out = json::object();
+    for (int i = 0; i < option_count; ++i) {
+        const auto o = static_cast<Option>(i);
+        if (!s.has(o)) {
+            out[json_field(o)] = nullptr;
+        } else if (o == Option::keepalive) {
+            out[json_field(o)] = s.keepalive;
+        } else {
+            out[json_field(o)] = option_value(o, s);
+        }
+    }
+    return out;
+}
+
+json socket_json(const SocketReport& s) {
+    json changes = json::array();
+    for (const OptionChange& c : s.changes) {
+        changes.push_back({{"option", json_field(c.option)}, {"from", c.from}, {"to", c.to},
+                           {"error", c.error ? json(std::strerror(c.error)) : json(nullptr)}});
+    }
+    json out{{"fd", s.socket.fd},
+             {"state", tcp_state_name(s.socket.entry.state)},
+             {"direction", to_string(s.direction)},
+             {"local", s.socket.entry.local.to_string()},
+             {"remote", s.socket.entry.remote.to_string()},
+             {"rule", s.rule.empty() ? json(nullptr) : json(s.rule)},
+             {"action", action_name(s.action)},
+             {"keepalive_timer", s.socket.keepalive_timer()},
+             {"actual", s.actual ? values_json(*s.actual) : json(nullptr)},
+             {"expected", values_json(s.expected)},
+             {"ok", optional_json(s.ok())},
+             {"direction_source", s.direction_from_shim ? "shim" : "inferred"},
+             {"program_set", s.program_set ? options_json(*s.program_set) : json(nullptr)},
+             {"program_chose", options_json(s.program_chose())}};
+    if (!s.changes.empty()) out["changes"] = std::move(changes);
+    return out;
+}
+
+}  // namespace
+
+std::uint8_t SocketReport::program_chose() const {
+    if (!actual || !program_set) return 0;
+    std::uint8_t chose = 0;
+    for (int i = 0; i < option_count; ++i) {
+        const auto o = static_cast<Option>(i);
+        if (expected.has(o) && (*program_set & bit(o)) != 0 && option_value(o, expected) != option_value(o, *actual)) chose |= bit(o);
+    }
+    return chose;
+}
+
+std::optional<bool> SocketReport::ok() const {
+    if (expected.mask == 0) return true;
+    if (!actual) return std::nullopt;
+    const std::uint8_t chose = program_chose();
+    for (int i = 0; i < option_count; ++i) {
+        const auto o = static_cast<Option>(i);
+        if (expected.has(o) && (chose & bit(o)) == 0 && option_value(o, expected) != option_value(o, *actual)) return false;
+    }
+    return true;
+}
+
+std::optional<bool> ProcessReport::ok() const {
+    bool all = !shim_missing();
+    for (const SocketReport& s : sockets) {
+        const std::optional<bool> k = s.ok();
+        if (!k) return std::nullopt;
+        all = all && *k;
+    }
+    return all;
+}
+
+int ProcessReport::exit_status() const {
+    const std::optional<bool> k = ok();
+    if (missing || !k) return exit_error;
+    return *k ? exit_ok : exit_findings;
+}
+
+const char* action_name(Verdict::Kind k) {
+    switch (k) {
+        case Verdict::Kind::apply: return "apply";
+        case Verdict::Kind::skip: return "skip";
+        case Verdict::Kind::untouched: break;
+    }
+    return "untouched";
+}
+
+json to_json(const ProcessReport& r) {
+    json sockets = json::array();
+    for (const SocketReport& s : r.sockets) sockets.push_back(socket_json(s));
+    return json{{"pid", r.pid},
+                {"executable", optional_json(r.executable)},
+                {"shim", {{"loaded", r.shim.loaded}, {"path", optional_json(r.shim.path)}, {"why_not", optional_json(r.shim.why_not)}}},
+                {"policy", r.policy},
+                {"sockets", std::move(sockets)},
+                {"missing", optional_json(r.missing)},
+                {"ok", optional_json(r.ok())},
+                {"runs_as", optional_json(r.runs_as)},
+                {"shim_engine", r.engine ? json(engine_name(*r.engine)) : json(nullptr)},
+                {"shim_inactive", optional_json(r.shim_inactive)},
+                {"policy_origin", r.policy_origin},
+                {"policy_view", r.policy_process_view ? "process" : "tool"},
+                {"policy_note", r.policy_note.empty() ? json(nullptr) : json(r.policy_note)}};
+}
+
+}  // namespace tcpkeep::cli

@@ -1,0 +1,73 @@
+// What `verify` and `apply` found in one process: per TCP socket the values the kernel holds and
+// the values the policy wants, and whether the shim is there for sockets yet to come. Rendered
+// as JSON here (schema in tools/README.md) and as a table in report_table.h.
+#pragma once
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+#include "config/policy.h"
+#include "config/verdict.h"
+#include "shim/published_state.h"
+#include "tools/process/process_sockets.h"
+#include "tools/process/shim_presence.h"
+
+namespace tcpkeep::cli {
+
+struct OptionChange {
+    Option option = Option::keepalive;
+    std::int32_t from = 0;
+    std::int32_t to = 0;
+    int error = 0;  // errno of a setsockopt that failed; 0 when set (or only planned)
+};
+
+struct SocketReport {
+    TcpSocket socket;
+    Direction direction = Direction::outbound;
+    bool direction_from_shim = false;  // the shim decided this socket and recorded its direction
+    // Options the program set itself (the shim saw its setsockopt; not enforced): a value of the
+    // program's own choice is not a failure. Unknown without the shim's record.
+    std::optional<std::uint8_t> program_set;
+    Verdict::Kind action = Verdict::Kind::untouched;
+    std::string rule;                 // rule display name or "[defaults]"; empty when nothing matched
+    Settings expected;                // mask: the options the policy sets (none for skip/untouched)
+    std::optional<Settings> actual;   // unknown when pidfd_getfd was refused
+    std::vector<OptionChange> changes;  // apply: set (or, dry run, to be set)
+
+    // Expected options whose actual value differs because the program chose it (Settings bits).
+    [[nodiscard]] std::uint8_t program_chose() const;
+    // Every expected option equals the actual one or is the program's own choice; nullopt when
+    // something is expected but the actual values are unknown.
+    [[nodiscard]] std::optional<bool> ok() const;
+};
+
+struct ProcessReport {
+    pid_t pid = 0;
+    std::optional<std::string> executable;
+    std::optional<std::string> runs_as;   // comm, when it differs from the executable's file name
+    ShimPresence shim;
+    std::optional<EngineStatus> engine;   // the loaded shim's engine, when its state could be read
+    // The shim is loaded but cannot act on the process's sockets (e.g. a Go program), and why.
+    std::optional<std::string> shim_inactive;
+    std::string policy;                   // file, or "<embedded default>"
+    std::string policy_origin;            // command_line, shim or discovery (a fallback)
+    bool policy_process_view = false;     // the file was read in the process's mount namespace
+    std::string policy_note;              // how the policy was found, when it is a fallback
+    bool policy_applies = false;          // the policy sets values on some sockets of this process
+    bool judge_shim = true;               // verify: a missing shim is a finding; after apply only sockets count
+    std::vector<SocketReport> sockets;
+    std::optional<std::string> missing;   // what could not be read and why
+
+    // A process the policy wants values in, without a working shim to give them to new sockets.
+    [[nodiscard]] bool shim_missing() const { return judge_shim && (!shim.loaded || shim_inactive) && policy_applies; }
+    [[nodiscard]] std::optional<bool> ok() const;
+    // 0 all agree, 1 a mismatch or the shim missing, 2 something could not be read.
+    [[nodiscard]] int exit_status() const;
+};
+
+const char* action_name(Verdict::Kind k);
+nlohmann::ordered_json to_json(const ProcessReport& report);
+
+}  // namespace tcpkeep::cli
