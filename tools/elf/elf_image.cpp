@@ -1,0 +1,117 @@
+#include "tools/elf/elf_image.h"
+
+#include <cerrno>
+#include <cstring>
+#include <elf.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <vector>
+
+namespace tcpkeep::cli {
+namespace {
+
+template <typename T>
+bool read_at(int fd, T& out, std::uint64_t offset) {
+    return ::pread(fd, &out, sizeof out, static_cast<off_t>(offset)) == static_cast<ssize_t>(sizeof out);
+}
+
+bool read_bytes(int fd, std::string& out, std::uint64_t offset, std::uint64_t size) {
+    constexpr std::uint64_t limit = 64 << 20;  // a string or symbol table larger than this is not ours
+    if (size > limit) return false;
+    out.resize(size);
+    return ::pread(fd, out.data(), size, static_cast<off_t>(offset)) == static_cast<ssize_t>(size);
+}
+
+std::optional<Elf64_Ehdr> header_of(int fd) {
+    Elf64_Ehdr h{};
+    if (!read_at(fd, h, 0) || std::memcmp(h.e_ident, ELFMAG, SELFMAG) != 0 || h.e_ident[EI_CLASS] != ELFCLASS64 ||
+        h.e_ident[EI_DATA] != ELFDATA2LSB || h.e_shentsize != sizeof(Elf64_Shdr) || h.e_phentsize != sizeof(Elf64_Phdr))
+        return std::nullopt;
+    return h;
+}
+
+std::vector<Elf64_Shdr> sections_of(int fd, const Elf64_Ehdr& h) {
+    std::vector<Elf64_Shdr> sections(h.e_shnum);
+    for (unsigned i = 0; i < h.e_shnum; ++i)
+        if (!read_at(fd, sections[i], h.e_shoff + i * sizeof(Elf64_Shdr))) return {};
+    return sections;
+}
+
+// The NUL-terminated name at `offset` of a string table, or "" when out of bounds.
+std::string_view name_at(const std::string& table, std::uint32_t offset) {
+    if (offset >= table.size()) return {};
+    return {table.data() + offset, ::strnlen(table.data() + offset, table.size() - offset)};
+}
+
+}  // namespace
+
+std::optional<ElfImage> ElfImage::open(const std::string& path, std::string& error) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        error = std::strerror(errno);
+        return std::nullopt;
+    }
+    ElfImage image(fd);
+    if (!header_of(fd)) {
+        error = "not a 64-bit little-endian ELF file";
+        return std::nullopt;
+    }
+    return image;
+}
+
+ElfImage::ElfImage(ElfImage&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
+
+ElfImage::~ElfImage() {
+    if (fd_ >= 0) ::close(fd_);
+}
+
+bool ElfImage::has_section(std::string_view name) const {
+    const std::optional<Elf64_Ehdr> h = header_of(fd_);
+    if (!h) return false;
+    const std::vector<Elf64_Shdr> sections = sections_of(fd_, *h);
+    std::string names;
+    if (h->e_shstrndx >= sections.size() || !read_bytes(fd_, names, sections[h->e_shstrndx].sh_offset, sections[h->e_shstrndx].sh_size))
+        return false;
+    for (const Elf64_Shdr& s : sections)
+        if (name_at(names, s.sh_name) == name) return true;
+    return false;
+}
+
+std::optional<ElfSymbol> ElfImage::dynamic_symbol(std::string_view name) const {
+    const std::optional<Elf64_Ehdr> h = header_of(fd_);
+    if (!h) return std::nullopt;
+    const std::vector<Elf64_Shdr> sections = sections_of(fd_, *h);
+    for (const Elf64_Shdr& s : sections) {
+        if (s.sh_type != SHT_DYNSYM || s.sh_link >= sections.size() || s.sh_entsize != sizeof(Elf64_Sym)) continue;
+        std::string symbols;
+        std::string names;
+        if (!read_bytes(fd_, symbols, s.sh_offset, s.sh_size) ||
+            !read_bytes(fd_, names, sections[s.sh_link].sh_offset, sections[s.sh_link].sh_size))
+            return std::nullopt;
+        for (std::size_t at = 0; at + sizeof(Elf64_Sym) <= symbols.size(); at += sizeof(Elf64_Sym)) {
+            Elf64_Sym sym{};
+            std::memcpy(&sym, symbols.data() + at, sizeof sym);
+            if (sym.st_shndx != SHN_UNDEF && name_at(names, sym.st_name) == name) return ElfSymbol{sym.st_value, sym.st_size};
+        }
+    }
+    return std::nullopt;
+}
+
+std::optional<std::uint64_t> ElfImage::first_load_address() const {
+    const std::optional<Elf64_Ehdr> h = header_of(fd_);
+    if (!h) return std::nullopt;
+    for (unsigned i = 0; i < h->e_phnum; ++i) {
+        Elf64_Phdr ph{};
+        if (!read_at(fd_, ph, h->e_phoff + i * sizeof(Elf64_Phdr))) return std::nullopt;
+        if (ph.p_type == PT_LOAD && ph.p_offset == 0) return ph.p_vaddr & ~static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE) - 1);
+    }
+    return std::nullopt;
+}
+
+bool is_go_program(const std::string& path) {
+    std::string error;
+    const std::optional<ElfImage> image = ElfImage::open(path, error);
+    return image && image->has_section(".go.buildinfo");
+}
+
+}  // namespace tcpkeep::cli

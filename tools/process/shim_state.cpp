@@ -1,0 +1,152 @@
+#include "tools/process/shim_state.h"
+
+#include <cerrno>
+#include <cinttypes>
+#include <climits>
+#include <cstdio>
+#include <cstring>
+#include <fmt/format.h>
+#include <sstream>
+#include <sys/stat.h>
+#include <sys/uio.h>
+
+#include "tools/elf/elf_image.h"
+#include "tools/process/process_facts.h"
+#include "tools/process/shim_presence.h"
+#include "tools/process/target_error.h"
+
+namespace tcpkeep::cli {
+
+// Reads the target's memory: every failure is a sentence for the report.
+struct ShimStateReader {
+    pid_t pid;
+
+    // 0, or the errno of a short or refused read.
+    int read(std::uint64_t address, void* out, std::size_t size) const {
+        iovec local{out, size};
+        iovec remote{reinterpret_cast<void*>(address), size};
+        const ssize_t n = ::process_vm_readv(pid, &local, 1, &remote, 1, 0);
+        if (n == static_cast<ssize_t>(size)) return 0;
+        return n < 0 ? errno : EFAULT;
+    }
+
+    std::string why(int error, const char* what) const {
+        if (error == ESRCH) return fmt::format("the process exited while its {} was read", what);
+        if (error == EPERM || error == EACCES) return fmt::format("reading its {} was refused: {}", what, ptrace_requirement);
+        return fmt::format("its {} could not be read: {}", what, std::strerror(error));
+    }
+
+    // A NUL-terminated string of at most PATH_MAX bytes.
+    std::optional<std::string> read_string(const char* address) const {
+        char buf[PATH_MAX];
+        // Byte by byte would be slow; the string may end near a page end, so read up to it first.
+        const auto at = reinterpret_cast<std::uint64_t>(address);
+        const std::size_t to_page_end = 4096 - (at & 4095);
+        std::size_t have = 0;
+        for (std::size_t chunk = std::min(to_page_end, sizeof buf); have < sizeof buf; chunk = std::min<std::size_t>(4096, sizeof buf - have)) {
+            if (read(at + have, buf + have, chunk) != 0) return std::nullopt;
+            if (const void* nul = std::memchr(buf + have, '\0', chunk)) return std::string(buf, static_cast<const char*>(nul) - buf);
+            have += chunk;
+        }
+        return std::nullopt;
+    }
+};
+
+namespace {
+
+struct Mapping {
+    std::uint64_t start = 0;
+    std::uint64_t inode = 0;
+};
+
+// The mapping of `library` at file offset 0 (its load base), from /proc/PID/maps.
+std::optional<Mapping> base_mapping(pid_t pid, const std::string& library) {
+    const std::string path = proc_path(pid, "maps");
+    std::optional<std::string> maps = read_small_file(path);
+    if (!maps) throw_target_error(pid, path, errno);
+    std::istringstream lines(*maps);
+    std::string line;
+    while (std::getline(lines, line)) {
+        Mapping m;
+        std::uint64_t end = 0;
+        std::uint64_t offset = 0;
+        int name_at = 0;
+        if (std::sscanf(line.c_str(), "%" SCNx64 "-%" SCNx64 " %*s %" SCNx64 " %*s %" SCNu64 " %n", &m.start, &end, &offset, &m.inode, &name_at) < 4)
+            continue;
+        if (offset != 0 || name_at <= 0) continue;
+        const std::string_view name = std::string_view(line).substr(static_cast<std::size_t>(name_at));
+        if (name == library || name == library + deleted_suffix) return m;
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
+const char* disabled_reason_text(DisabledReason reason) {
+    switch (reason) {
+        case DisabledReason::none: break;
+        case DisabledReason::policy_too_long: return "TCPKEEP_POLICY is longer than any path";
+        case DisabledReason::engine_missing: return "libtcpkeep-engine.so was not found next to the shim";
+        case DisabledReason::engine_unloadable: return "libtcpkeep-engine.so could not be loaded";
+        case DisabledReason::policy_unusable: return "its policy could not be loaded";
+        case DisabledReason::nothing_applies: return "nothing in its policy applies to this process";
+    }
+    return "";
+}
+
+std::optional<shim::FdState> ShimState::fd_state(int fd) const {
+    if (fd < 0) return shim::FdState{};
+    if (fd < published_low_fds) return shim::FdState::unpack(raw_.low_fds[fd]);
+    const int chunk = fd >> published_chunk_bits;
+    if (chunk >= published_chunk_count || raw_.chunks[chunk] == nullptr) return shim::FdState{};
+    std::uint64_t word = 0;
+    const auto address = reinterpret_cast<std::uint64_t>(raw_.chunks[chunk] + (fd & ((1 << published_chunk_bits) - 1)));
+    if (ShimStateReader{pid_}.read(address, &word, sizeof word) != 0) return std::nullopt;
+    return shim::FdState::unpack(word);
+}
+
+ShimStateRead read_shim_state(pid_t pid, const std::string& library) {
+    const ShimStateReader reader{pid};
+    const std::optional<Mapping> base = base_mapping(pid, library);
+    if (!base) return {std::nullopt, fmt::format("{} is mapped but not from its start", library)};
+    // The file as the process sees it (its mount namespace), and the very file it mapped.
+    const std::string file = proc_path(pid, "root") + library;
+    struct stat st {};
+    if (::stat(file.c_str(), &st) != 0) return {std::nullopt, fmt::format("cannot read {}: {}", file, std::strerror(errno))};
+    if (st.st_ino != base->inode)
+        return {std::nullopt, fmt::format("{} was replaced on disk since the process loaded it (another build or version)", library)};
+    std::string error;
+    const std::optional<ElfImage> image = ElfImage::open(file, error);
+    if (!image) return {std::nullopt, fmt::format("cannot read {}: {}", file, error)};
+    const std::optional<ElfSymbol> symbol = image->dynamic_symbol(published_state_symbol);
+    const std::optional<std::uint64_t> first_load = image->first_load_address();
+    if (!symbol || !first_load || symbol->size != sizeof(PublishedState))
+        return {std::nullopt, fmt::format("{} is a shim of another version: it publishes no {} of the layout this tcpkeep reads", library,
+                                          published_state_symbol)};
+
+    ShimStateRead result;
+    ShimState& state = result.state.emplace();
+    state.pid_ = pid;
+    if (const int e = reader.read(base->start - *first_load + symbol->address, &state.raw_, sizeof state.raw_))
+        return {std::nullopt, reader.why(e, "shim state")};
+    const PublishedState& raw = state.raw_;
+    if (raw.layout != 0 && raw.layout != published_layout)
+        return {std::nullopt, fmt::format("the shim in the process publishes layout {}, this tcpkeep reads layout {}", raw.layout, published_layout)};
+    state.engine = static_cast<EngineStatus>(raw.engine);
+    state.disabled_reason = static_cast<DisabledReason>(raw.disabled_reason);
+    if (raw.environment_policy != nullptr) {
+        state.environment_policy = reader.read_string(raw.environment_policy);
+        if (!state.environment_policy) return {std::nullopt, reader.why(EFAULT, "captured TCPKEEP_POLICY")};
+    }
+    if (raw.policy != nullptr) {
+        PublishedPolicy& policy = state.policy.emplace();
+        if (const int e = reader.read(reinterpret_cast<std::uint64_t>(raw.policy), &policy, sizeof policy)) return {std::nullopt, reader.why(e, "policy record")};
+        if (policy.layout != published_layout) return {std::nullopt, "the shim's engine publishes a policy record of another layout"};
+        // Strings from another process: terminated here whatever they hold.
+        policy.path[sizeof policy.path - 1] = policy.exe_path[sizeof policy.exe_path - 1] = '\0';
+        policy.argv0_name[sizeof policy.argv0_name - 1] = policy.comm[sizeof policy.comm - 1] = policy.message[sizeof policy.message - 1] = '\0';
+    }
+    return result;
+}
+
+}  // namespace tcpkeep::cli

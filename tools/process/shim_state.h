@@ -1,0 +1,48 @@
+// What the shim inside a running process has published about itself (shim/published_state.h),
+// read from outside: the policy it loaded (path, digest, the identity it matched) and what it
+// knows of each fd (direction, options the program set itself). Read with process_vm_readv, which
+// needs the same ptrace permission as pidfd_getfd.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <sys/types.h>
+
+#include "shim/fd_state.h"
+#include "shim/published_state.h"
+
+namespace tcpkeep::cli {
+
+struct ShimStateRead;
+
+class ShimState {
+public:
+    EngineStatus engine = EngineStatus::idle;
+    DisabledReason disabled_reason = DisabledReason::none;
+    std::optional<PublishedPolicy> policy;         // once the engine has tried to load one
+    std::optional<std::string> environment_policy;  // TCPKEEP_POLICY as the shim captured it at start
+
+    // What the shim knows of `fd` (all unknown when it never recorded it); nullopt when it cannot
+    // be read (the process exited).
+    [[nodiscard]] std::optional<shim::FdState> fd_state(int fd) const;
+
+private:
+    friend ShimStateRead read_shim_state(pid_t pid, const std::string& library);
+    pid_t pid_ = 0;
+    PublishedState raw_{};
+};
+
+struct ShimStateRead {
+    std::optional<ShimState> state;
+    std::string error;  // why not, when state is empty
+};
+
+// Reads the published state of the libtcpkeep.so mapped at `library` (its path as /proc/PID/maps
+// shows it) in process `pid`. Never guesses: a library file that changed since it was mapped, a shim
+// of another layout, or a refused read come back as an error.
+ShimStateRead read_shim_state(pid_t pid, const std::string& library);
+
+// The text of the reason a shim disabled itself.
+const char* disabled_reason_text(DisabledReason reason);
+
+}  // namespace tcpkeep::cli
