@@ -9,6 +9,7 @@ tcpkeep_packages=(
   libfmt-dev libtomlplusplus-dev libcli11-dev nlohmann-json3-dev libgtest-dev libbenchmark-dev
   python3 curl netcat-openbsd iproute2 nftables strace procps util-linux file
   nodejs openjdk-17-jdk-headless   # runtimes the shim is tested inside
+  redis-server nginx-light golang-go  # daemons that rewrite their title; a cgo Go client (verify's tests)
   groff-base                       # the man page test
   clang libclang-rt-14-dev valgrind # libFuzzer targets, leak checks
 )

@@ -12,7 +12,9 @@ import unittest
 
 from staging import staged_for
 from tcpkeep_test import remote_values
-from tooltest import (PYTHON, SHIM, SYSCONF, TARGET_PY, Target, as_list, main, require_root, target_env, tool, tool_json)
+from tooltest import (PYTHON, SHIM, SYSCONF, TARGET_PY, TOOL, Target, as_list, main, require_root, target_env, tool, tool_json)
+
+GO_CLIENT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "programs", "go_client", "main.go")
 
 POLICY = 'version = 1\n[defaults]\nkeepalive = true\nidle = "37s"\ninterval = "7s"\ncount = 4\nuser_timeout = "51s"\n'
 POLICY_VALUES = [1, 37, 7, 4, 51000]
@@ -194,6 +196,40 @@ class ProgramsOwnOptions(unittest.TestCase):
             calls = [line.split("setsockopt(", 1)[1].split(")")[0] for line in f if f"setsockopt({fd}," in line]
         names = [c.split(", ")[2] for c in calls]
         self.assertEqual(names, ["TCP_KEEPIDLE", "SO_KEEPALIVE", "TCP_KEEPINTVL", "TCP_KEEPCNT", "TCP_USER_TIMEOUT", "TCP_KEEPCNT"])
+
+
+class GoPrograms(unittest.TestCase):
+    def test_cgo_client_run_warns_and_verify_names_the_reason(self):
+        go = require_program(self, "go")
+        d = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, d, True)
+        client = os.path.join(d, "go_client")
+        # Dynamically linked through cgo, so the shim does load into it.
+        build_env = dict(os.environ, HOME=d, GOCACHE=os.environ.get("TCPKEEP_GO_CACHE", os.path.join(d, "cache")),
+                         GOPATH=os.path.join(d, "gopath"), CGO_ENABLED="1", GO111MODULE="off")
+        build_env.pop("LD_PRELOAD", None)
+        subprocess.run([go, "build", "-o", client, GO_CLIENT], env=build_env, check=True, capture_output=True, timeout=300)
+        with socket.create_server(("127.0.0.1", 0)) as server:
+            port = server.getsockname()[1]
+            p = subprocess.Popen([TOOL, "run", "--", client, f"127.0.0.1:{port}"], env=target_env(), stdin=subprocess.PIPE,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            self.addCleanup(p.wait)
+            self.addCleanup(p.kill)
+            self.assertEqual(p.stdout.readline(), "ready 0\n")
+            accepted = server.accept()[0]
+            self.addCleanup(accepted.close)
+            report = tool_json(self, "verify", "--pid", str(p.pid), expect=1)
+            p.stdin.close()
+            self.assertEqual(p.wait(timeout=10), 0)
+            warning = p.stderr.read()
+            p.stderr.close()
+            p.stdout.close()
+        self.assertIn(f"tcpkeep: {client} is a Go program: the shim loads into it but sees none of its connections", warning)
+        self.assertTrue(report["shim"]["loaded"])
+        self.assertEqual(report["shim_engine"], "idle")
+        self.assertTrue(report["shim_inactive"].startswith("a Go program: its runtime makes system calls directly"), report)
+        self.assertEqual([s["direction_source"] for s in report["sockets"]], ["inferred"])
+        self.assertIs(report["ok"], False)
 
 
 class ProcessesTheToolCannotGuess(unittest.TestCase):

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "tools/commands/commands.h"
+#include "tools/elf/elf_image.h"
 #include "tools/elf/elf_linking.h"
 #include "tools/launch/preload_environment.h"
 #include "tools/launch/shim_location.h"
@@ -51,6 +52,11 @@ void warn_if_unreachable(const std::string& command) {
     if (why != nullptr)
         std::fprintf(stderr, "tcpkeep: %s %s: the shim cannot load into it; set its sockets with `tcpkeep apply --pid %d` once it runs\n",
                      file.c_str(), why, static_cast<int>(::getpid()));  // exec keeps our pid
+    else if (is_go_program(file))
+        std::fprintf(stderr,
+                     "tcpkeep: %s is a Go program: the shim loads into it but sees none of its connections (Go's runtime makes its "
+                     "own system calls); set its sockets with `tcpkeep apply --pid %d` once it runs\n",
+                     file.c_str(), static_cast<int>(::getpid()));
 }
 
 int run(const RunArgs& args) {
