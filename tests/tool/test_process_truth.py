@@ -265,6 +265,29 @@ class ProcessesTheToolCannotGuess(unittest.TestCase):
                           "process loaded it", r.stderr)
             self.assertEqual(tool("apply", "--pid", str(t.pid)).returncode, 2)
 
+    def test_direction_of_an_accepted_socket_whose_listener_is_gone(self):
+        # No shim, so no record: an accepted connection on a fixed port, its listener closed.
+        program = ("import socket, sys\n"
+                   "for port in range(20000, 30000):\n"
+                   "    try:\n"
+                   "        srv = socket.create_server(('127.0.0.1', port)); break\n"
+                   "    except OSError: pass\n"
+                   "c = socket.create_connection(('127.0.0.1', port))\n"
+                   "a = srv.accept()[0]\n"
+                   "srv.close()\n"
+                   "print('ready', port, c.fileno(), a.fileno(), flush=True)\n"
+                   "sys.stdin.read()\n")
+        p = subprocess.Popen([PYTHON, "-c", program], env=target_env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.addCleanup(p.wait)
+        self.addCleanup(p.stdin.close)
+        _, port, client_fd, accepted_fd = p.stdout.readline().split()
+        p.stdout.close()
+        rows = socket_rows(tool_json(self, "verify", "--pid", str(p.pid), expect=1))
+        self.assertEqual(sorted(rows), sorted([int(client_fd), int(accepted_fd)]))
+        self.assertEqual((rows[int(client_fd)]["direction"], rows[int(client_fd)]["direction_source"]), ("outbound", "inferred"))
+        self.assertEqual((rows[int(accepted_fd)]["direction"], rows[int(accepted_fd)]["local"]), ("inbound", f"127.0.0.1:{port}"))
+        self.assertIsNone(rows[int(accepted_fd)]["program_set"])
+
     def test_shim_before_any_decision_and_no_sockets(self):
         with Target([PYTHON, "-c", "import sys; print('ready 0', flush=True); sys.stdin.read()"],
                     env=target_env(preload=True)) as t:
