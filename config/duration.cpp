@@ -21,8 +21,7 @@ bool is_space(char c) { return c == ' ' || c == '\t'; }
 
 }  // namespace
 
-DurationParse parse_duration(std::string_view text) {
-    DurationParse out;
+Result<std::int64_t> parse_duration(std::string_view text) {
     std::int64_t total = 0;
     std::size_t i = 0;
     bool any = false;
@@ -31,49 +30,28 @@ DurationParse parse_duration(std::string_view text) {
         if (i == text.size()) break;
         std::size_t start = i;
         while (i < text.size() && is_digit(text[i])) ++i;
-        if (start == i) {
-            out.error = fmt::format("expected a number at \"{}\"", text.substr(start));
-            return out;
-        }
+        if (start == i) return Error{fmt::format("expected a number at \"{}\"", text.substr(start))};
         std::int64_t value = 0;
         auto [ptr, ec] = std::from_chars(text.data() + start, text.data() + i, value);
-        if (ec != std::errc{} || value > limit_ms) {
-            out.error = "duration is too large";
-            return out;
-        }
+        if (ec != std::errc{} || value > limit_ms) return Error{"duration is too large"};
         while (i < text.size() && is_space(text[i])) ++i;
         std::size_t unit_start = i;
         while (i < text.size() && !is_space(text[i]) && !is_digit(text[i])) ++i;
         std::string_view unit = text.substr(unit_start, i - unit_start);
-        if (unit.empty()) {
-            out.error = fmt::format("\"{}\" has no unit; write \"{}s\" (units: ms, s, min, h)",
-                                    text.substr(start, unit_start - start), value);
-            return out;
-        }
+        if (unit.empty())
+            return Error{fmt::format("\"{}\" has no unit; write \"{}s\" (units: ms, s, min, h)", text.substr(start, unit_start - start), value)};
         const Unit* found = nullptr;
         for (const Unit& u : units)
             if (u.name == unit) found = &u;
-        if (found == nullptr) {
-            out.error = fmt::format("unknown unit \"{}\" (units: ms, s, min, h)", unit);
-            return out;
-        }
-        if (value > limit_ms / found->ms) {  // before multiplying: the product could overflow
-            out.error = "duration is too large";
-            return out;
-        }
+        if (found == nullptr) return Error{fmt::format("unknown unit \"{}\" (units: ms, s, min, h)", unit)};
+        // Before multiplying: the product could overflow.
+        if (value > limit_ms / found->ms) return Error{"duration is too large"};
         total += value * found->ms;
-        if (total > limit_ms) {
-            out.error = "duration is too large";
-            return out;
-        }
+        if (total > limit_ms) return Error{"duration is too large"};
         any = true;
     }
-    if (!any) {
-        out.error = "empty duration";
-        return out;
-    }
-    out.ms = total;
-    return out;
+    if (!any) return Error{"empty duration"};
+    return total;
 }
 
 std::string format_duration(std::int64_t ms) {

@@ -1,19 +1,16 @@
 // Durations as users write them: "30s", "1min 30s", "250ms", "2h" (systemd-style spans).
 #pragma once
 #include <cstdint>
-#include <optional>
 #include <string>
 #include <string_view>
 
+#include "config/result.h"
+
 namespace tcpkeep {
 
-struct DurationParse {
-    std::optional<std::int64_t> ms;  // set on success
-    std::string error;               // set on failure: why, for a diagnostic
-};
-
-// Units: ms, s/sec, m/min, h. Components are summed; a bare number is an error.
-DurationParse parse_duration(std::string_view text);
+// Milliseconds, or why the text is not a duration (for a diagnostic). Units: ms, s/sec, m/min, h.
+// Components are summed; a bare number is an error.
+Result<std::int64_t> parse_duration(std::string_view text);
 
 // Shortest exact spelling in the same units users write: 90000 -> "1min 30s", 1500 -> "1s 500ms".
 std::string format_duration(std::int64_t ms);

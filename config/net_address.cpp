@@ -95,8 +95,7 @@ std::uint16_t sockaddr_port(const sockaddr* sa, socklen_t len) noexcept {
     return 0;
 }
 
-CidrParse parse_cidr(std::string_view text) {
-    CidrParse out;
+Result<Cidr> parse_cidr(std::string_view text) {
     std::string_view address_text = text;
     std::optional<int> prefix;
     if (auto slash = text.find('/'); slash != std::string_view::npos) {
@@ -104,44 +103,31 @@ CidrParse parse_cidr(std::string_view text) {
         std::string_view p = text.substr(slash + 1);
         int value = -1;
         auto [ptr, ec] = std::from_chars(p.data(), p.data() + p.size(), value);
-        if (p.empty() || ec != std::errc{} || ptr != p.data() + p.size()) {
-            out.error = fmt::format("bad prefix length \"{}\" in \"{}\"", p, text);
-            return out;
-        }
+        if (p.empty() || ec != std::errc{} || ptr != p.data() + p.size())
+            return Error{fmt::format("bad prefix length \"{}\" in \"{}\"", p, text)};
         prefix = value;
     }
     std::optional<PeerAddress> address = PeerAddress::parse(address_text);
-    if (!address) {
-        out.error = fmt::format("\"{}\" is not an IPv4 or IPv6 address", address_text);
-        return out;
-    }
+    if (!address) return Error{fmt::format("\"{}\" is not an IPv4 or IPv6 address", address_text)};
     // A v4-mapped IPv6 block was folded into IPv4: its prefix counts the 96 mapped bits.
     const bool written_as_v6 = address_text.find(':') != std::string_view::npos;
     const int width = address->family == Family::v4 ? 32 : 128;
     int bits = prefix.value_or(written_as_v6 ? 128 : width);
     if (written_as_v6 && address->family == Family::v4) {
-        if (bits < 96) {
-            out.error = fmt::format("\"{}\": a v4-mapped block needs a prefix of at least 96", text);
-            return out;
-        }
+        if (bits < 96) return Error{fmt::format("\"{}\": a v4-mapped block needs a prefix of at least 96", text)};
         bits -= 96;
     }
     if (bits < 0 || bits > width) {
         const int written_width = written_as_v6 ? 128 : 32;  // as the user wrote it, not after v4-mapped folding
-        out.error = fmt::format("prefix length {} out of range 0..{} in \"{}\"", prefix.value_or(bits), written_width, text);
-        return out;
+        return Error{fmt::format("prefix length {} out of range 0..{} in \"{}\"", prefix.value_or(bits), written_width, text)};
     }
     const AddressKey key = address_key(*address);
     const AddressKey all_ones = width == 128 ? ~AddressKey{0} : ((AddressKey{1} << 32) - 1);
     const AddressKey host_mask = bits == width ? 0 : (all_ones >> bits);
-    if ((key & host_mask) != 0) {
-        out.error = fmt::format("\"{}\" has host bits set; did you mean \"{}/{}\"?", text,
-                                address_from_key(address->family, key & ~host_mask).to_string(),
-                                bits);
-        return out;
-    }
-    out.cidr = Cidr{address->family, key, key | host_mask};
-    return out;
+    if ((key & host_mask) != 0)
+        return Error{fmt::format("\"{}\" has host bits set; did you mean \"{}/{}\"?", text,
+                                 address_from_key(address->family, key & ~host_mask).to_string(), bits)};
+    return Cidr{address->family, key, key | host_mask};
 }
 
 }  // namespace tcpkeep

@@ -8,6 +8,8 @@
 #include <string_view>
 #include <sys/socket.h>
 
+#include "config/result.h"
+
 namespace tcpkeep {
 
 enum class Family : std::uint8_t { v4, v6 };
@@ -34,12 +36,8 @@ struct Cidr {
     [[nodiscard]] bool contains(const PeerAddress& a) const noexcept;
 };
 
-struct CidrParse {
-    std::optional<Cidr> cidr;
-    std::string error;
-};
 // "10.0.0.0/8", "fd00::/8", or a single address. Host bits must be zero ("10.1.0.0/8" is an error).
-CidrParse parse_cidr(std::string_view text);
+Result<Cidr> parse_cidr(std::string_view text);
 
 // Port from a sockaddr_in/sockaddr_in6 (host order); 0 when not an inet address.
 std::uint16_t sockaddr_port(const sockaddr* sa, socklen_t len) noexcept;

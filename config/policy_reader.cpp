@@ -2,8 +2,6 @@
 // otherwise, then one reader for both that turns the Document into a Policy and its diagnostics.
 #include "config/policy_reader.h"
 
-#include "config/digest.h"
-
 #include <algorithm>
 #include <array>
 #include <charconv>
@@ -245,11 +243,11 @@ private:
             error(n.pos, fmt::format("a peer must be a CIDR string like \"10.0.0.0/8\", not {}", type_name(n)));
             return;
         }
-        CidrParse c = parse_cidr(*s);
-        if (c.cidr) {
-            peers.push_back(*c.cidr);
+        const Result<Cidr> c = parse_cidr(*s);
+        if (c) {
+            peers.push_back(*c);
         } else {
-            error(n.pos, fmt::format("bad peer: {}", c.error));
+            error(n.pos, fmt::format("bad peer: {}", c.error().message));
         }
     }
 
@@ -297,12 +295,12 @@ private:
             error(p, fmt::format("{} must be a duration string like \"30s\", not {}", key, type_name(node)));
             return std::nullopt;
         }
-        DurationParse d = parse_duration(*s);
-        if (!d.ms) {
-            error(p, fmt::format("bad duration for {}: {}", key, d.error));
+        const Result<std::int64_t> d = parse_duration(*s);
+        if (!d) {
+            error(p, fmt::format("bad duration for {}: {}", key, d.error().message));
             return std::nullopt;
         }
-        return d.ms;
+        return *d;
     }
 
     std::optional<std::int32_t> read_keepalive_seconds(const Node& node, std::string_view key) {
@@ -345,13 +343,13 @@ PolicyLoad read_policy(std::string_view text, std::string_view source_name) noex
     try {
         std::optional<Document> doc = parse_plain_toml(text);
         if (!doc) {
-            TomlParse parsed = parse_toml(text);
-            if (!parsed.document) {
-                load.diagnostics.push_back({Severity::error, std::string(source_name), parsed.error_pos.line, parsed.error_pos.column,
-                                            std::move(parsed.error)});
+            Result<Document, TomlError> parsed = parse_toml(text);
+            if (!parsed) {
+                TomlError e = std::move(parsed).error();
+                load.diagnostics.push_back({Severity::error, std::string(source_name), e.pos.line, e.pos.column, std::move(e.message)});
                 return load;
             }
-            doc = std::move(parsed.document);
+            doc = std::move(parsed).value();
         }
         Reader reader(source_name, *doc);
         Policy policy = reader.read();

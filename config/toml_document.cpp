@@ -62,31 +62,20 @@ std::vector<DocumentEntry> table_entries(const toml::table& t, Document& doc) {
 
 }  // namespace
 
-TomlParse parse_toml(std::string_view text) {
-    TomlParse out;
+Result<Document, TomlError> parse_toml(std::string_view text) {
     if (std::optional<ScanProblem> problem = scan_before_toml(text)) {
         // The text before the problem is safe for toml++, which reports an earlier error first.
         const toml::parse_result before = toml::parse(text.substr(0, problem->offset));
         const toml::source_position at = before ? toml::source_position{} : before.error().source().begin;
-        if (!before && (at.line < problem->pos.line || (at.line == problem->pos.line && at.column < problem->pos.column))) {
-            out.error_pos = {at.line, at.column};
-            out.error = std::string(before.error().description());
-        } else {
-            out.error_pos = problem->pos;
-            out.error = std::move(problem->message);
-        }
-        return out;
+        if (!before && (at.line < problem->pos.line || (at.line == problem->pos.line && at.column < problem->pos.column)))
+            return TomlError{{at.line, at.column}, std::string(before.error().description())};
+        return TomlError{problem->pos, std::move(problem->message)};
     }
     toml::parse_result parsed = toml::parse(text);
-    if (!parsed) {
-        out.error_pos = pos_of(parsed.error().source());
-        out.error = std::string(parsed.error().description());
-        return out;
-    }
+    if (!parsed) return TomlError{pos_of(parsed.error().source()), std::string(parsed.error().description())};
     Document doc;
     doc.set_entries(0, table_entries(parsed.table(), doc));
-    out.document = std::move(doc);
-    return out;
+    return doc;
 }
 
 }  // namespace tcpkeep

@@ -2,20 +2,21 @@
 // what the plain parser declines. Inputs toml++ 3.3.0 cannot be given safely are refused first
 // (config/nesting_scan.h).
 #pragma once
-#include <optional>
 #include <string>
 #include <string_view>
 
 #include "config/document.h"
+#include "config/result.h"
 
 namespace tcpkeep {
 
-struct TomlParse {
-    std::optional<Document> document;  // its strings are its own
-    SourcePos error_pos;               // else: where the text stops being TOML, and why
-    std::string error;
+// Where the text stops being TOML, and why.
+struct TomlError {
+    SourcePos pos;
+    std::string message;
 };
 
-TomlParse parse_toml(std::string_view text);
+// The document (its strings are its own), or the first place the text is not TOML.
+Result<Document, TomlError> parse_toml(std::string_view text);
 
 }  // namespace tcpkeep

@@ -77,9 +77,9 @@ bool same(const Verdict& a, const Verdict& b) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const std::string_view text(reinterpret_cast<const char*>(data), size);
     if (const std::optional<Document> plain = parse_plain_toml(text)) {
-        const TomlParse full = parse_toml(text);
-        if (!full.document) broken("the plain parser accepted what toml++ refuses");
-        if (!plain->same_as(*full.document)) broken("the plain parser and toml++ build different documents");
+        const Result<Document, TomlError> full = parse_toml(text);
+        if (!full) broken("the plain parser accepted what toml++ refuses");
+        if (!plain->same_as(*full)) broken("the plain parser and toml++ build different documents");
     }
     const PolicyLoad load = read_policy(text, "fuzz.toml");
     for (const Diagnostic& d : load.diagnostics)

@@ -700,9 +700,9 @@ private:
     }
 
     static void add_peer(Rule& rule, const std::string& text) {
-        CidrParse c = parse_cidr(text);
-        ASSERT_TRUE(c.cidr.has_value()) << text << ": " << c.error;
-        rule.peers.push_back(*c.cidr);
+        const Result<Cidr> c = parse_cidr(text);
+        ASSERT_TRUE(c.ok()) << text << ": " << (c ? "" : c.error().message);
+        rule.peers.push_back(*c);
     }
 };
 
@@ -862,7 +862,7 @@ TEST(MatchingScale, EveryPortSeesADifferentSetOfPeerRules) {
         r.index = policy.rules.size();
         r.direction = d;
         r.ports = std::move(ports);
-        r.peers.push_back(*parse_cidr(cidr).cidr);
+        r.peers.push_back(parse_cidr(cidr).value());
         policy.rules.push_back(std::move(r));
     };
     // Rule 0: inbound only, so every inbound candidate set differs from every outbound one.

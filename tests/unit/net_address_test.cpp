@@ -14,16 +14,17 @@ namespace {
 constexpr AddressKey v6_key(std::uint64_t high, std::uint64_t low) { return (AddressKey{high} << 64) | low; }
 
 Cidr cidr_of(std::string_view text) {
-    CidrParse c = parse_cidr(text);
-    EXPECT_TRUE(c.cidr.has_value()) << text << ": " << c.error;
-    EXPECT_EQ(c.error, "");
-    return c.cidr.value_or(Cidr{});
+    const Result<Cidr> c = parse_cidr(text);
+    const std::string error = c ? "" : c.error().message;
+    EXPECT_TRUE(c.ok()) << text << ": " << error;
+    EXPECT_EQ(error, "");
+    return c.value_or(Cidr{});
 }
 
 std::string cidr_error(std::string_view text) {
-    CidrParse c = parse_cidr(text);
-    EXPECT_FALSE(c.cidr.has_value()) << text << " was accepted";
-    return c.error;
+    const Result<Cidr> c = parse_cidr(text);
+    EXPECT_FALSE(c.ok()) << text << " was accepted";
+    return c ? "" : c.error().message;
 }
 
 PeerAddress addr(std::string_view text) { return test::peer_address(text); }

@@ -25,9 +25,9 @@ std::string read_file(const fs::path& p) {
 ::testing::AssertionResult reads_like_toml(std::string_view text) {
     const std::optional<Document> plain = parse_plain_toml(text);
     if (!plain) return ::testing::AssertionFailure() << "declined";
-    const TomlParse full = parse_toml(text);
-    if (!full.document) return ::testing::AssertionFailure() << "toml++ refuses it: " << full.error;
-    if (!plain->same_as(*full.document)) return ::testing::AssertionFailure() << "a different document";
+    const Result<Document, TomlError> full = parse_toml(text);
+    if (!full) return ::testing::AssertionFailure() << "toml++ refuses it: " << full.error().message;
+    if (!plain->same_as(*full)) return ::testing::AssertionFailure() << "a different document";
     return ::testing::AssertionSuccess();
 }
 

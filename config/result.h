@@ -1,0 +1,80 @@
+// Result<T>: what an operation that can fail returns — its value, or an Error saying why not.
+//
+// How tcpkeep reports failure (config/, system/, tools/; the shim in shim/ is C-like and returns
+// plain values as the calls it wraps do):
+//  - An operation whose caller must decide what a failure means returns Result<T> (Result<void>
+//    when there is no value). The Error is a sentence for people, written without the subject the
+//    caller names ("cannot open policy: No such file or directory"), and the errno behind it when a
+//    system call failed. No out-parameters for errors, no "" meaning success, no errno left behind
+//    for the caller to read.
+//  - A policy's text is judged, not just accepted or refused: read_policy and load_policy return a
+//    PolicyLoad, the Policy when nothing is wrong and every Diagnostic either way (a warning does not
+//    stop a policy). A Diagnostic is about a place in the text (FILE:LINE:COL, for the policy's
+//    author) or about the file as a whole (it cannot be read).
+//  - std::optional means "absent, and the caller needs no reason": a lookup that found nothing, a
+//    cache that does not apply, a fast parser declining a text the full one will read.
+//  - Exceptions only where the command line turns them into an exit status: TargetError
+//    (tools/process/target_error.h), "this process cannot be inspected", thrown from deep in the
+//    /proc readers and reported by verify and apply with exit status 2; and CLI11's parse errors.
+//    What the shim's engine links (config/, system/) throws nothing out of its entry points: they
+//    are noexcept and report running out of memory as a Diagnostic.
+#pragma once
+#include <optional>
+#include <string>
+#include <utility>
+#include <variant>
+
+namespace tcpkeep {
+
+struct Error {
+    std::string message;
+    int code = 0;  // the errno of the system call that failed; 0 when no system call did
+};
+
+// The value, or the error. Reading value() of a failed Result (or error() of a successful one) is
+// a bug in the caller and throws std::bad_variant_access.
+template <typename T, typename E = Error>
+class [[nodiscard]] Result {
+public:
+    Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit, like std::expected
+    Result(E error) : v_(std::in_place_index<1>, std::move(error)) {}  // NOLINT
+
+    [[nodiscard]] bool ok() const noexcept { return v_.index() == 0; }
+    explicit operator bool() const noexcept { return ok(); }
+
+    [[nodiscard]] T& value() & { return std::get<0>(v_); }
+    [[nodiscard]] const T& value() const& { return std::get<0>(v_); }
+    [[nodiscard]] T&& value() && { return std::get<0>(std::move(v_)); }
+    T& operator*() & { return value(); }
+    const T& operator*() const& { return value(); }
+    T* operator->() { return &value(); }
+    const T* operator->() const { return &value(); }
+    template <typename U>
+    [[nodiscard]] T value_or(U&& fallback) const& {
+        return ok() ? value() : static_cast<T>(std::forward<U>(fallback));
+    }
+
+    [[nodiscard]] const E& error() const& { return std::get<1>(v_); }
+    [[nodiscard]] E&& error() && { return std::get<1>(std::move(v_)); }
+
+private:
+    std::variant<T, E> v_;
+};
+
+template <typename E>
+class [[nodiscard]] Result<void, E> {
+public:
+    Result() = default;
+    Result(E error) : error_(std::move(error)) {}  // NOLINT
+
+    [[nodiscard]] bool ok() const noexcept { return !error_.has_value(); }
+    explicit operator bool() const noexcept { return ok(); }
+
+    [[nodiscard]] const E& error() const& { return error_.value(); }
+    [[nodiscard]] E&& error() && { return std::move(error_).value(); }
+
+private:
+    std::optional<E> error_;
+};
+
+}  // namespace tcpkeep
