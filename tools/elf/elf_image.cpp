@@ -45,17 +45,14 @@ std::string_view name_at(const std::string& table, std::uint32_t offset) {
 
 }  // namespace
 
-std::optional<ElfImage> ElfImage::open(const std::string& path, std::string& error) {
+Result<ElfImage> ElfImage::open(const std::string& path) {
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        error = std::strerror(errno);
-        return std::nullopt;
+        const int error = errno;
+        return Error{std::strerror(error), error};
     }
     ElfImage image(fd);
-    if (!header_of(fd)) {
-        error = "not a 64-bit little-endian ELF file";
-        return std::nullopt;
-    }
+    if (!header_of(fd)) return Error{"not a 64-bit little-endian ELF file"};
     return image;
 }
 
@@ -109,8 +106,7 @@ std::optional<std::uint64_t> ElfImage::first_load_address() const {
 }
 
 bool is_go_program(const std::string& path) {
-    std::string error;
-    const std::optional<ElfImage> image = ElfImage::open(path, error);
+    const Result<ElfImage> image = ElfImage::open(path);
     return image && image->has_section(".go.buildinfo");
 }
 

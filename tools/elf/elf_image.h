@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include "config/result.h"
+
 namespace tcpkeep::cli {
 
 struct ElfSymbol {
@@ -17,8 +19,8 @@ struct ElfSymbol {
 // enough, and lookups are rare).
 class ElfImage {
 public:
-    // nullopt with `error` set: unreadable, not ELF, or not a 64-bit image of this byte order.
-    static std::optional<ElfImage> open(const std::string& path, std::string& error);
+    // The image, or why not: unreadable, not ELF, or not a 64-bit image of this byte order.
+    static Result<ElfImage> open(const std::string& path);
     ElfImage(ElfImage&& other) noexcept;
     ElfImage& operator=(ElfImage&&) = delete;
     ElfImage(const ElfImage&) = delete;

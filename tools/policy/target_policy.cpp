@@ -99,17 +99,17 @@ const char* origin_name(PolicyOrigin origin) {
     return "discovery";
 }
 
-ProcessPolicy policy_of_process(pid_t pid, const std::optional<std::string>& explicit_path, bool shim_loaded, const ShimStateRead& shim) {
+ProcessPolicy policy_of_process(pid_t pid, const std::optional<std::string>& explicit_path, const Result<ShimState>* shim) {
     if (explicit_path)
         return {PolicyOrigin::command_line, *explicit_path, false, "", usable_or_throw(pid, load_policy_file(*explicit_path, false), *explicit_path),
                 read_process_identity(pid)};
-    if (!shim_loaded)
+    if (shim == nullptr)
         return discovered(pid, environment_variable(pid, "TCPKEEP_POLICY"),
                           "no shim in the process: found as a shim would find it, from the process's start-up environment");
-    if (!shim.state)
+    if (!*shim)
         throw TargetError(fmt::format("process {}: cannot tell which policy its shim loaded: {}; name the policy with --policy", pid,
-                                      shim.error));
-    const ShimState& state = *shim.state;
+                                      shim->error().message));
+    const ShimState& state = shim->value();
     if (state.policy) return loaded_by_shim(pid, *state.policy);
     if (state.engine == EngineStatus::disabled)
         throw TargetError(fmt::format("process {}: its shim is disabled ({}): its sockets are left unchanged", pid,

@@ -28,10 +28,10 @@ struct ProcessPolicy {
     ProcessIdentity identity;   // what `process` patterns match
 };
 
-// Throws TargetError when the policy cannot be known for sure (the shim's state unreadable, the
-// file edited since the shim loaded it, the shim disabled) or is invalid: never a guess.
-ProcessPolicy policy_of_process(pid_t pid, const std::optional<std::string>& explicit_path, bool shim_loaded,
-                                const ShimStateRead& shim);
+// `shim`: what the process's shim published, or null when no shim is loaded. Throws TargetError
+// when the policy cannot be known for sure (the shim's state unreadable, the file edited since the
+// shim loaded it, the shim disabled) or is invalid: never a guess.
+ProcessPolicy policy_of_process(pid_t pid, const std::optional<std::string>& explicit_path, const Result<ShimState>* shim);
 
 const char* origin_name(PolicyOrigin origin);
 

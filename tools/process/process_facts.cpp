@@ -15,9 +15,9 @@ namespace {
 
 std::string read_or_throw(pid_t pid, std::string_view entry) {
     const std::string path = proc_path(pid, entry);
-    std::optional<std::string> data = read_small_file(path);
-    if (!data) throw_target_error(pid, path, errno);
-    return *data;
+    Result<std::string> data = read_small_file(path);
+    if (!data) throw_target_error(pid, path, data.error().code);
+    return std::move(data).value();
 }
 
 std::optional<std::string> read_link(const std::string& path) {
@@ -31,9 +31,12 @@ std::optional<std::string> read_link(const std::string& path) {
 
 std::string proc_path(pid_t pid, std::string_view entry) { return fmt::format("/proc/{}/{}", pid, entry); }
 
-std::optional<std::string> read_small_file(const std::string& path) {
+Result<std::string> read_small_file(const std::string& path) {
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return std::nullopt;
+    if (fd < 0) {
+        const int error = errno;
+        return Error{std::strerror(error), error};
+    }
     std::string data;
     char buf[8192];
     ssize_t n = 0;
@@ -42,10 +45,7 @@ std::optional<std::string> read_small_file(const std::string& path) {
     }
     const int error = errno;
     ::close(fd);
-    if (n < 0) {
-        errno = error;
-        return std::nullopt;
-    }
+    if (n < 0) return Error{std::strerror(error), error};
     return data;
 }
 

@@ -1,18 +1,20 @@
 // What /proc says about a running process: its executable, environment, secure-execution flag and
-// working directory. Each reader reports access problems as a TargetError.
+// working directory. The readers of one process's facts report access problems as a TargetError.
 #pragma once
 #include <optional>
 #include <string>
 #include <string_view>
 #include <sys/types.h>
 
+#include "config/result.h"
+
 namespace tcpkeep::cli {
 
 // "/proc/PID/ENTRY".
 std::string proc_path(pid_t pid, std::string_view entry);
 
-// The whole file, or nullopt with errno set.
-std::optional<std::string> read_small_file(const std::string& path);
+// The whole file, or the errno of the open or read that failed (Error::code).
+Result<std::string> read_small_file(const std::string& path);
 
 // Canonical path of /proc/PID/exe (" (deleted)" kept as the kernel shows it); nullopt when the
 // link cannot be read.

@@ -24,7 +24,7 @@ namespace {
 std::pair<std::uint16_t, std::uint16_t> ephemeral_ports() {
     unsigned low = 32768;
     unsigned high = 60999;
-    if (const std::optional<std::string> range = read_small_file("/proc/sys/net/ipv4/ip_local_port_range"))
+    if (const Result<std::string> range = read_small_file("/proc/sys/net/ipv4/ip_local_port_range"))
         std::sscanf(range->c_str(), "%u %u", &low, &high);
     return {static_cast<std::uint16_t>(low), static_cast<std::uint16_t>(high)};
 }
@@ -62,8 +62,8 @@ void decide(const CompiledPolicy& policy, SocketReport& s) {
 }
 
 // Why a loaded shim does nothing for a process that has TCP sockets, or nullopt.
-std::optional<std::string> inactive_shim(pid_t pid, const ShimStateRead& shim, const ProcessTcp& tcp) {
-    if (!shim.state || tcp.sockets.empty() || shim.state->engine != EngineStatus::idle) return std::nullopt;
+std::optional<std::string> inactive_shim(pid_t pid, const ShimState* shim, const ProcessTcp& tcp) {
+    if (shim == nullptr || tcp.sockets.empty() || shim->engine != EngineStatus::idle) return std::nullopt;
     if (is_go_program(proc_path(pid, "exe")))
         return "a Go program: its runtime makes system calls directly, so the shim sees none of its connections "
                "(use tcpkeep apply for the sockets it has)";
@@ -72,11 +72,12 @@ std::optional<std::string> inactive_shim(pid_t pid, const ShimStateRead& shim, c
 }
 
 std::optional<std::string> runs_as(pid_t pid, const std::optional<std::string>& executable) {
-    std::optional<std::string> comm = read_small_file(proc_path(pid, "comm"));
+    Result<std::string> comm = read_small_file(proc_path(pid, "comm"));
     if (!comm || !executable) return std::nullopt;
     if (!comm->empty() && comm->back() == '\n') comm->pop_back();
     const std::string file = std::filesystem::path(*executable).filename().string();
-    return file.starts_with(*comm) ? std::nullopt : comm;  // comm is the file name cut to 15 bytes
+    if (file.starts_with(*comm)) return std::nullopt;  // comm is the file name cut to 15 bytes
+    return std::move(comm).value();
 }
 
 // Sets (or, dry run, only lists) every expected option the socket does not have yet, except those
@@ -102,9 +103,11 @@ ProcessReport inspect_process(pid_t pid, const InspectRequest& request) {
     report.shim = shim_presence(pid);  // first: says "no such process" / "permission denied" plainly
     report.executable = executable_of(pid);
     report.runs_as = runs_as(pid, report.executable);
-    const ShimStateRead shim = report.shim.loaded ? read_shim_state(pid, *report.shim.path) : ShimStateRead{};
-    if (shim.state) report.engine = shim.state->engine;
-    ProcessPolicy chosen = policy_of_process(pid, request.policy_path, report.shim.loaded, shim);
+    std::optional<Result<ShimState>> shim;  // what the shim published, when one is loaded
+    if (report.shim.loaded) shim = read_shim_state(pid, *report.shim.path);
+    const ShimState* state = shim && *shim ? &shim->value() : nullptr;
+    if (state != nullptr) report.engine = state->engine;
+    ProcessPolicy chosen = policy_of_process(pid, request.policy_path, shim ? &*shim : nullptr);
     report.policy = chosen.name;
     report.policy_origin = origin_name(chosen.origin);
     report.policy_process_view = chosen.process_view;
@@ -114,14 +117,14 @@ ProcessReport inspect_process(pid_t pid, const InspectRequest& request) {
     report.policy_applies = compiled.applies_anything();
 
     const ProcessTcp tcp = tcp_sockets_of(pid);
-    report.shim_inactive = inactive_shim(pid, shim, tcp);
+    report.shim_inactive = inactive_shim(pid, state, tcp);
 
     const RemoteProcess remote(pid);
     for (const TcpSocket& socket : tcp.sockets) {
         SocketReport s;
         s.socket = socket;
         s.direction = inferred_direction(socket, tcp.namespace_listen_ports);
-        if (shim.state) take_shim_record(*shim.state, s);
+        if (state != nullptr) take_shim_record(*state, s);
         decide(compiled, s);
         if (report.missing) {  // pidfd_getfd already refused: list what /proc shows
             report.sockets.push_back(std::move(s));

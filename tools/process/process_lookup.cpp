@@ -12,7 +12,7 @@ namespace tcpkeep::cli {
 namespace {
 
 bool has_name(pid_t pid, const std::string& name) {
-    std::optional<std::string> comm = read_small_file(proc_path(pid, "comm"));
+    Result<std::string> comm = read_small_file(proc_path(pid, "comm"));
     if (comm && !comm->empty() && comm->back() == '\n') comm->pop_back();
     if (comm && *comm == name) return true;
     std::optional<std::string> exe = executable_of(pid);

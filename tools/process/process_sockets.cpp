@@ -45,10 +45,10 @@ std::vector<SocketFd> socket_fds(pid_t pid) {
 
 std::unordered_map<ino_t, TcpEntry> tcp_table_of(pid_t pid, const char* entry, Family family) {
     const std::string path = proc_path(pid, entry);
-    std::optional<std::string> text = read_small_file(path);
+    const Result<std::string> text = read_small_file(path);
     if (!text) {
-        if (errno == ENOENT && family == Family::v6) return {};  // kernel without IPv6
-        throw_target_error(pid, path, errno);
+        if (text.error().code == ENOENT && family == Family::v6) return {};  // kernel without IPv6
+        throw_target_error(pid, path, text.error().code);
     }
     return parse_tcp_table(*text, family);
 }

@@ -16,8 +16,8 @@ namespace {
 
 std::optional<std::string> mapped_shim(pid_t pid) {
     const std::string path = proc_path(pid, "maps");
-    std::optional<std::string> maps = read_small_file(path);
-    if (!maps) throw_target_error(pid, path, errno);
+    const Result<std::string> maps = read_small_file(path);
+    if (!maps) throw_target_error(pid, path, maps.error().code);
     std::istringstream lines(*maps);
     std::string line;
     while (std::getline(lines, line)) {
@@ -32,13 +32,16 @@ std::optional<std::string> mapped_shim(pid_t pid) {
 }
 
 // Opens the library as the target would see it (its root directory), as far as we can tell.
-int open_error(pid_t pid, const std::string& library) {
+Result<void> try_open(pid_t pid, const std::string& library) {
     const std::string in_root = library.starts_with('/') ? proc_path(pid, "root") + library : library;
     int fd = ::open(in_root.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0 && errno == EACCES && in_root != library) fd = ::open(library.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return errno;
+    if (fd < 0) {
+        const int error = errno;
+        return Error{std::strerror(error), error};
+    }
     ::close(fd);
-    return 0;
+    return {};
 }
 
 std::string why_not_loaded(pid_t pid, std::optional<std::string>& preload_entry) {
@@ -54,8 +57,8 @@ std::string why_not_loaded(pid_t pid, std::optional<std::string>& preload_entry)
     if (!preload) return "LD_PRELOAD is absent from the process's environment";
     preload_entry = shim_in_preload(*preload);
     if (!preload_entry) return fmt::format("LD_PRELOAD ({}) does not name libtcpkeep.so", *preload);
-    if (const int error = open_error(pid, *preload_entry))
-        return fmt::format("the library path in LD_PRELOAD is unreadable: {}: {}", *preload_entry, std::strerror(error));
+    if (const Result<void> opened = try_open(pid, *preload_entry); !opened)
+        return fmt::format("the library path in LD_PRELOAD is unreadable: {}: {}", *preload_entry, opened.error().message);
     return fmt::format("LD_PRELOAD names {} but it is not mapped: the dynamic loader rejected it (see the program's stderr at start)",
                        *preload_entry);
 }

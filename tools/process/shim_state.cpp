@@ -21,16 +21,17 @@ namespace tcpkeep::cli {
 struct ShimStateReader {
     pid_t pid;
 
-    // 0, or the errno of a short or refused read.
-    int read(std::uint64_t address, void* out, std::size_t size) const {
+    // `size` bytes at `address`, or why not: a short read is EFAULT. `what` names them for the message.
+    Result<void> read(std::uint64_t address, void* out, std::size_t size, const char* what) const {
         iovec local{out, size};
         iovec remote{reinterpret_cast<void*>(address), size};
         const ssize_t n = ::process_vm_readv(pid, &local, 1, &remote, 1, 0);
-        if (n == static_cast<ssize_t>(size)) return 0;
-        return n < 0 ? errno : EFAULT;
+        if (n == static_cast<ssize_t>(size)) return {};
+        const int error = n < 0 ? errno : EFAULT;
+        return Error{why(error, what), error};
     }
 
-    std::string why(int error, const char* what) const {
+    static std::string why(int error, const char* what) {
         if (error == ESRCH) return fmt::format("the process exited while its {} was read", what);
         if (error == EPERM || error == EACCES) return fmt::format("reading its {} was refused: {}", what, ptrace_requirement);
         return fmt::format("its {} could not be read: {}", what, std::strerror(error));
@@ -44,7 +45,7 @@ struct ShimStateReader {
         const std::size_t to_page_end = 4096 - (at & 4095);
         std::size_t have = 0;
         for (std::size_t chunk = std::min(to_page_end, sizeof buf); have < sizeof buf; chunk = std::min<std::size_t>(4096, sizeof buf - have)) {
-            if (read(at + have, buf + have, chunk) != 0) return std::nullopt;
+            if (!read(at + have, buf + have, chunk, "string")) return std::nullopt;
             if (const void* nul = std::memchr(buf + have, '\0', chunk)) return std::string(buf, static_cast<const char*>(nul) - buf);
             have += chunk;
         }
@@ -62,8 +63,8 @@ struct Mapping {
 // The mapping of `library` at file offset 0 (its load base), from /proc/PID/maps.
 std::optional<Mapping> base_mapping(pid_t pid, const std::string& library) {
     const std::string path = proc_path(pid, "maps");
-    std::optional<std::string> maps = read_small_file(path);
-    if (!maps) throw_target_error(pid, path, errno);
+    const Result<std::string> maps = read_small_file(path);
+    if (!maps) throw_target_error(pid, path, maps.error().code);
     std::istringstream lines(*maps);
     std::string line;
     while (std::getline(lines, line)) {
@@ -101,52 +102,54 @@ std::optional<shim::FdState> ShimState::fd_state(int fd) const {
     if (chunk >= published_chunk_count || raw_.chunks[chunk] == nullptr) return shim::FdState{};
     std::uint64_t word = 0;
     const auto address = reinterpret_cast<std::uint64_t>(raw_.chunks[chunk] + (fd & ((1 << published_chunk_bits) - 1)));
-    if (ShimStateReader{pid_}.read(address, &word, sizeof word) != 0) return std::nullopt;
+    if (!ShimStateReader{pid_}.read(address, &word, sizeof word, "fd record")) return std::nullopt;
     return shim::FdState::unpack(word);
 }
 
-ShimStateRead read_shim_state(pid_t pid, const std::string& library) {
+Result<ShimState> read_shim_state(pid_t pid, const std::string& library) {
     const ShimStateReader reader{pid};
     const std::optional<Mapping> base = base_mapping(pid, library);
-    if (!base) return {std::nullopt, fmt::format("{} is mapped but not from its start", library)};
+    if (!base) return Error{fmt::format("{} is mapped but not from its start", library)};
     // The file as the process sees it (its mount namespace), and the very file it mapped.
     const std::string file = proc_path(pid, "root") + library;
     struct stat st {};
-    if (::stat(file.c_str(), &st) != 0) return {std::nullopt, fmt::format("cannot read {}: {}", file, std::strerror(errno))};
+    if (::stat(file.c_str(), &st) != 0) {
+        const int error = errno;
+        return Error{fmt::format("cannot read {}: {}", file, std::strerror(error)), error};
+    }
     if (st.st_ino != base->inode)
-        return {std::nullopt, fmt::format("{} was replaced on disk since the process loaded it (another build or version)", library)};
-    std::string error;
-    const std::optional<ElfImage> image = ElfImage::open(file, error);
-    if (!image) return {std::nullopt, fmt::format("cannot read {}: {}", file, error)};
+        return Error{fmt::format("{} was replaced on disk since the process loaded it (another build or version)", library)};
+    const Result<ElfImage> image = ElfImage::open(file);
+    if (!image) return Error{fmt::format("cannot read {}: {}", file, image.error().message), image.error().code};
     const std::optional<ElfSymbol> symbol = image->dynamic_symbol(published_state_symbol);
     const std::optional<std::uint64_t> first_load = image->first_load_address();
     if (!symbol || !first_load || symbol->size != sizeof(PublishedState))
-        return {std::nullopt, fmt::format("{} is a shim of another version: it publishes no {} of the layout this tcpkeep reads", library,
-                                          published_state_symbol)};
+        return Error{fmt::format("{} is a shim of another version: it publishes no {} of the layout this tcpkeep reads", library,
+                                 published_state_symbol)};
 
-    ShimStateRead result;
-    ShimState& state = result.state.emplace();
+    ShimState state;
     state.pid_ = pid;
-    if (const int e = reader.read(base->start - *first_load + symbol->address, &state.raw_, sizeof state.raw_))
-        return {std::nullopt, reader.why(e, "shim state")};
+    if (Result<void> r = reader.read(base->start - *first_load + symbol->address, &state.raw_, sizeof state.raw_, "shim state"); !r)
+        return std::move(r).error();
     const PublishedState& raw = state.raw_;
     if (raw.layout != 0 && raw.layout != published_layout)
-        return {std::nullopt, fmt::format("the shim in the process publishes layout {}, this tcpkeep reads layout {}", raw.layout, published_layout)};
+        return Error{fmt::format("the shim in the process publishes layout {}, this tcpkeep reads layout {}", raw.layout, published_layout)};
     state.engine = static_cast<EngineStatus>(raw.engine);
     state.disabled_reason = static_cast<DisabledReason>(raw.disabled_reason);
     if (raw.environment_policy != nullptr) {
         state.environment_policy = reader.read_string(raw.environment_policy);
-        if (!state.environment_policy) return {std::nullopt, reader.why(EFAULT, "captured TCPKEEP_POLICY")};
+        if (!state.environment_policy) return Error{ShimStateReader::why(EFAULT, "captured TCPKEEP_POLICY"), EFAULT};
     }
     if (raw.policy != nullptr) {
         PublishedPolicy& policy = state.policy.emplace();
-        if (const int e = reader.read(reinterpret_cast<std::uint64_t>(raw.policy), &policy, sizeof policy)) return {std::nullopt, reader.why(e, "policy record")};
-        if (policy.layout != published_layout) return {std::nullopt, "the shim's engine publishes a policy record of another layout"};
+        if (Result<void> r = reader.read(reinterpret_cast<std::uint64_t>(raw.policy), &policy, sizeof policy, "policy record"); !r)
+            return std::move(r).error();
+        if (policy.layout != published_layout) return Error{"the shim's engine publishes a policy record of another layout"};
         // Strings from another process: terminated here whatever they hold.
         policy.path[sizeof policy.path - 1] = policy.exe_path[sizeof policy.exe_path - 1] = '\0';
         policy.argv0_name[sizeof policy.argv0_name - 1] = policy.comm[sizeof policy.comm - 1] = policy.message[sizeof policy.message - 1] = '\0';
     }
-    return result;
+    return state;
 }
 
 }  // namespace tcpkeep::cli

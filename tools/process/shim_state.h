@@ -8,12 +8,11 @@
 #include <string>
 #include <sys/types.h>
 
+#include "config/result.h"
 #include "shim/fd_state.h"
 #include "shim/published_state.h"
 
 namespace tcpkeep::cli {
-
-struct ShimStateRead;
 
 class ShimState {
 public:
@@ -27,20 +26,15 @@ public:
     [[nodiscard]] std::optional<shim::FdState> fd_state(int fd) const;
 
 private:
-    friend ShimStateRead read_shim_state(pid_t pid, const std::string& library);
+    friend Result<ShimState> read_shim_state(pid_t pid, const std::string& library);
     pid_t pid_ = 0;
     PublishedState raw_{};
 };
 
-struct ShimStateRead {
-    std::optional<ShimState> state;
-    std::string error;  // why not, when state is empty
-};
-
 // Reads the published state of the libtcpkeep.so mapped at `library` (its path as /proc/PID/maps
 // shows it) in process `pid`. Never guesses: a library file that changed since it was mapped, a shim
-// of another layout, or a refused read come back as an error.
-ShimStateRead read_shim_state(pid_t pid, const std::string& library);
+// of another layout, or a refused read come back as the error, a sentence for the report.
+Result<ShimState> read_shim_state(pid_t pid, const std::string& library);
 
 // The text of the reason a shim disabled itself.
 const char* disabled_reason_text(DisabledReason reason);

@@ -6,7 +6,11 @@
 
 namespace tcpkeep::cli {
 
-// A problem with the whole target process (not one socket): it is gone, or we may not look.
+// A problem with the whole target process (not one socket): it is gone, or we may not look. The
+// one exception of tcpkeep's own code (config/result.h says why): the /proc readers several calls
+// deep throw it, and inspect_targets (target_selection.cpp) turns it into a message and exit
+// status 2 for that process while the others are still inspected. Everything else that can fail
+// returns a Result.
 class TargetError : public std::runtime_error {
 public:
     using std::runtime_error::runtime_error;
