@@ -1,12 +1,12 @@
 // tcpkeep env [--policy FILE] [--format systemd|shell|docker]: the environment that enables the
 // shim for a service, as a systemd drop-in, shell export lines or Dockerfile ENV lines.
-#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fmt/format.h>
 #include <sys/stat.h>
 
 #include "tools/commands/commands.h"
+#include "tools/launch/preload_environment.h"
 #include "tools/launch/shim_location.h"
 #include "tools/policy/policy_loading.h"
 
@@ -17,38 +17,6 @@ struct EnvArgs {
     std::optional<std::string> policy;
     std::string format = "systemd";
 };
-
-bool plain(const std::string& v) {
-    return std::all_of(v.begin(), v.end(), [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || std::string_view("/._-+:,=@").find(c) != std::string_view::npos;
-    });
-}
-
-// `escape` characters get a backslash inside double quotes.
-std::string double_quoted(const std::string& v, std::string_view escape) {
-    std::string out = "\"";
-    for (char c : v) {
-        if (escape.find(c) != std::string_view::npos) out += '\\';
-        out += c;
-    }
-    return out + "\"";
-}
-
-std::string line(const std::string& format, const char* key, std::string value) {
-    if (format == "systemd") {
-        std::string escaped;  // '%' starts a unit specifier
-        for (char c : value) escaped += c == '%' ? "%%" : std::string(1, c);
-        const std::string assignment = fmt::format("{}={}", key, escaped);
-        return fmt::format("Environment={}\n", plain(value) ? assignment : double_quoted(assignment, "\\\""));
-    }
-    if (format == "shell") {
-        if (plain(value)) return fmt::format("export {}={}\n", key, value);
-        std::string quoted = "'";
-        for (char c : value) quoted += c == '\'' ? "'\\''" : std::string(1, c);
-        return fmt::format("export {}={}'\n", key, quoted);
-    }
-    return fmt::format("ENV {}={}\n", key, plain(value) ? value : double_quoted(value, "\\\"$"));
-}
 
 int run_env(const EnvArgs& args) {
     const ShimLocation shim = locate_shim();
@@ -69,9 +37,17 @@ int run_env(const EnvArgs& args) {
         std::fprintf(stderr, "tcpkeep: warning: %s does not exist yet: until it does, the shim changes nothing (TCPKEEP_POLICY names a missing file)\n",
                      policy.c_str());
     }
-    std::string out = args.format == "systemd" ? "[Service]\n" : "";
-    out += line(args.format, "LD_PRELOAD", shim.path);
-    out += line(args.format, "TCPKEEP_POLICY", policy);
+    const EnvFormat format = args.format == "systemd" ? EnvFormat::systemd : args.format == "shell" ? EnvFormat::shell : EnvFormat::docker;
+    std::string out = format == EnvFormat::systemd ? "[Service]\n" : "";
+    for (const auto& [key, value] : {std::pair{"LD_PRELOAD", shim.path}, std::pair{"TCPKEEP_POLICY", policy}}) {
+        const std::optional<std::string> line = environment_line(format, key, value);
+        if (!line) {
+            std::fprintf(stderr, "tcpkeep: %s: a Dockerfile ENV line cannot hold a line break\n",
+                         value.c_str());
+            return exit_error;
+        }
+        out += *line;
+    }
     std::fputs(out.c_str(), stdout);
     return exit_ok;
 }
