@@ -32,22 +32,34 @@ namespace {
 // The compiled form of a policy at the size limit is larger than its TOML (fixed-width records).
 constexpr std::size_t max_compiled_bytes = 4 * max_policy_bytes;
 
-// Reads a policy (or its compiled form) safely: regular files only, bounded, never blocking on a
-// FIFO, and in secure mode only a root-owned file nobody else can write. Returns why not, or "".
-std::string read_bounded(const std::string& path, bool secure, std::size_t limit, std::string& text) {
-    // O_NONBLOCK: opening a FIFO must not wait for a writer; the type check below rejects it.
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-    if (fd < 0) return fmt::format("cannot open policy: {}", std::strerror(errno));
-    struct Closer {
-        int fd;
-        ~Closer() { ::close(fd); }
-    } closer{fd};
+// A policy (or its compiled form) opened as policy_trust.h says, when it is a regular file the
+// program trusts; else why not.
+struct CheckedFile {
+    OpenedPolicy opened;
     struct stat st {};
-    if (::fstat(fd, &st) != 0) return fmt::format("cannot stat policy: {}", std::strerror(errno));
-    if (S_ISDIR(st.st_mode)) return "policy is a directory, not a file";
-    if (!S_ISREG(st.st_mode)) return "policy is not a regular file";
-    if (secure && (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0))
-        return "policy ignored for a setuid program: it must be owned by root and not group/world-writable";
+};
+
+CheckedFile open_checked(const std::string& path, const PolicyTrust& trust) {
+    CheckedFile file{open_policy(path, trust), {}};
+    OpenedPolicy& f = file.opened;
+    if (!f.fd.valid()) return file;
+    if (::fstat(f.fd.get(), &file.st) != 0) f.error = fmt::format("cannot stat policy: {}", std::strerror(errno));
+    else if (S_ISDIR(file.st.st_mode)) f.error = "policy is a directory, not a file";
+    else if (!S_ISREG(file.st.st_mode)) f.error = "policy is not a regular file";
+    else if (trust.secure && (file.st.st_uid != 0 || (file.st.st_mode & (S_IWGRP | S_IWOTH)) != 0))
+        f.error = "policy ignored for a setuid program: it must be owned by root and not group/world-writable";
+    else f.error = untrusted_file(file.st, f.path, trust);
+    f.untrusted = !f.error.empty() && S_ISREG(file.st.st_mode);
+    return file;
+}
+
+// Reads a policy (or its compiled form) safely: a trusted regular file, bounded, never blocking on
+// a FIFO. Returns why not, or "".
+std::string read_bounded(const std::string& path, const PolicyTrust& trust, std::size_t limit, std::string& text) {
+    const CheckedFile file = open_checked(path, trust);
+    if (!file.opened.error.empty()) return file.opened.error;
+    const int fd = file.opened.fd.get();
+    const struct stat& st = file.st;
     if (static_cast<std::size_t>(st.st_size) > limit)
         return fmt::format("policy is too large ({} bytes; the limit is {} bytes)", st.st_size, limit);
     text.resize(static_cast<std::size_t>(st.st_size) + 1);  // +1 detects growth past st_size
@@ -67,8 +79,17 @@ std::string read_bounded(const std::string& path, bool secure, std::size_t limit
 
 }  // namespace
 
+std::string read_policy_text(const std::string& path, const PolicyTrust& trust, std::string& text) {
+    return read_bounded(path, trust, max_policy_bytes, text);
+}
+
 std::string read_policy_text(const std::string& path, bool secure, std::string& text) {
-    return read_bounded(path, secure, max_policy_bytes, text);
+    return read_policy_text(path, trust_of_this_process(secure), text);
+}
+
+std::string policy_refusal(const std::string& path, const PolicyTrust& trust) {
+    CheckedFile file = open_checked(path, trust);
+    return file.opened.untrusted ? std::move(file.opened.error) : "";
 }
 
 PolicyLoad load_policy_file(const std::string& path, bool secure) noexcept {
@@ -83,7 +104,7 @@ PolicyLoad load_policy_file(const std::string& path, bool secure) noexcept {
 
 std::optional<Policy> read_compiled_form(const std::string& path, std::string_view text, bool secure) {
     std::string bytes;
-    if (!read_bounded(compiled_path_for(path), secure, max_compiled_bytes, bytes).empty()) return std::nullopt;
+    if (!read_bounded(compiled_path_for(path), trust_of_this_process(secure), max_compiled_bytes, bytes).empty()) return std::nullopt;
     return deserialize_policy(bytes, text, path);
 }
 

@@ -1,5 +1,6 @@
-// Reading a policy file safely: bounded, regular files only, and in secure mode (setuid programs)
-// only a root-owned file nobody else can write; and its compiled form next to it.
+// Reading a policy file safely: bounded, regular files only, and only one nobody but root and the
+// program's user can change (policy_trust.h: in secure mode, setuid programs, only a root-owned file
+// nobody else can write); and its compiled form next to it, held to the same rule.
 #pragma once
 #include <cstddef>
 #include <optional>
@@ -8,6 +9,7 @@
 
 #include "config/policy_reader.h"
 #include "system/policy_location.h"
+#include "system/policy_trust.h"
 
 namespace tcpkeep {
 
@@ -17,9 +19,16 @@ inline constexpr std::size_t max_policy_bytes = 4 * 1024 * 1024;
 PolicyLoad load_policy(const PolicyLocation& where, bool secure) noexcept;
 PolicyLoad load_policy_file(const std::string& path, bool secure) noexcept;
 // The bytes of a policy file, read as load_policy_file reads them. Returns why not, or "".
+// `secure` picks this process's trust (trust_of_this_process); `trust` names whose policy it is.
 std::string read_policy_text(const std::string& path, bool secure, std::string& text);
+std::string read_policy_text(const std::string& path, const PolicyTrust& trust, std::string& text);
 
-// The policy in "<path>.compiled" when it exists and was made from exactly `text`.
+// Why a program trusting `trust` refuses the policy file at `path` although it could read it
+// ("policy refused: ..."), or "" when it does not (trusted, or unreadable for another reason).
+std::string policy_refusal(const std::string& path, const PolicyTrust& trust);
+
+// The policy in "<path>.compiled" when it exists, is trusted like the policy file, and was made
+// from exactly `text`. An untrusted compiled form is ignored: the text is parsed instead.
 std::optional<Policy> read_compiled_form(const std::string& path, std::string_view text, bool secure);
 
 // For the shim's engine: the compiled form next to the policy file ("FILE.compiled", written by

@@ -1,4 +1,5 @@
-// tcpkeep check [--compile] [FILE]: validate a policy; exit 0 valid, 1 invalid, 2 usage or I/O error.
+// tcpkeep check [--compile] [FILE]: validate a policy; exit 0 valid, 1 invalid or refused as untrusted
+// (system/policy_trust.h), 2 usage or I/O error.
 #include <cstdio>
 #include <cstdlib>
 #include <fmt/format.h>
@@ -48,7 +49,9 @@ void report_compiled_form(const ChosenPolicy& chosen) {
     std::string text;
     if (!read_policy_text(path, false, text).empty()) return;
     if (::access(compiled.c_str(), F_OK) == 0) {
-        if (read_compiled_form(path, text, false)) {
+        if (const std::string why = policy_refusal(compiled, trust_of_this_process(false)); !why.empty()) {
+            std::printf("%s: untrusted: the shim ignores it and parses %s; %s\n", compiled.c_str(), path.c_str(), why.c_str());
+        } else if (read_compiled_form(path, text, false)) {
             std::printf("%s: current: the shim loads it instead of parsing %s\n", compiled.c_str(), path.c_str());
         } else {
             std::printf("%s: stale or damaged: the shim ignores it and parses %s; `tcpkeep check --compile %s` renews it\n",
@@ -64,6 +67,14 @@ void report_compiled_form(const ChosenPolicy& chosen) {
 int run_check(const std::optional<std::string>& file, bool compile_it) {
     const ChosenPolicy chosen = choose_policy(file);
     if (!file) std::printf("checking %s\n", chosen.describe().c_str());
+    // A file the shim refuses to trust is refused like an invalid one, with the shim's message.
+    if (chosen.location.kind != PolicyLocation::Kind::embedded) {
+        if (const std::string why = policy_refusal(chosen.location.path, trust_of_this_process(false)); !why.empty()) {
+            std::printf("%s: error: %s\n", chosen.location.path.c_str(), why.c_str());
+            std::printf("%s: invalid: 1 error\n", chosen.location.path.c_str());
+            return exit_findings;
+        }
+    }
     bool io_error = false;
     const bool valid = report_load(chosen, true, io_error);
     if (io_error) return exit_error;

@@ -1,0 +1,277 @@
+#include "system/policy_trust.h"
+
+#include <cerrno>
+#include <charconv>
+#include <climits>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <linux/magic.h>
+#include <optional>
+#include <string_view>
+#include <sys/statfs.h>
+#include <unistd.h>
+#include <vector>
+
+namespace tcpkeep {
+
+PolicyFd& PolicyFd::operator=(PolicyFd&& o) noexcept {
+    if (this != &o) {
+        if (fd_ >= 0) ::close(fd_);
+        fd_ = o.fd_;
+        o.fd_ = -1;
+    }
+    return *this;
+}
+
+PolicyFd::~PolicyFd() {
+    if (fd_ >= 0) ::close(fd_);
+}
+
+PolicyTrust trust_of_this_process(bool secure) { return PolicyTrust{secure ? 0 : ::geteuid(), secure, "/"}; }
+
+namespace {
+
+constexpr int max_symlinks = 40;  // the kernel's limit: more on one lookup is a loop (ELOOP)
+
+std::vector<std::string_view> split(std::string_view text, char separator) {
+    std::vector<std::string_view> parts;
+    for (std::size_t start = 0;;) {
+        const std::size_t end = text.find(separator, start);
+        parts.push_back(text.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
+        if (end == std::string_view::npos) return parts;
+        start = end + 1;
+    }
+}
+
+// The names a path goes through, without the empty ones ("a//b", "/a/") and ".".
+std::vector<std::string> path_names(std::string_view path) {
+    std::vector<std::string> names;
+    for (std::string_view name : split(path, '/'))
+        if (!name.empty() && name != ".") names.emplace_back(name);
+    return names;
+}
+
+std::string under_root(const std::string& root, std::string_view path) {
+    return root == "/" ? fmt::format("/{}", path) : fmt::format("{}/{}", root, path);
+}
+
+std::optional<unsigned long> id_number(std::string_view text) {
+    unsigned long value = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc{} || end != text.data() + text.size() || text.empty()) return std::nullopt;
+    return value;
+}
+
+// Calls `entry` with the ':'-separated fields of each line of <root>/etc/<name>. False when the file
+// cannot be read or defers to NIS ("+" and "-" lines): then nothing it says is certain.
+template <typename Entry>
+bool for_each_entry(const std::string& root, const char* name, Entry entry) {
+    std::FILE* file = std::fopen(under_root(root, fmt::format("etc/{}", name)).c_str(), "re");
+    if (file == nullptr) return false;
+    char* line = nullptr;
+    std::size_t capacity = 0;
+    bool certain = true;
+    for (ssize_t n; certain && (n = ::getline(&line, &capacity, file)) >= 0;) {
+        std::string_view text(line, static_cast<std::size_t>(n));
+        if (!text.empty() && text.back() == '\n') text.remove_suffix(1);
+        if (text.empty() || text.front() == '#') continue;
+        if (text.front() == '+' || text.front() == '-') certain = false;
+        else entry(split(text, ':'));
+    }
+    certain = certain && !std::ferror(file);
+    std::free(line);
+    std::fclose(file);
+    return certain;
+}
+
+// The owner's private group: the owner's primary group, named like the owner, with no other member
+// and no other user's primary group. Only the owner (and root) can then write through it.
+bool private_group(gid_t gid, uid_t owner, const std::string& root) {
+    std::string owner_name;
+    bool owner_primary = false;
+    bool shared = false;
+    const bool read_users = for_each_entry(root, "passwd", [&](const std::vector<std::string_view>& f) {
+        if (f.size() < 4) return;
+        const std::optional<unsigned long> uid = id_number(f[2]), primary = id_number(f[3]);
+        if (!uid || !primary) return;
+        if (*uid == owner) {
+            shared = shared || !owner_name.empty();  // two names for one uid: whose group is it?
+            owner_name = f[0];
+            owner_primary = *primary == gid;
+        } else if (*primary == gid) {
+            shared = true;
+        }
+    });
+    if (!read_users || owner_name.empty() || !owner_primary || shared) return false;
+    bool named = false;
+    const bool read_groups = for_each_entry(root, "group", [&](const std::vector<std::string_view>& f) {
+        if (f.size() < 3 || id_number(f[2]) != gid) return;
+        if (f[0] != owner_name) {
+            shared = true;
+            return;
+        }
+        named = true;
+        if (f.size() > 3)
+            for (std::string_view member : split(f[3], ','))
+                if (!member.empty() && member != owner_name) shared = true;
+    });
+    return read_groups && named && !shared;
+}
+
+// "users (gid 100)", or "gid 100" when <root>/etc/group does not name it.
+std::string group_label(gid_t gid, const std::string& root) {
+    std::string name;
+    for_each_entry(root, "group", [&](const std::vector<std::string_view>& f) {
+        if (name.empty() && f.size() >= 3 && id_number(f[2]) == gid) name = f[0];
+    });
+    return name.empty() ? fmt::format("gid {}", gid) : fmt::format("{} (gid {})", name, gid);
+}
+
+std::string owner_problem(const struct stat& st, const std::string& path, const PolicyTrust& trust) {
+    if (st.st_uid == 0 || st.st_uid == trust.user) return "";
+    return fmt::format("policy refused: {} is owned by uid {}, not by root or the program's user (uid {}); fix: chown {}root {}", path,
+                       st.st_uid, trust.user, S_ISLNK(st.st_mode) ? "-h " : "", path);
+}
+
+// Who besides the owner may write it. A directory others may write is accepted with the sticky bit:
+// then only an entry's owner may rename or remove it, and each entry is held to the rule itself.
+std::string writers_problem(const struct stat& st, const std::string& path, const PolicyTrust& trust, bool private_group_allowed) {
+    const mode_t mode = st.st_mode & 07777;
+    if ((mode & (S_IWGRP | S_IWOTH)) == 0 || (S_ISDIR(st.st_mode) && (mode & S_ISVTX) != 0)) return "";
+    const char* no_sticky = S_ISDIR(st.st_mode) ? ", no sticky bit" : "";
+    if ((mode & S_IWOTH) != 0)
+        return fmt::format("policy refused: {} is writable by every user (mode {:04o}{}); fix: chmod go-w {}", path, mode, no_sticky, path);
+    if (private_group_allowed && private_group(st.st_gid, st.st_uid, trust.root)) return "";
+    return fmt::format("policy refused: {} is writable by group {}, not its owner's private group (mode {:04o}{}); fix: chmod go-w {}",
+                       path, group_label(st.st_gid, trust.root), mode, no_sticky, path);
+}
+
+bool on_procfs(int fd) {
+    struct statfs fs {};
+    return ::fstatfs(fd, &fs) == 0 && fs.f_type == PROC_SUPER_MAGIC;
+}
+
+OpenedPolicy io_failure(int error) {
+    OpenedPolicy failed;
+    failed.error = fmt::format("cannot open policy: {}", std::strerror(error));
+    return failed;
+}
+
+OpenedPolicy refusal(std::string why) {
+    OpenedPolicy refused;
+    refused.error = std::move(why);
+    refused.untrusted = true;
+    return refused;
+}
+
+// One lookup, name by name, as the kernel does it but judging each directory and link on the way.
+class Lookup {
+public:
+    explicit Lookup(const PolicyTrust& trust) : trust_(trust) {}
+
+    OpenedPolicy open(const std::string& path) {
+        PolicyFd root(::open(trust_.root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+        if (!root.valid()) return io_failure(errno);
+        if (std::string why = directory_problem(root.get(), "/"); !why.empty()) return refusal(std::move(why));
+        dirs_.push_back(std::move(root));
+        std::deque<std::string> pending;
+        for (std::string& name : path_names(path)) pending.push_back(std::move(name));
+        if (!path.starts_with('/') && trust_.root == "/") {
+            // Relative to the working directory, which is judged like the rest: look it up by name.
+            char cwd[PATH_MAX];
+            if (::getcwd(cwd, sizeof cwd) == nullptr) return io_failure(errno);
+            std::vector<std::string> names = path_names(cwd);
+            pending.insert(pending.begin(), names.begin(), names.end());
+        }
+        int links = 0;
+        while (!pending.empty()) {
+            const std::string name = std::move(pending.front());
+            pending.pop_front();
+            if (name == "..") {
+                if (dirs_.size() > 1) {  // ".." at the root stays there, as it does for a chrooted process
+                    dirs_.pop_back();
+                    names_.pop_back();
+                }
+                continue;
+            }
+            const int dir = dirs_.back().get();
+            const std::string at = shown(name);
+            struct stat st {};
+            if (::fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return io_failure(errno);
+            const bool kernel_link = S_ISLNK(st.st_mode) && on_procfs(dir);
+            if (S_ISLNK(st.st_mode) && !kernel_link) {
+                if (++links > max_symlinks) return io_failure(ELOOP);
+                if (std::string why = owner_problem(st, at, trust_); !why.empty()) return refusal(std::move(why));
+                char target[PATH_MAX];
+                const ssize_t n = ::readlinkat(dir, name.c_str(), target, sizeof target);
+                if (n < 0) return io_failure(errno);
+                if (n == 0 || static_cast<std::size_t>(n) == sizeof target) return io_failure(n == 0 ? ENOENT : ENAMETOOLONG);
+                const std::string_view text(target, static_cast<std::size_t>(n));
+                if (text.starts_with('/')) {
+                    dirs_.resize(1);
+                    names_.clear();
+                }
+                std::vector<std::string> names = path_names(text);
+                pending.insert(pending.begin(), names.begin(), names.end());
+                continue;
+            }
+            // O_NOFOLLOW: what was judged above is what is opened, even if the name changes meanwhile.
+            const int follow = kernel_link ? 0 : O_NOFOLLOW;
+            if (pending.empty()) return opened(::openat(dir, name.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | follow), at);
+            PolicyFd next(::openat(dir, name.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC | follow));
+            if (!next.valid()) return io_failure(errno);
+            if (std::string why = directory_problem(next.get(), at); !why.empty()) return refusal(std::move(why));
+            dirs_.push_back(std::move(next));
+            names_.push_back(name);
+        }
+        // The path ends at a directory ("/", "a/.."): open it, for its type to be reported.
+        return opened(::openat(dirs_.back().get(), ".", O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK), shown(""));
+    }
+
+private:
+    // The path of `name` in the directory reached so far, as the lookup resolved it.
+    std::string shown(const std::string& name) const {
+        std::string path;
+        for (const std::string& n : names_) path += "/" + n;
+        if (!name.empty()) path += "/" + name;
+        return path.empty() ? "/" : path;
+    }
+
+    std::string directory_problem(int fd, const std::string& path) const {
+        struct stat st {};
+        if (::fstat(fd, &st) != 0) return fmt::format("policy refused: cannot check {}: {}", path, std::strerror(errno));
+        std::string why = owner_problem(st, path, trust_);
+        if (why.empty()) why = writers_problem(st, path, trust_, true);
+        return why.empty() || on_procfs(fd) ? "" : why;
+    }
+
+    static OpenedPolicy opened(int fd, std::string path) {
+        if (fd < 0) return io_failure(errno);
+        OpenedPolicy file;
+        file.fd = PolicyFd(fd);
+        file.path = std::move(path);
+        return file;
+    }
+
+    const PolicyTrust& trust_;
+    std::vector<PolicyFd> dirs_;      // dirs_[0] is the root; each next one is in the one before
+    std::vector<std::string> names_;  // names_[i] is the name of dirs_[i + 1]
+};
+
+}  // namespace
+
+OpenedPolicy open_policy(const std::string& path, const PolicyTrust& trust) {
+    if (path.empty()) return io_failure(ENOENT);
+    return Lookup(trust).open(path);
+}
+
+std::string untrusted_file(const struct stat& st, const std::string& path, const PolicyTrust& trust) {
+    std::string why = writers_problem(st, path, trust, !trust.secure);
+    return why.empty() ? owner_problem(st, path, trust) : why;
+}
+
+}  // namespace tcpkeep

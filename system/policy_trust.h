@@ -1,0 +1,67 @@
+// Whom a policy file trusts. Whoever can change a policy can cut every connection of every program
+// that reads it (user_timeout = "1ms"), so a program obeys a policy only when nobody but root and
+// the program's own user can change what it reads. The rule, for the file and for every directory
+// and symbolic link its lookup goes through (links followed, "/" included):
+//   - owned by root or by the program's user (its effective uid);
+//   - not writable by other users;
+//   - group-writable only when the group is its owner's private group: the owner's primary group
+//     in <root>/etc/passwd, named like the owner in <root>/etc/group, with no other member there
+//     and no other user's primary group. Users and groups known only to a network directory (NSS)
+//     never count as private: the shim runs inside other programs and must not query one;
+//   - a directory writable by others is accepted only with the sticky bit (like /tmp), where only
+//     an entry's owner may replace it; the entry is then held to the same rule.
+// The directories and links of /proc are the kernel's: nobody can chmod them, and their links
+// (/proc/PID/root, /proc/self/fd/N) are followed as the kernel follows them.
+#pragma once
+#include <string>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+namespace tcpkeep {
+
+struct PolicyTrust {
+    uid_t user = 0;  // besides root, the only owner trusted: the program's effective uid
+    // A setuid program (secure mode) trusts root alone, and its policy file must not be
+    // group-writable even by a private group.
+    bool secure = false;
+    // Where an absolute path's lookup starts, and whose etc/passwd and etc/group name the private
+    // groups: "/proc/PID/root" reads a policy as another process sees it.
+    std::string root = "/";
+};
+
+// This process's trust: its effective uid, or root alone in secure mode.
+PolicyTrust trust_of_this_process(bool secure);
+
+// A file descriptor closed at scope exit.
+class PolicyFd {
+public:
+    explicit PolicyFd(int fd = -1) : fd_(fd) {}
+    PolicyFd(PolicyFd&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
+    PolicyFd& operator=(PolicyFd&& o) noexcept;
+    PolicyFd(const PolicyFd&) = delete;
+    PolicyFd& operator=(const PolicyFd&) = delete;
+    ~PolicyFd();
+    [[nodiscard]] int get() const { return fd_; }
+    [[nodiscard]] bool valid() const { return fd_ >= 0; }
+
+private:
+    int fd_;
+};
+
+struct OpenedPolicy {
+    PolicyFd fd;            // read-only, non-blocking (a FIFO never waits for a writer)
+    std::string path;       // the file as the lookup resolved it: what a message about it names
+    std::string error;      // why it was not opened, when fd is not valid
+    bool untrusted = false; // error says who else could change the path, not an I/O problem
+};
+
+// Opens `path` for reading, looking it up one name at a time from trust.root (a relative path from
+// the working directory) and refusing any directory or link on the way that breaks the rule. The
+// file itself is not judged here: its type comes first (see untrusted_file).
+OpenedPolicy open_policy(const std::string& path, const PolicyTrust& trust);
+
+// Why the opened file's owner or mode breaks the rule ("policy refused: PATH ...; fix: ..."), or "".
+// `path` is OpenedPolicy::path.
+std::string untrusted_file(const struct stat& st, const std::string& path, const PolicyTrust& trust);
+
+}  // namespace tcpkeep
