@@ -12,6 +12,7 @@
 #include "tools/elf/elf_image.h"
 #include "tools/elf/elf_linking.h"
 #include "tools/launch/preload_environment.h"
+#include "tools/launch/program_search.h"
 #include "tools/launch/shim_location.h"
 #include "tools/policy/run_policy.h"
 
@@ -25,27 +26,10 @@ struct RunArgs {
     std::vector<std::string> command;
 };
 
-// The file execvp would run, or "" when it is not found.
-std::string resolve_command(const std::string& name) {
-    if (name.find('/') != std::string::npos) return name;
-    const char* path = std::getenv("PATH");
-    std::string dirs = path != nullptr ? path : "/usr/local/bin:/usr/bin:/bin";
-    std::size_t start = 0;
-    while (start <= dirs.size()) {
-        const std::size_t end = std::min(dirs.find(':', start), dirs.size());
-        const std::string candidate = (end > start ? dirs.substr(start, end - start) : ".") + "/" + name;
-        struct stat st {};
-        if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(candidate.c_str(), X_OK) == 0) return candidate;
-        start = end + 1;
-    }
-    return "";
-}
-
 // LD_PRELOAD cannot reach static or setuid/setgid executables: say so, and what works instead.
-void warn_if_unreachable(const std::string& command) {
-    const std::string file = resolve_command(command);
+void warn_if_unreachable(const std::string& file) {
     struct stat st {};
-    if (file.empty() || ::stat(file.c_str(), &st) != 0) return;  // execvp reports it
+    if (::stat(file.c_str(), &st) != 0) return;  // exec reports it
     const char* why = executable_linking(file) == Linking::static_executable ? "is statically linked"
                       : (st.st_mode & (S_ISUID | S_ISGID)) != 0               ? "is setuid/setgid"
                                                                                : nullptr;
@@ -82,13 +66,17 @@ int run(const RunArgs& args) {
     if (policy.path) ::setenv("TCPKEEP_POLICY", policy.path->c_str(), 1);
     if (args.log) ::setenv("TCPKEEP_LOG", args.log->c_str(), 1);
 
-    warn_if_unreachable(args.command[0]);
-    std::vector<char*> argv;
-    for (const std::string& a : args.command) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    ::execvp(argv[0], argv.data());
-    const int e = errno;
-    std::fprintf(stderr, "tcpkeep: cannot run %s: %s\n", argv[0], std::strerror(e));
+    // One search, as execvp's: the file checked is the file executed.
+    const ProgramFile program = find_program(args.command[0]);
+    int e = program.error;
+    if (e == 0) {
+        warn_if_unreachable(program.path);
+        std::vector<char*> argv;
+        for (const std::string& a : args.command) argv.push_back(const_cast<char*>(a.c_str()));
+        argv.push_back(nullptr);
+        e = exec_program(program.path, argv.data());
+    }
+    std::fprintf(stderr, "tcpkeep: cannot run %s: %s\n", args.command[0].c_str(), std::strerror(e));
     return e == ENOENT ? 127 : 126;
 }
 
