@@ -26,23 +26,23 @@ std::string runtime_dir() {
     return "/tmp";
 }
 
-// Writes `text` to a new file only we can read; returns its path or sets `error`.
-std::optional<std::string> write_new_file(const std::string& text, std::string& error) {
+// Writes `text` to a new file only we can read; returns its path.
+Result<std::string> write_new_file(const std::string& text) {
     std::string path = runtime_dir() + "/tcpkeep-run-XXXXXX.toml";
     const int fd = ::mkstemps(path.data(), 5);
     if (fd < 0) {
-        error = fmt::format("cannot create {}: {}", path, std::strerror(errno));
-        return std::nullopt;
+        const int error = errno;
+        return Error{fmt::format("cannot create {}: {}", path, std::strerror(error)), error};
     }
     std::size_t done = 0;
     while (done < text.size()) {
         const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) {
-            error = fmt::format("cannot write {}: {}", path, std::strerror(errno));
+            const int error = errno;
             ::close(fd);
             ::unlink(path.c_str());
-            return std::nullopt;
+            return Error{fmt::format("cannot write {}: {}", path, std::strerror(error)), error};
         }
         done += static_cast<std::size_t>(n);
     }
@@ -73,7 +73,12 @@ RunPolicy policy_for_run(const std::optional<std::string>& policy_arg, const Ove
         out.error = fmt::format("internal error: the merged policy does not read back: {}", first_error_text(check, "merged policy"));
         return out;
     }
-    out.path = write_new_file(text, out.error);
+    Result<std::string> written = write_new_file(text);
+    if (written) {
+        out.path = std::move(written).value();
+    } else {
+        out.error = written.error().message;
+    }
     return out;
 }
 
