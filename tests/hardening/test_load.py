@@ -1,7 +1,7 @@
 """Load: 64 threads x 5,000 connect+accept under the shim (connect_storm.c), every connection's two
 ends read back with getsockopt: zero failures, outbound and inbound each with their own rule's
 values, and the program's own TCP_KEEPIDLE (every 7th connection) kept. About 10 s on 2 idle cores,
-20-35 s when they are busy (other tests beside it under ctest -j2, other work on the machine); the
+20-40 s when they are busy (other tests beside it under ctest -j2, other work on the machine); the
 storm is given 180 s, and the ctest entry 240 s, for sanitizer builds."""
 import os
 import re
