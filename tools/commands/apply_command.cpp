@@ -18,10 +18,9 @@ struct ApplyArgs {
 };
 
 int run_apply(const ApplyArgs& args) {
-    std::string error;
-    const std::optional<Overrides> overrides = parse_overrides(args.settings, error);
+    const Result<Overrides> overrides = parse_overrides(args.settings);
     if (!overrides) {
-        std::fprintf(stderr, "tcpkeep: %s\n", error.c_str());
+        std::fprintf(stderr, "tcpkeep: %s\n", overrides.error().message.c_str());
         return exit_error;
     }
     const InspectRequest request{.mode = args.dry_run ? InspectMode::dry_run : InspectMode::apply,

@@ -19,9 +19,9 @@ struct EnvArgs {
 };
 
 int run_env(const EnvArgs& args) {
-    const ShimLocation shim = locate_shim();
-    if (shim.path.empty()) {
-        std::fprintf(stderr, "tcpkeep: %s\n", shim.missing_message().c_str());
+    const Result<std::string> shim = locate_shim();
+    if (!shim) {
+        std::fprintf(stderr, "tcpkeep: %s\n", shim.error().message.c_str());
         return exit_error;
     }
     std::string policy = TCPKEEP_SYSCONF_POLICY;
@@ -39,7 +39,7 @@ int run_env(const EnvArgs& args) {
     }
     const EnvFormat format = args.format == "systemd" ? EnvFormat::systemd : args.format == "shell" ? EnvFormat::shell : EnvFormat::docker;
     std::string out = format == EnvFormat::systemd ? "[Service]\n" : "";
-    for (const auto& [key, value] : {std::pair{"LD_PRELOAD", shim.path}, std::pair{"TCPKEEP_POLICY", policy}}) {
+    for (const auto& [key, value] : {std::pair{"LD_PRELOAD", *shim}, std::pair{"TCPKEEP_POLICY", policy}}) {
         const std::optional<std::string> line = environment_line(format, key, value);
         if (!line) {
             std::fprintf(stderr, "tcpkeep: %s: a Dockerfile ENV line cannot hold a line break\n",

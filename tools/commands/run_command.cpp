@@ -30,7 +30,8 @@ struct RunArgs {
 void warn_if_unreachable(const std::string& file) {
     struct stat st {};
     if (::stat(file.c_str(), &st) != 0) return;  // exec reports it
-    const char* why = executable_linking(file) == Linking::static_executable ? "is statically linked"
+    const Result<Linking> linking = executable_linking(file);
+    const char* why = linking && *linking == Linking::static_executable ? "is statically linked"
                       : (st.st_mode & (S_ISUID | S_ISGID)) != 0               ? "is setuid/setgid"
                                                                                : nullptr;
     if (why != nullptr)
@@ -44,26 +45,25 @@ void warn_if_unreachable(const std::string& file) {
 }
 
 int run(const RunArgs& args) {
-    std::string error;
-    const std::optional<Overrides> overrides = parse_overrides(args.settings, error);
+    const Result<Overrides> overrides = parse_overrides(args.settings);
     if (!overrides) {
-        std::fprintf(stderr, "tcpkeep: %s\n", error.c_str());
+        std::fprintf(stderr, "tcpkeep: %s\n", overrides.error().message.c_str());
         return exit_error;
     }
-    const ShimLocation shim = locate_shim();
-    if (shim.path.empty()) {
-        std::fprintf(stderr, "tcpkeep: %s\n", shim.missing_message().c_str());
+    const Result<std::string> shim = locate_shim();
+    if (!shim) {
+        std::fprintf(stderr, "tcpkeep: %s\n", shim.error().message.c_str());
         return exit_error;
     }
-    const RunPolicy policy = policy_for_run(args.policy, *overrides);
-    if (!policy.error.empty()) {
-        std::fprintf(stderr, "tcpkeep: %s\n", policy.error.c_str());
+    const Result<std::optional<std::string>> policy = policy_for_run(args.policy, *overrides);
+    if (!policy) {
+        std::fprintf(stderr, "tcpkeep: %s\n", policy.error().message.c_str());
         return exit_error;
     }
     const char* preload = std::getenv("LD_PRELOAD");
-    const std::string new_preload = prepend_shim(shim.path, preload ? std::optional<std::string>(preload) : std::nullopt);
+    const std::string new_preload = prepend_shim(*shim, preload ? std::optional<std::string>(preload) : std::nullopt);
     ::setenv("LD_PRELOAD", new_preload.c_str(), 1);
-    if (policy.path) ::setenv("TCPKEEP_POLICY", policy.path->c_str(), 1);
+    if (*policy) ::setenv("TCPKEEP_POLICY", (*policy)->c_str(), 1);
     if (args.log) ::setenv("TCPKEEP_LOG", args.log->c_str(), 1);
 
     // One search, as execvp's: the file checked is the file executed.

@@ -28,9 +28,12 @@ Linking walk_program_headers(int fd) {
 
 }  // namespace
 
-Linking executable_linking(const std::string& path) {
+Result<Linking> executable_linking(const std::string& path) {
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return Linking::unreadable;
+    if (fd < 0) {
+        const int error = errno;
+        return Error{std::strerror(error), error};
+    }
     unsigned char ident[EI_NIDENT] = {};
     Linking result = Linking::not_elf;
     if (read_at(fd, ident, sizeof ident, 0) && std::memcmp(ident, ELFMAG, SELFMAG) == 0) {

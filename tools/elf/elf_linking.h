@@ -3,11 +3,14 @@
 #pragma once
 #include <string>
 
+#include "config/result.h"
+
 namespace tcpkeep::cli {
 
-enum class Linking { dynamic, static_executable, not_elf, unreadable };
+enum class Linking { dynamic, static_executable, not_elf };
 
-// Reads the ELF header and program headers of `path` (e.g. /proc/PID/exe). errno is set for unreadable.
-Linking executable_linking(const std::string& path);
+// Reads the ELF header and program headers of `path` (e.g. /proc/PID/exe); the error when it
+// cannot be opened (Error::code: the errno).
+Result<Linking> executable_linking(const std::string& path);
 
 }  // namespace tcpkeep::cli

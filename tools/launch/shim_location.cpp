@@ -5,16 +5,13 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <unistd.h>
+#include <vector>
 
 namespace tcpkeep::cli {
 
-std::string ShimLocation::missing_message() const {
-    return fmt::format("cannot find {} (looked at {}); set TCPKEEP_SHIM=PATH", TCPKEEP_SHIM_FILE_NAME, fmt::join(tried, ", "));
-}
-
-ShimLocation locate_shim() {
+Result<std::string> locate_shim() {
     namespace fs = std::filesystem;
-    ShimLocation found;
+    std::vector<std::string> tried;  // every candidate looked at, for the message
     std::vector<fs::path> candidates;
     if (const char* env = std::getenv("TCPKEEP_SHIM"); env != nullptr && *env != '\0') {
         candidates.emplace_back(env);
@@ -29,13 +26,10 @@ ShimLocation locate_shim() {
     for (const fs::path& c : candidates) {
         std::error_code ec;
         const fs::path canonical = fs::canonical(c, ec);
-        found.tried.push_back(ec ? c.lexically_normal().string() : canonical.string());
-        if (!ec && fs::is_regular_file(canonical, ec) && ::access(canonical.c_str(), R_OK) == 0) {
-            found.path = canonical.string();
-            break;
-        }
+        tried.push_back(ec ? c.lexically_normal().string() : canonical.string());
+        if (!ec && fs::is_regular_file(canonical, ec) && ::access(canonical.c_str(), R_OK) == 0) return canonical.string();
     }
-    return found;
+    return Error{fmt::format("cannot find {} (looked at {}); set TCPKEEP_SHIM=PATH", TCPKEEP_SHIM_FILE_NAME, fmt::join(tried, ", "))};
 }
 
 }  // namespace tcpkeep::cli

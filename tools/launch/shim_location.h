@@ -3,18 +3,13 @@
 // <prefix>/<libdir>/tcpkeep/). TCPKEEP_SHIM overrides both.
 #pragma once
 #include <string>
-#include <vector>
+
+#include "config/result.h"
 
 namespace tcpkeep::cli {
 
-struct ShimLocation {
-    std::string path;                 // canonical path of the library found; empty when none
-    std::vector<std::string> tried;   // every candidate looked at, for the error message
-
-    // "cannot find libtcpkeep.so (looked at ...); set TCPKEEP_SHIM=PATH".
-    [[nodiscard]] std::string missing_message() const;
-};
-
-ShimLocation locate_shim();
+// The canonical path of the library, or "cannot find libtcpkeep.so (looked at CANDIDATES); set
+// TCPKEEP_SHIM=PATH".
+Result<std::string> locate_shim();
 
 }  // namespace tcpkeep::cli

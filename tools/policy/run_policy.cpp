@@ -52,34 +52,21 @@ Result<std::string> write_new_file(const std::string& text) {
 
 }  // namespace
 
-RunPolicy policy_for_run(const std::optional<std::string>& policy_arg, const Overrides& overrides) {
-    RunPolicy out;
+Result<std::optional<std::string>> policy_for_run(const std::optional<std::string>& policy_arg, const Overrides& overrides) {
     std::optional<std::string> absolute;
     if (policy_arg) absolute = std::filesystem::absolute(*policy_arg).lexically_normal().string();
     const ChosenPolicy base = choose_policy(absolute);  // validated here: the shim would only fail open
-    if (!base.load.ok()) {
-        out.error = first_error_text(base.load, base.path_or_name());
-        return out;
-    }
-    if (overrides.written.empty()) {
-        if (absolute) out.path = absolute;
-        return out;
-    }
+    if (!base.load.ok()) return Error{first_error_text(base.load, base.path_or_name())};
+    if (overrides.written.empty()) return absolute;
     Policy merged = *base.load.policy;
     apply_overrides(merged, overrides);
     const std::string text = to_toml(merged, fmt::format("Written by `tcpkeep run` from {} with -s {}.\nSafe to delete once the program has exited.",
                                                          base.path_or_name(), fmt::join(overrides.written, " -s ")));
-    if (const PolicyLoad check = read_policy(text, "merged policy"); !check.ok()) {  // a bug in to_toml, not in the input
-        out.error = fmt::format("internal error: the merged policy does not read back: {}", first_error_text(check, "merged policy"));
-        return out;
-    }
+    if (const PolicyLoad check = read_policy(text, "merged policy"); !check.ok())  // a bug in to_toml, not in the input
+        return Error{fmt::format("internal error: the merged policy does not read back: {}", first_error_text(check, "merged policy"))};
     Result<std::string> written = write_new_file(text);
-    if (written) {
-        out.path = std::move(written).value();
-    } else {
-        out.error = written.error().message;
-    }
-    return out;
+    if (!written) return std::move(written).error();
+    return std::optional<std::string>(std::move(written).value());
 }
 
 }  // namespace tcpkeep::cli

@@ -5,15 +5,13 @@
 #include <optional>
 #include <string>
 
+#include "config/result.h"
 #include "tools/policy/settings_overrides.h"
 
 namespace tcpkeep::cli {
 
-struct RunPolicy {
-    std::optional<std::string> path;  // for TCPKEEP_POLICY; nullopt: keep the inherited environment
-    std::string error;                // set when the policy cannot be used
-};
-
-RunPolicy policy_for_run(const std::optional<std::string>& policy_arg, const Overrides& overrides);
+// The file for TCPKEEP_POLICY (nullopt: keep the inherited environment), or why the policy cannot
+// be used.
+Result<std::optional<std::string>> policy_for_run(const std::optional<std::string>& policy_arg, const Overrides& overrides);
 
 }  // namespace tcpkeep::cli

@@ -43,21 +43,18 @@ void merge(SettingsSpec& into, const SettingsSpec& from) {
 
 }  // namespace
 
-std::optional<Overrides> parse_overrides(const std::vector<std::string>& args, std::string& error) {
+Result<Overrides> parse_overrides(const std::vector<std::string>& args) {
     Overrides out;
     for (const std::string& arg : args) {
         const std::size_t eq = arg.find('=');
         const std::string_view key = std::string_view(arg).substr(0, eq);
-        if (eq == std::string::npos || !is_bare_key(key)) {
-            error = fmt::format("-s {}: expected KEY=VALUE with a [defaults] key (keepalive, idle, interval, count, user_timeout, enforce)", arg);
-            return std::nullopt;
-        }
+        if (eq == std::string::npos || !is_bare_key(key))
+            return Error{fmt::format("-s {}: expected KEY=VALUE with a [defaults] key (keepalive, idle, interval, count, user_timeout, enforce)", arg)};
         const std::string snippet = fmt::format("version = 1\n[defaults]\n{} = {}\n", key, toml_value(std::string_view(arg).substr(eq + 1)));
         const PolicyLoad load = read_policy(snippet, "-s");
         if (!load.ok()) {
             const Diagnostic* d = first_error(load.diagnostics);
-            error = fmt::format("-s {}: {}", arg, d != nullptr ? d->message : "invalid");
-            return std::nullopt;
+            return Error{fmt::format("-s {}: {}", arg, d != nullptr ? d->message : "invalid")};
         }
         merge(out.settings, *load.policy->defaults);
         out.written.push_back(arg);

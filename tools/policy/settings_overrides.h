@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "config/policy.h"
+#include "config/result.h"
 
 namespace tcpkeep::cli {
 
@@ -14,8 +15,9 @@ struct Overrides {
     std::vector<std::string> written;  // the -s arguments as given, for messages and file headers
 };
 
-// nullopt and `error` ("-s idle=30: idle needs a unit; did you mean \"30s\"?") on the first bad one.
-std::optional<Overrides> parse_overrides(const std::vector<std::string>& args, std::string& error);
+// The overrides, or what is wrong with the first bad one ("-s idle=30: idle needs a unit; did you
+// mean \"30s\"?").
+Result<Overrides> parse_overrides(const std::vector<std::string>& args);
 
 // Writes the overrides into policy.defaults (creating [defaults] when the policy has none).
 void apply_overrides(Policy& policy, const Overrides& overrides);

@@ -46,10 +46,13 @@ Result<void> try_open(pid_t pid, const std::string& library) {
 
 std::string why_not_loaded(pid_t pid, std::optional<std::string>& preload_entry) {
     const std::string exe = proc_path(pid, "exe");
-    const Linking linking = executable_linking(exe);
-    if (linking == Linking::unreadable && (errno == EACCES || errno == EPERM || errno == ENOENT)) throw_target_error(pid, exe, errno);
-    if (linking == Linking::static_executable)
+    const Result<Linking> linking = executable_linking(exe);
+    if (!linking) {
+        const int error = linking.error().code;
+        if (error == EACCES || error == EPERM || error == ENOENT) throw_target_error(pid, exe, error);
+    } else if (*linking == Linking::static_executable) {
         return "statically linked: the executable has no program interpreter, so LD_PRELOAD is never read (use tcpkeep apply)";
+    }
     if (secure_execution(pid))
         return "secure execution (setuid/setgid or file capabilities, AT_SECURE): the dynamic loader ignores LD_PRELOAD "
                "paths outside the system library directories (use tcpkeep apply)";
