@@ -7,38 +7,15 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
+#include "config/option_table.h"
 #include "shim/log.h"
 #include "shim/real_calls.h"
 
 namespace tcpkeep::shim {
-namespace {
-
-struct OptionCall {
-    Option option;
-    int level;
-    int name;
-};
-constexpr OptionCall option_calls[] = {
-    {Option::keepalive, SOL_SOCKET, SO_KEEPALIVE}, {Option::idle, IPPROTO_TCP, TCP_KEEPIDLE},
-    {Option::interval, IPPROTO_TCP, TCP_KEEPINTVL}, {Option::count, IPPROTO_TCP, TCP_KEEPCNT},
-    {Option::user_timeout, IPPROTO_TCP, TCP_USER_TIMEOUT}};
-
-int value_of(const Settings& s, Option o) {
-    switch (o) {
-        case Option::keepalive: return s.keepalive ? 1 : 0;
-        case Option::idle: return s.idle_s;
-        case Option::interval: return s.interval_s;
-        case Option::count: return s.count;
-        case Option::user_timeout: return s.user_timeout_ms;
-    }
-    return 0;
-}
-
-}  // namespace
 
 std::uint8_t managed_option_bit(int level, int name) {
-    for (const OptionCall& c : option_calls)
-        if (c.level == level && c.name == name) return bit(c.option);
+    for (const OptionSpec& o : option_table)
+        if (o.level == level && o.name == name) return bit(o.option);
     return 0;
 }
 
@@ -63,18 +40,18 @@ bool is_listening(int fd) {
 
 std::uint8_t apply_settings(int fd, const Settings& s, std::uint8_t leave) {
     std::uint8_t done = 0;
-    for (const OptionCall& c : option_calls) {
-        if (!s.has(c.option) || (leave & bit(c.option)) != 0) continue;
-        const int value = value_of(s, c.option);
-        if (real::setsockopt(fd, c.level, c.name, &value, sizeof value) == 0) {
-            done |= bit(c.option);
+    for (const OptionSpec& o : option_table) {
+        if (!s.has(o.option) || (leave & bit(o.option)) != 0) continue;
+        const int value = o.value(s);
+        if (real::setsockopt(fd, o.level, o.name, &value, sizeof value) == 0) {
+            done |= bit(o.option);
         } else {
             // Another thread of the program closed the fd (and maybe reused the number for a file):
             // nothing of ours is wrong, and the program's own call on the fd reports it.
             if (errno == EBADF || errno == ENOTSOCK) return done;
-            const auto kind = static_cast<Once>(static_cast<unsigned>(Once::setsockopt_failed_0) + static_cast<unsigned>(c.option));
-            log_once(kind, LogLevel::warn, "setting %s=%d on fd %d failed: %s (reported once; the program is not affected)",
-                     option_key(c.option), value, fd, std::strerror(errno));
+            const auto kind = static_cast<Once>(static_cast<unsigned>(Once::setsockopt_failed_0) + static_cast<unsigned>(o.option));
+            log_once(kind, LogLevel::warn, "setting %s=%d on fd %d failed: %s (reported once; the program is not affected)", o.key,
+                     value, fd, std::strerror(errno));
         }
     }
     return done;
