@@ -1,5 +1,5 @@
 // Whole-policy checks that need more than one key: duplicate names, shadowing rules, and the
-// kernel pitfalls of combining user_timeout with keepalive (GUIDE §1).
+// kernel pitfalls of combining user_timeout with keepalive (net/ipv4/tcp_timer.c).
 #pragma once
 #include <vector>
 

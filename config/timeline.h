@@ -1,4 +1,4 @@
-// When does the kernel notice a dead peer? A model of net/ipv4/tcp_timer.c (GUIDE §1), used by
+// When does the kernel notice a dead peer? A model of net/ipv4/tcp_timer.c, used by
 // `tcpkeep explain` and the policy checks, and held to the real kernel by the netns tests.
 #pragma once
 #include <cstdint>

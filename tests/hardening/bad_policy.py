@@ -1,4 +1,4 @@
-"""A bad policy asserted three ways (issue 7):
+"""A bad policy asserted three ways:
   (a) `tcpkeep check FILE` exits 1 with the exact "FILE:LINE:COL: error: message" (exit 2 and
       "tcpkeep: FILE: message" on stderr for I/O problems, which have no position);
   (b) a real program (sockprobe) under the shim with TCPKEEP_POLICY=FILE still connects twice and

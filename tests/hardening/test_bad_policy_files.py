@@ -25,7 +25,7 @@ class BadFiles(unittest.TestCase):
         assert_three_ways(self, path, Expected("policy is too large (10485760 bytes; the limit is 4194304 bytes)"))
 
     def test_four_megabytes_of_dotted_key(self):
-        # Under the size limit, two million levels deep: used to overflow the stack inside toml++.
+        # Under the size limit, two million levels deep: enough to overflow the stack inside toml++.
         path = self.path("deep.toml")
         with open(path, "w") as f:
             f.write("version = 1\nx" + ".a" * 2_000_000 + " = 1\n")

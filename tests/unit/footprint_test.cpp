@@ -1,4 +1,4 @@
-// The compiled policy's memory (issue #6: a 10,000-rule policy may add at most 1 MiB of resident
+// The compiled policy's memory (the budget: a 10,000-rule policy adds at most 1 MiB of resident
 // memory to the process). footprint_bytes() counts every byte the compiled policy holds, so the
 // bounds here are exact, not timings; bench/policy_load_bench prints the RSS actually added.
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-// Whole-policy checks: the user_timeout/keepalive pitfalls of GUIDE §1, shadowing catch-all rules,
+// Whole-policy checks: the kernel's user_timeout/keepalive pitfalls, shadowing catch-all rules,
 // duplicate rule names.
 #include <gtest/gtest.h>
 

@@ -12,8 +12,8 @@ using test::errors_of;
 using test::first_error_text;
 using test::must_read;
 
-// The example of issue 2 ("Policy format v1"), comments included, as users will copy it.
-constexpr std::string_view issue_example = R"(version = 1                       # required; any other value is an error
+// The policy format's annotated example, comments included, as users will copy it.
+constexpr std::string_view format_example = R"(version = 1                       # required; any other value is an error
 
 [defaults]                        # optional: what TCP sockets no rule matches get. Absent: left untouched.
 keepalive = true                  # SO_KEEPALIVE (bool)
@@ -42,8 +42,8 @@ void expect_at(const std::optional<Located<T>>& field, T value, std::uint32_t li
     EXPECT_EQ(field->pos.column, column);
 }
 
-TEST(ReadPolicy, IssueExampleDefaults) {
-    const PolicyLoad load = read_policy(issue_example, "policy.toml");
+TEST(ReadPolicy, FormatExampleDefaults) {
+    const PolicyLoad load = read_policy(format_example, "policy.toml");
     ASSERT_TRUE(load.ok()) << first_error_text(load);
     EXPECT_TRUE(load.diagnostics.empty());
     const Policy& p = *load.policy;
@@ -61,8 +61,8 @@ TEST(ReadPolicy, IssueExampleDefaults) {
     EXPECT_FALSE(d.enforce.has_value());
 }
 
-TEST(ReadPolicy, IssueExampleRule) {
-    const Policy p = must_read(issue_example);
+TEST(ReadPolicy, FormatExampleRule) {
+    const Policy p = must_read(format_example);
     ASSERT_EQ(p.rules.size(), 1u);
     const Rule& r = p.rules[0];
     EXPECT_EQ(r.name, "postgres clients");
@@ -257,8 +257,8 @@ TEST(ReadPolicy, BinaryGarbageIsAnErrorNotACrash) {
     EXPECT_TRUE(first_error(load.diagnostics) != nullptr);
 }
 
-// A dotted key two million levels deep (4 MB, under the size limit) used to overflow the stack
-// inside toml++; nesting past 16 levels is now an error found before toml++ parses anything.
+// A dotted key two million levels deep (4 MB, under the size limit) would overflow the stack
+// inside toml++; nesting past 16 levels is an error found before toml++ parses anything.
 TEST(ReadPolicy, DeepNestingIsAnErrorNotAStackOverflow) {
     constexpr std::string_view deep = "nested deeper than 16 levels of tables, arrays and dotted keys (a policy needs at most 4)";
     std::string key = "version = 1\nx";

