@@ -35,6 +35,7 @@ ensure_packages() {
 # build tree without reconfiguring it back and forth), then build the targets (default: all).
 # A sanitizer build (TCPKEEP_SANITIZE) leaves out the benchmarks (timings under a sanitizer mean
 # nothing) and compiles at -O1 -g1 (line tables for the reports): half the compile time of -O2 -g, same reports.
+# TCPKEEP_WERROR=ON makes compiler warnings errors.
 build() {
   local dir=$1
   shift
@@ -45,6 +46,7 @@ build() {
     config=(-DCMAKE_BUILD_TYPE=Sanitize -DCMAKE_C_FLAGS_SANITIZE="-O1 -g1" -DCMAKE_CXX_FLAGS_SANITIZE="-O1 -g1"
             -DTCPKEEP_BUILD_BENCH=OFF)
   fi
-  cmake -S "$repo_root" -B "$dir" "${config[@]}" -DTCPKEEP_BUILD_TESTS=ON -DTCPKEEP_SANITIZE="${TCPKEEP_SANITIZE:-}" >/dev/null
+  cmake -S "$repo_root" -B "$dir" "${config[@]}" -DTCPKEEP_BUILD_TESTS=ON -DTCPKEEP_SANITIZE="${TCPKEEP_SANITIZE:-}" \
+    -DTCPKEEP_WERROR="${TCPKEEP_WERROR:-OFF}" >/dev/null
   cmake --build "$dir" -j "$(nproc)" "${targets[@]}"
 }
