@@ -118,12 +118,14 @@ class SetuidProgram(unittest.TestCase):
 
 
 class OrdinaryProgram(unittest.TestCase):
-    def test_world_writable_policy_is_read(self):
-        # Refusing it is only for setuid programs: anyone who could write it could run the program too.
+    def test_world_writable_policy_is_refused_too(self):
+        # Whoever may write the policy could cut this program's connections (test_policy_trust has the whole rule).
         with Listener() as l, PolicyFile(USER_POLICY) as p:
             os.chmod(p.path, 0o666)
             lines, stderr = run_probe(["socket", "inet", "stream", "connect", "127.0.0.1", l.port, "show"], policy=p.path)
-        self.assertEqual((parse_values(lines[-1]), stderr), ({**KERNEL_DEFAULTS, "ka": 1, "idle": 44}, ""))
+        self.assertEqual(parse_values(lines[-1]), KERNEL_DEFAULTS)
+        self.assertRegex(stderr, rf"^tcpkeep\[\d+\]: {re.escape(p.path)}: policy refused: {re.escape(p.path)} is writable by every user "
+                                 rf"\(mode 0666\); fix: chmod go-w {re.escape(p.path)}; sockets left unchanged\n$")
 
 
 if __name__ == "__main__":
