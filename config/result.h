@@ -9,9 +9,8 @@
 //    for the caller to read.
 //  - A policy's text is judged, not just accepted or refused: read_policy and load_policy return a
 //    PolicyLoad, the Policy when nothing is wrong and every Diagnostic either way (a warning does not
-//    stop a policy). A Diagnostic says what it is about (Diagnostic::Kind): a place in the text
-//    (FILE:LINE:COL, for the policy's author), the file as a whole (an I/O problem), or running out
-//    of memory.
+//    stop a policy). A Diagnostic is about a place in the text (FILE:LINE:COL, for the policy's
+//    author) or about the file as a whole (it cannot be read).
 //  - std::optional means "absent, and the caller needs no reason": a lookup that found nothing, a
 //    cache that does not apply, a fast parser declining a text the full one will read.
 //  - Exceptions only where the command line turns them into an exit status: TargetError
