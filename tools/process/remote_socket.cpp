@@ -32,29 +32,29 @@ RemoteProcess::RemoteProcess(pid_t pid) {
     pidfd_ = OwnedFd(static_cast<int>(fd));
 }
 
-Result<OwnedFd> RemoteProcess::duplicate(int target_fd) const {
+OwnedFd RemoteProcess::duplicate(int target_fd, int& error) const {
     const long fd = ::syscall(SYS_pidfd_getfd, pidfd_.get(), target_fd, 0);
-    if (fd < 0) return system_error();
-    return OwnedFd(static_cast<int>(fd));
+    error = fd < 0 ? errno : 0;
+    return OwnedFd(fd < 0 ? -1 : static_cast<int>(fd));
 }
 
-Result<Settings> read_options(int fd) {
+bool read_options(int fd, Settings& out) {
     Settings read;
     for (const OptionSpec& spec : option_table) {
         int value = 0;
         socklen_t len = sizeof value;
-        if (::getsockopt(fd, spec.level, spec.name, &value, &len) != 0) return system_error();
+        if (::getsockopt(fd, spec.level, spec.name, &value, &len) != 0) return false;
         spec.store(read, value);
         read.mask |= bit(spec.option);
     }
-    return read;
+    out = read;
+    return true;
 }
 
-Result<void> write_option(int fd, Option option, const Settings& values) {
+int write_option(int fd, Option option, const Settings& values) {
     const OptionSpec& spec = option_spec(option);
     const int value = spec.value(values);
-    if (::setsockopt(fd, spec.level, spec.name, &value, sizeof value) != 0) return system_error();
-    return {};
+    return ::setsockopt(fd, spec.level, spec.name, &value, sizeof value) == 0 ? 0 : errno;
 }
 
 }  // namespace tcpkeep::cli
