@@ -4,15 +4,23 @@
 
 namespace tcpkeep {
 
+Diagnostic Diagnostic::io_error(std::string file, std::string message) {
+    return {Severity::error, std::move(file), 0, 0, std::move(message), Kind::io};
+}
+
+Diagnostic Diagnostic::out_of_memory(std::string file) {
+    return {Severity::error, std::move(file), 0, 0, "out of memory while reading the policy", Kind::out_of_memory};
+}
+
 std::string Diagnostic::location_and_message() const {
-    if (line == 0) return fmt::format("{}: {}", file, message);
+    if (!located()) return fmt::format("{}: {}", file, message);
     return fmt::format("{}:{}:{}: {}", file, line, column, message);
 }
 
 std::string Diagnostic::to_string() const {
-    const char* kind = severity == Severity::error ? "error" : "warning";
-    if (line == 0) return fmt::format("{}: {}: {}", file, kind, message);
-    return fmt::format("{}:{}:{}: {}: {}", file, line, column, kind, message);
+    const char* severity_name = severity == Severity::error ? "error" : "warning";
+    if (!located()) return fmt::format("{}: {}: {}", file, severity_name, message);
+    return fmt::format("{}:{}:{}: {}: {}", file, line, column, severity_name, message);
 }
 
 bool has_errors(const std::vector<Diagnostic>& diagnostics) { return first_error(diagnostics) != nullptr; }

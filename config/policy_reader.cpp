@@ -360,13 +360,20 @@ PolicyLoad read_policy(std::string_view text, std::string_view source_name) noex
             return a.line != b.line ? a.line < b.line : a.column < b.column;
         });
         if (!has_errors(load.diagnostics)) load.policy = std::move(policy);
-    } catch (...) {  // only allocation failure gets here; report it without allocating more
-        load.policy.reset();
-        load.diagnostics.clear();
-        try {
-            load.diagnostics.push_back({Severity::error, std::string(source_name), 0, 0, "out of memory while reading the policy"});
-        } catch (...) {
-        }
+    } catch (...) {  // only allocation failure gets here
+        PolicyLoad failed = PolicyLoad::out_of_memory(source_name);
+        failed.text_bytes = load.text_bytes;
+        failed.text_digest = load.text_digest;
+        return failed;
+    }
+    return load;
+}
+
+PolicyLoad PolicyLoad::out_of_memory(std::string_view source_name) noexcept {
+    PolicyLoad load;
+    try {
+        load.diagnostics.push_back(Diagnostic::out_of_memory(std::string(source_name)));
+    } catch (...) {
     }
     return load;
 }

@@ -20,9 +20,13 @@ struct PolicyLoad {
     std::uint64_t text_digest = 0;
 
     [[nodiscard]] bool ok() const { return policy.has_value(); }
+
+    // No policy, and an out_of_memory Diagnostic for `source_name` when even that can be allocated.
+    static PolicyLoad out_of_memory(std::string_view source_name) noexcept;
 };
 
-// Parses, validates and runs the pitfall checks. Never throws.
+// Parses, validates and runs the pitfall checks. Never throws: running out of memory is a
+// Diagnostic of kind out_of_memory.
 PolicyLoad read_policy(std::string_view text, std::string_view source_name) noexcept;
 
 }  // namespace tcpkeep

@@ -16,7 +16,7 @@ namespace {
 
 PolicyLoad io_error(const std::string& path, std::string message) {
     PolicyLoad load;
-    load.diagnostics.push_back({Severity::error, path, 0, 0, std::move(message)});
+    load.diagnostics.push_back(Diagnostic::io_error(path, std::move(message)));
     return load;
 }
 
@@ -54,71 +54,76 @@ CheckedFile open_checked(const std::string& path, const PolicyTrust& trust) {
 }
 
 // Reads a policy (or its compiled form) safely: a trusted regular file, bounded, never blocking on
-// a FIFO. Returns why not, or "".
-std::string read_bounded(const std::string& path, const PolicyTrust& trust, std::size_t limit, std::string& text) {
+// a FIFO; or why not.
+Result<std::string> read_bounded(const std::string& path, const PolicyTrust& trust, std::size_t limit) {
     const CheckedFile file = open_checked(path, trust);
-    if (!file.opened.error.empty()) return file.opened.error;
+    if (!file.opened.error.empty()) return Error{file.opened.error};
     const int fd = file.opened.fd.get();
     const struct stat& st = file.st;
     if (static_cast<std::size_t>(st.st_size) > limit)
-        return fmt::format("policy is too large ({} bytes; the limit is {} bytes)", st.st_size, limit);
+        return Error{fmt::format("policy is too large ({} bytes; the limit is {} bytes)", st.st_size, limit)};
+    std::string text;
     text.resize(static_cast<std::size_t>(st.st_size) + 1);  // +1 detects growth past st_size
     std::size_t have = 0;
     while (have < text.size()) {
         ssize_t n = ::read(fd, text.data() + have, text.size() - have);
         if (n < 0 && errno == EINTR) continue;
-        if (n < 0) return fmt::format("cannot read policy: {}", std::strerror(errno));
+        if (n < 0) {
+            const int error = errno;
+            return Error{fmt::format("cannot read policy: {}", std::strerror(error)), error};
+        }
         if (n == 0) break;
         have += static_cast<std::size_t>(n);
-        if (have > limit) return "policy grew past the size limit while being read";
+        if (have > limit) return Error{"policy grew past the size limit while being read"};
         if (have == text.size()) text.resize(std::min(text.size() * 2, limit + 1));
     }
     text.resize(have);
-    return "";
+    return text;
 }
 
 }  // namespace
 
-std::string read_policy_text(const std::string& path, const PolicyTrust& trust, std::string& text) {
-    return read_bounded(path, trust, max_policy_bytes, text);
+Result<std::string> read_policy_text(const std::string& path, const PolicyTrust& trust) {
+    return read_bounded(path, trust, max_policy_bytes);
 }
 
-std::string read_policy_text(const std::string& path, bool secure, std::string& text) {
-    return read_policy_text(path, trust_of_this_process(secure), text);
+Result<std::string> read_policy_text(const std::string& path, bool secure) {
+    return read_policy_text(path, trust_of_this_process(secure));
 }
 
-std::string policy_refusal(const std::string& path, const PolicyTrust& trust) {
+std::optional<std::string> policy_refusal(const std::string& path, const PolicyTrust& trust) {
     CheckedFile file = open_checked(path, trust);
-    return file.opened.untrusted ? std::move(file.opened.error) : "";
+    if (!file.opened.untrusted) return std::nullopt;
+    return std::move(file.opened.error);
 }
 
 PolicyLoad load_policy_file(const std::string& path, bool secure) noexcept {
     try {
-        std::string text;
-        if (std::string error = read_policy_text(path, secure, text); !error.empty()) return io_error(path, std::move(error));
-        return read_policy(text, path);
-    } catch (...) {
-        return PolicyLoad{};  // allocation failure: no policy, and nothing more we can safely say
+        const Result<std::string> text = read_policy_text(path, secure);
+        if (!text) return io_error(path, text.error().message);
+        return read_policy(*text, path);
+    } catch (...) {  // allocation failure
+        return PolicyLoad::out_of_memory(path);
     }
 }
 
 std::optional<Policy> read_compiled_form(const std::string& path, std::string_view text, bool secure) {
-    std::string bytes;
-    if (!read_bounded(compiled_path_for(path), trust_of_this_process(secure), max_compiled_bytes, bytes).empty()) return std::nullopt;
-    return deserialize_policy(bytes, text, path);
+    const Result<std::string> bytes = read_bounded(compiled_path_for(path), trust_of_this_process(secure), max_compiled_bytes);
+    if (!bytes) return std::nullopt;
+    return deserialize_policy(*bytes, text, path);
 }
 
 PolicyLoad load_policy_preferring_compiled(const PolicyLocation& where, bool secure) noexcept {
     if (where.kind == PolicyLocation::Kind::embedded) return load_policy(where, secure);
     try {
         // The text is read either way: it is what the compiled form must have been made from.
-        std::string text;
-        if (std::string error = read_policy_text(where.path, secure, text); !error.empty()) return io_error(where.path, std::move(error));
-        if (std::optional<Policy> policy = read_compiled_form(where.path, text, secure))
-            return PolicyLoad{std::move(policy), {}, true, text.size(), digest64(text)};
-        return read_policy(text, where.path);
-    } catch (...) {
-        return PolicyLoad{};
+        const Result<std::string> text = read_policy_text(where.path, secure);
+        if (!text) return io_error(where.path, text.error().message);
+        if (std::optional<Policy> policy = read_compiled_form(where.path, *text, secure))
+            return PolicyLoad{std::move(policy), {}, true, text->size(), digest64(*text)};
+        return read_policy(*text, where.path);
+    } catch (...) {  // allocation failure
+        return PolicyLoad::out_of_memory(where.path);
     }
 }
 

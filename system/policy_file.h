@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "config/policy_reader.h"
+#include "config/result.h"
 #include "system/policy_location.h"
 #include "system/policy_trust.h"
 
@@ -15,17 +16,18 @@ namespace tcpkeep {
 
 inline constexpr std::size_t max_policy_bytes = 4 * 1024 * 1024;
 
-// Reads and validates the policy at `where`. I/O problems come back as a Diagnostic without line.
+// Reads and validates the policy at `where`. A file that cannot be read comes back as an io
+// Diagnostic, running out of memory as an out_of_memory one.
 PolicyLoad load_policy(const PolicyLocation& where, bool secure) noexcept;
 PolicyLoad load_policy_file(const std::string& path, bool secure) noexcept;
-// The bytes of a policy file, read as load_policy_file reads them. Returns why not, or "".
+// The bytes of a policy file, read as load_policy_file reads them, or why not.
 // `secure` picks this process's trust (trust_of_this_process); `trust` names whose policy it is.
-std::string read_policy_text(const std::string& path, bool secure, std::string& text);
-std::string read_policy_text(const std::string& path, const PolicyTrust& trust, std::string& text);
+Result<std::string> read_policy_text(const std::string& path, bool secure);
+Result<std::string> read_policy_text(const std::string& path, const PolicyTrust& trust);
 
 // Why a program trusting `trust` refuses the policy file at `path` although it could read it
-// ("policy refused: ..."), or "" when it does not (trusted, or unreadable for another reason).
-std::string policy_refusal(const std::string& path, const PolicyTrust& trust);
+// ("policy refused: ..."); nullopt when it does not (trusted, or unreadable for another reason).
+std::optional<std::string> policy_refusal(const std::string& path, const PolicyTrust& trust);
 
 // The policy in "<path>.compiled" when it exists, is trusted like the policy file, and was made
 // from exactly `text`. An untrusted compiled form is ignored: the text is parsed instead.

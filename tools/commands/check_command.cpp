@@ -21,18 +21,18 @@ int compile(const ChosenPolicy& chosen) {
         return exit_error;
     }
     const std::string& path = chosen.location.path;
-    std::string text;
-    if (const std::string error = read_policy_text(path, false, text); !error.empty()) {
-        std::fprintf(stderr, "tcpkeep: --compile: %s: %s\n", path.c_str(), error.c_str());
+    const Result<std::string> text = read_policy_text(path, false);
+    if (!text) {
+        std::fprintf(stderr, "tcpkeep: --compile: %s: %s\n", path.c_str(), text.error().message.c_str());
         return exit_error;
     }
-    const PolicyLoad now = read_policy(text, path);
+    const PolicyLoad now = read_policy(*text, path);
     if (!now.ok()) {
         std::fprintf(stderr, "tcpkeep: --compile: %s changed while it was being checked and is no longer valid; run again\n", path.c_str());
         return exit_error;
     }
-    if (const std::string error = write_compiled_policy(path, *now.policy, text); !error.empty()) {
-        std::fprintf(stderr, "tcpkeep: %s\n", error.c_str());
+    if (const Result<void> written = write_compiled_policy(path, *now.policy, *text); !written) {
+        std::fprintf(stderr, "tcpkeep: %s\n", written.error().message.c_str());
         return exit_error;
     }
     std::printf("wrote %s (used by the shim while %s holds this text; copy both together)\n", compiled_path_for(path).c_str(), path.c_str());
@@ -46,12 +46,12 @@ void report_compiled_form(const ChosenPolicy& chosen) {
     if (chosen.location.kind == PolicyLocation::Kind::embedded) return;
     const std::string& path = chosen.location.path;
     const std::string compiled = compiled_path_for(path);
-    std::string text;
-    if (!read_policy_text(path, false, text).empty()) return;
+    const Result<std::string> text = read_policy_text(path, false);
+    if (!text) return;
     if (::access(compiled.c_str(), F_OK) == 0) {
-        if (const std::string why = policy_refusal(compiled, trust_of_this_process(false)); !why.empty()) {
-            std::printf("%s: untrusted: the shim ignores it and parses %s; %s\n", compiled.c_str(), path.c_str(), why.c_str());
-        } else if (read_compiled_form(path, text, false)) {
+        if (const std::optional<std::string> why = policy_refusal(compiled, trust_of_this_process(false))) {
+            std::printf("%s: untrusted: the shim ignores it and parses %s; %s\n", compiled.c_str(), path.c_str(), why->c_str());
+        } else if (read_compiled_form(path, *text, false)) {
             std::printf("%s: current: the shim loads it instead of parsing %s\n", compiled.c_str(), path.c_str());
         } else {
             std::printf("%s: stale or damaged: the shim ignores it and parses %s; `tcpkeep check --compile %s` renews it\n",
@@ -69,16 +69,15 @@ int run_check(const std::optional<std::string>& file, bool compile_it) {
     if (!file) std::printf("checking %s\n", chosen.describe().c_str());
     // A file the shim refuses to trust is refused like an invalid one, with the shim's message.
     if (chosen.location.kind != PolicyLocation::Kind::embedded) {
-        if (const std::string why = policy_refusal(chosen.location.path, trust_of_this_process(false)); !why.empty()) {
-            std::printf("%s: error: %s\n", chosen.location.path.c_str(), why.c_str());
+        if (const std::optional<std::string> why = policy_refusal(chosen.location.path, trust_of_this_process(false))) {
+            std::printf("%s: error: %s\n", chosen.location.path.c_str(), why->c_str());
             std::printf("%s: invalid: 1 error\n", chosen.location.path.c_str());
             return exit_findings;
         }
     }
-    bool io_error = false;
-    const bool valid = report_load(chosen, true, io_error);
-    if (io_error) return exit_error;
-    if (!valid) {
+    const LoadStatus status = report_load(chosen, true);
+    if (status == LoadStatus::unreadable) return exit_error;
+    if (status == LoadStatus::invalid) {
         std::size_t errors = 0;
         for (const Diagnostic& d : chosen.load.diagnostics) errors += d.severity == Severity::error;
         std::printf("%s: invalid: %zu error%s\n", chosen.path_or_name().c_str(), errors, errors == 1 ? "" : "s");

@@ -40,8 +40,8 @@ int run_explain(const ExplainArgs& args) {
         }
     }
     const ChosenPolicy chosen = choose_policy(args.policy);
-    bool io_error = false;
-    if (!report_load(chosen, false, io_error)) return io_error ? exit_error : exit_findings;
+    if (const LoadStatus status = report_load(chosen, false); status != LoadStatus::usable)
+        return status == LoadStatus::unreadable ? exit_error : exit_findings;
 
     const KernelDefaults kernel = read_kernel_defaults();
     const CompiledPolicy compiled = CompiledPolicy::compile(*chosen.load.policy, identity_for(args.process), kernel);

@@ -9,12 +9,15 @@
 
 namespace tcpkeep::cli {
 
-std::string write_compiled_policy(const std::string& policy_path, const Policy& policy, std::string_view text) {
+Result<void> write_compiled_policy(const std::string& policy_path, const Policy& policy, std::string_view text) {
     const std::string target = compiled_path_for(policy_path);
     const std::string bytes = serialize_policy(policy, text);
     std::string temp = target + ".XXXXXX";
     const int fd = ::mkstemp(temp.data());
-    if (fd < 0) return fmt::format("cannot create {}: {}", temp, std::strerror(errno));
+    if (fd < 0) {
+        const int error = errno;
+        return Error{fmt::format("cannot create {}: {}", temp, std::strerror(error)), error};
+    }
     // Readable by every process the shim runs in, like the policy itself.
     bool ok = ::fchmod(fd, 0644) == 0;
     for (std::size_t done = 0; ok && done < bytes.size();) {
@@ -28,9 +31,9 @@ std::string write_compiled_policy(const std::string& policy_path, const Policy& 
     if (!ok || ::rename(temp.c_str(), target.c_str()) != 0) {
         const int e = ok ? errno : saved;
         ::unlink(temp.c_str());
-        return fmt::format("cannot write {}: {}", target, std::strerror(e));
+        return Error{fmt::format("cannot write {}: {}", target, std::strerror(e)), e};
     }
-    return "";
+    return {};
 }
 
 }  // namespace tcpkeep::cli

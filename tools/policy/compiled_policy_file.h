@@ -5,10 +5,10 @@
 
 #include "config/policy.h"
 #include "config/policy_cache.h"
+#include "config/result.h"
 
 namespace tcpkeep::cli {
 
-// Returns "" on success, else why not.
-std::string write_compiled_policy(const std::string& policy_path, const Policy& policy, std::string_view text);
+Result<void> write_compiled_policy(const std::string& policy_path, const Policy& policy, std::string_view text);
 
 }  // namespace tcpkeep::cli

@@ -34,21 +34,22 @@ ChosenPolicy choose_policy(const std::optional<std::string>& explicit_path) {
     return chosen;
 }
 
-bool report_load(const ChosenPolicy& chosen, bool print_warnings, bool& io_error) {
-    io_error = false;
+LoadStatus report_load(const ChosenPolicy& chosen, bool print_warnings) {
+    bool unreadable = false;
     for (const Diagnostic& d : chosen.load.diagnostics) {
-        if (d.line == 0 && d.severity == Severity::error) {
-            io_error = true;
+        if (!d.located()) {
+            unreadable = true;
             std::fprintf(stderr, "tcpkeep: %s\n", d.location_and_message().c_str());
         } else if (d.severity == Severity::error || print_warnings) {
             std::printf("%s\n", d.to_string().c_str());
         }
     }
-    if (!chosen.load.ok() && chosen.load.diagnostics.empty()) {
-        io_error = true;
+    if (!chosen.load.ok() && chosen.load.diagnostics.empty()) {  // memory ran out before the diagnostic could be made
+        unreadable = true;
         std::fprintf(stderr, "tcpkeep: %s: cannot load policy (out of memory)\n", chosen.path_or_name().c_str());
     }
-    return chosen.load.ok();
+    if (unreadable) return LoadStatus::unreadable;
+    return chosen.load.ok() ? LoadStatus::usable : LoadStatus::invalid;
 }
 
 }  // namespace tcpkeep::cli

@@ -17,8 +17,14 @@ struct ChosenPolicy {
 
 ChosenPolicy choose_policy(const std::optional<std::string>& explicit_path);
 
-// Prints diagnostics (stdout) and returns false when the policy cannot be used; I/O errors go to
-// stderr. `io_error` tells the caller which exit status applies.
-bool report_load(const ChosenPolicy& chosen, bool print_warnings, bool& io_error);
+enum class LoadStatus {
+    usable,
+    invalid,     // the text has errors: the author's to fix (exit status 1)
+    unreadable,  // the file could not be read, or memory ran out (exit status 2)
+};
+
+// Prints the policy's diagnostics on stdout, those about the whole file (I/O, memory) on stderr,
+// and says whether the policy can be used.
+LoadStatus report_load(const ChosenPolicy& chosen, bool print_warnings);
 
 }  // namespace tcpkeep::cli

@@ -22,10 +22,10 @@ struct PolicyText {
 
 // Reads `path` (as the process sees it) through the process's root directory.
 PolicyText read_in_process_view(pid_t pid, const std::string& path, bool secure) {
-    PolicyText read{path, {}};
-    if (const std::string error = read_policy_text(proc_path(pid, "root") + path, secure, read.text); !error.empty())
-        throw TargetError(fmt::format("process {}: {}: {} (read through /proc/{}/root, the process's view)", pid, path, error, pid));
-    return read;
+    Result<std::string> text = read_policy_text(proc_path(pid, "root") + path, secure);
+    if (!text)
+        throw TargetError(fmt::format("process {}: {}: {} (read through /proc/{}/root, the process's view)", pid, path, text.error().message, pid));
+    return {path, std::move(text).value()};
 }
 
 Policy usable_or_throw(pid_t pid, PolicyLoad load, const std::string& name) {
