@@ -9,8 +9,9 @@
 //    for the caller to read.
 //  - A policy's text is judged, not just accepted or refused: read_policy and load_policy return a
 //    PolicyLoad, the Policy when nothing is wrong and every Diagnostic either way (a warning does not
-//    stop a policy). A Diagnostic is about a place in the text (FILE:LINE:COL, for the policy's
-//    author) or about the file as a whole (it cannot be read).
+//    stop a policy). A Diagnostic says what it is about (Diagnostic::Kind): a place in the text
+//    (FILE:LINE:COL, for the policy's author), the file as a whole (an I/O problem), or running out
+//    of memory.
 //  - std::optional means "absent, and the caller needs no reason": a lookup that found nothing, a
 //    cache that does not apply, a fast parser declining a text the full one will read.
 //  - Exceptions only where the command line turns them into an exit status: TargetError
@@ -19,6 +20,8 @@
 //    What the shim's engine links (config/, system/) throws nothing out of its entry points: they
 //    are noexcept and report running out of memory as a Diagnostic.
 #pragma once
+#include <cerrno>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <utility>
@@ -30,6 +33,12 @@ struct Error {
     std::string message;
     int code = 0;  // the errno of the system call that failed; 0 when no system call did
 };
+
+// The system call that just failed, as an Error: errno's text and errno.
+inline Error system_error() {
+    const int error = errno;
+    return Error{std::strerror(error), error};
+}
 
 // The value, or the error. Reading value() of a failed Result (or error() of a successful one) is
 // a bug in the caller and throws std::bad_variant_access.

@@ -88,10 +88,16 @@ void apply_policy(int fd, bool dry_run, SocketReport& s) {
         const auto o = static_cast<Option>(i);
         if (!s.expected.has(o) || (program_own & bit(o)) != 0 || option_value(o, s.expected) == option_value(o, *s.actual)) continue;
         OptionChange c{o, option_value(o, *s.actual), option_value(o, s.expected), 0};
-        if (!dry_run) c.error = write_option(fd, o, s.expected);
+        if (!dry_run) {
+            const Result<void> written = write_option(fd, o, s.expected);
+            c.error = written ? 0 : written.error().code;
+        }
         s.changes.push_back(c);
     }
-    if (!dry_run && !s.changes.empty() && !read_options(fd, *s.actual)) s.actual.reset();
+    if (!dry_run && !s.changes.empty()) {
+        const Result<Settings> after = read_options(fd);
+        s.actual = after ? std::optional<Settings>(*after) : std::nullopt;
+    }
 }
 
 }  // namespace
@@ -130,10 +136,10 @@ ProcessReport inspect_process(pid_t pid, const InspectRequest& request) {
             report.sockets.push_back(std::move(s));
             continue;
         }
-        int error = 0;
-        const OwnedFd fd = remote.duplicate(socket.fd, error);
+        const Result<OwnedFd> fd = remote.duplicate(socket.fd);
+        const int error = fd ? 0 : fd.error().code;
         struct stat st {};
-        if (error == EBADF || (fd.valid() && (::fstat(fd.get(), &st) != 0 || st.st_ino != socket.entry.inode)))
+        if (error == EBADF || (fd && (::fstat(fd->get(), &st) != 0 || st.st_ino != socket.entry.inode)))
             continue;  // closed (or replaced) since /proc listed it: no longer this process's socket
         if (error == ESRCH) throw TargetError(fmt::format("process {}: exited during the scan", pid));
         if (error == ENOSYS) throw TargetError("this kernel has no pidfd_getfd (Linux >= 5.6 is needed to read another process's sockets)");
@@ -141,12 +147,12 @@ ProcessReport inspect_process(pid_t pid, const InspectRequest& request) {
             report.missing = fmt::format("option values: pidfd_getfd refused: {}; sockets and states come from /proc", ptrace_requirement);
         } else if (error != 0) {
             report.missing = fmt::format("option values: pidfd_getfd: {}", std::strerror(error));
-        } else if (Settings actual; read_options(fd.get(), actual)) {
-            s.actual = actual;
+        } else if (const Result<Settings> actual = read_options(fd->get())) {
+            s.actual = *actual;
             if (request.mode != InspectMode::verify && s.action == Verdict::Kind::apply)
-                apply_policy(fd.get(), request.mode == InspectMode::dry_run, s);
+                apply_policy(fd->get(), request.mode == InspectMode::dry_run, s);
         } else {
-            report.missing = fmt::format("option values of fd {}: getsockopt: {}", socket.fd, std::strerror(errno));
+            report.missing = fmt::format("option values of fd {}: getsockopt: {}", socket.fd, actual.error().message);
         }
         report.sockets.push_back(std::move(s));
     }

@@ -32,29 +32,29 @@ RemoteProcess::RemoteProcess(pid_t pid) {
     pidfd_ = OwnedFd(static_cast<int>(fd));
 }
 
-OwnedFd RemoteProcess::duplicate(int target_fd, int& error) const {
+Result<OwnedFd> RemoteProcess::duplicate(int target_fd) const {
     const long fd = ::syscall(SYS_pidfd_getfd, pidfd_.get(), target_fd, 0);
-    error = fd < 0 ? errno : 0;
-    return OwnedFd(fd < 0 ? -1 : static_cast<int>(fd));
+    if (fd < 0) return system_error();
+    return OwnedFd(static_cast<int>(fd));
 }
 
-bool read_options(int fd, Settings& out) {
+Result<Settings> read_options(int fd) {
     Settings read;
     for (const OptionSpec& spec : option_table) {
         int value = 0;
         socklen_t len = sizeof value;
-        if (::getsockopt(fd, spec.level, spec.name, &value, &len) != 0) return false;
+        if (::getsockopt(fd, spec.level, spec.name, &value, &len) != 0) return system_error();
         spec.store(read, value);
         read.mask |= bit(spec.option);
     }
-    out = read;
-    return true;
+    return read;
 }
 
-int write_option(int fd, Option option, const Settings& values) {
+Result<void> write_option(int fd, Option option, const Settings& values) {
     const OptionSpec& spec = option_spec(option);
     const int value = spec.value(values);
-    return ::setsockopt(fd, spec.level, spec.name, &value, sizeof value) == 0 ? 0 : errno;
+    if (::setsockopt(fd, spec.level, spec.name, &value, sizeof value) != 0) return system_error();
+    return {};
 }
 
 }  // namespace tcpkeep::cli

@@ -4,6 +4,7 @@
 #pragma once
 #include <sys/types.h>
 
+#include "config/result.h"
 #include "config/settings.h"
 
 namespace tcpkeep::cli {
@@ -30,19 +31,18 @@ public:
     // Throws TargetError: no such process, or a kernel without pidfd_open (< 5.3).
     explicit RemoteProcess(pid_t pid);
 
-    // The target's fd duplicated into this process, or an invalid OwnedFd with `error` set:
-    // EPERM (ptrace access refused), EBADF (the fd was closed), ESRCH (the process exited),
-    // ENOSYS (kernel < 5.6).
-    OwnedFd duplicate(int target_fd, int& error) const;
+    // The target's fd duplicated into this process, or the errno in Error::code: EPERM (ptrace
+    // access refused), EBADF (the fd was closed), ESRCH (the process exited), ENOSYS (kernel < 5.6).
+    Result<OwnedFd> duplicate(int target_fd) const;
 
 private:
     OwnedFd pidfd_;
 };
 
-// All five options as the kernel reports them (mask = all); false with errno on failure.
-bool read_options(int fd, Settings& out);
+// All five options as the kernel reports them (mask = all), or getsockopt's errno.
+Result<Settings> read_options(int fd);
 
-// Sets one option to its value in `values`; 0 or the errno.
-int write_option(int fd, Option option, const Settings& values);
+// Sets one option to its value in `values`, or setsockopt's errno.
+Result<void> write_option(int fd, Option option, const Settings& values);
 
 }  // namespace tcpkeep::cli
