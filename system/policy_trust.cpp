@@ -12,7 +12,9 @@
 #include <linux/magic.h>
 #include <optional>
 #include <string_view>
+#include <utility>
 #include <sys/statfs.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 #include <vector>
 
@@ -31,7 +33,9 @@ PolicyFd::~PolicyFd() {
     if (fd_ >= 0) ::close(fd_);
 }
 
-PolicyTrust trust_of_this_process(bool secure) { return PolicyTrust{secure ? 0 : ::geteuid(), secure, "/"}; }
+PolicyTrust trust_of(uid_t euid, bool secure, std::string root) { return PolicyTrust{secure ? 0 : euid, secure, std::move(root)}; }
+
+PolicyTrust trust_of_this_process(bool secure) { return trust_of(::geteuid(), secure); }
 
 namespace {
 
@@ -131,6 +135,13 @@ std::string group_label(gid_t gid, const std::string& root) {
     return name.empty() ? fmt::format("gid {}", gid) : fmt::format("{} (gid {})", name, gid);
 }
 
+// Whether `path` has an access ACL. Its name was looked up through trusted directories only, so
+// nobody else can have replaced it since. In doubt (an unexpected error), it has one.
+bool has_access_acl(const std::string& path) {
+    if (::lgetxattr(path.c_str(), "system.posix_acl_access", nullptr, 0) >= 0) return true;
+    return errno != ENODATA && errno != ENOTSUP;
+}
+
 std::string owner_problem(const struct stat& st, const std::string& path, const PolicyTrust& trust) {
     if (st.st_uid == 0 || st.st_uid == trust.user) return "";
     return fmt::format("policy refused: {} is owned by uid {}, not by root or the program's user (uid {}); fix: chown {}root {}", path,
@@ -145,7 +156,13 @@ std::string writers_problem(const struct stat& st, const std::string& path, cons
     const char* no_sticky = S_ISDIR(st.st_mode) ? ", no sticky bit" : "";
     if ((mode & S_IWOTH) != 0)
         return fmt::format("policy refused: {} is writable by every user (mode {:04o}{}); fix: chmod go-w {}", path, mode, no_sticky, path);
-    if (private_group_allowed && private_group(st.st_gid, st.st_uid, trust.root)) return "";
+    if (private_group_allowed && private_group(st.st_gid, st.st_uid, trust.root)) {
+        // With an access ACL the group bits are its mask: the users and groups it names may write too.
+        if (!has_access_acl(trust.root == "/" ? path : trust.root + path)) return "";
+        return fmt::format("policy refused: {} is group-writable with an access ACL, which lets the users and groups it names "
+                           "write it (mode {:04o}{}); fix: chmod go-w {}",
+                           path, mode, no_sticky, path);
+    }
     return fmt::format("policy refused: {} is writable by group {}, not its owner's private group (mode {:04o}{}); fix: chmod go-w {}",
                        path, group_label(st.st_gid, trust.root), mode, no_sticky, path);
 }

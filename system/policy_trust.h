@@ -6,8 +6,9 @@
 //   - not writable by other users;
 //   - group-writable only when the group is its owner's private group: the owner's primary group
 //     in <root>/etc/passwd, named like the owner in <root>/etc/group, with no other member there
-//     and no other user's primary group. Users and groups known only to a network directory (NSS)
-//     never count as private: the shim runs inside other programs and must not query one;
+//     and no other user's primary group; and without an access ACL (its named users and groups
+//     would write too). Users and groups known only to a network directory (NSS) never count as
+//     private: the shim runs inside other programs and must not query one;
 //   - a directory writable by others is accepted only with the sticky bit (like /tmp), where only
 //     an entry's owner may replace it; the entry is then held to the same rule.
 // The directories and links of /proc are the kernel's: nobody can chmod them, and their links
@@ -29,7 +30,10 @@ struct PolicyTrust {
     std::string root = "/";
 };
 
-// This process's trust: its effective uid, or root alone in secure mode.
+// The trust of a program running as `euid` (root alone in secure mode), seeing the files under `root`:
+// trust_of(target's euid, secure_execution(pid), "/proc/PID/root") judges a policy as that process does.
+PolicyTrust trust_of(uid_t euid, bool secure, std::string root = "/");
+// This process's trust: trust_of(geteuid(), secure).
 PolicyTrust trust_of_this_process(bool secure);
 
 // A file descriptor closed at scope exit.

@@ -6,6 +6,7 @@ nobody. A refused file is asserted like any bad policy (bad_policy.py) except th
 the file is readable, the policy is refused."""
 import os
 import re
+import struct
 import subprocess
 import unittest
 
@@ -16,6 +17,7 @@ from tcpkeep_test import KERNEL_DEFAULTS, Listener, main, parse_values, preload_
 NOBODY = 65534
 USERS_GID = 100  # Debian's "users": a group many may share
 STRANGER = 4321  # a uid no account has
+ACL_UNDEFINED = 0xFFFFFFFF  # the id of an ACL entry that names nobody
 POLICY = 'version = 1\n[defaults]\nkeepalive = true\nidle = "33s"\n'
 APPLIED = {**KERNEL_DEFAULTS, "ka": 1, "idle": 33}
 
@@ -90,6 +92,15 @@ class Trust(unittest.TestCase):
         path = self.policy(self.staged.dir, 0o664, group=USERS_GID)
         self.assert_refused(path, f"policy refused: {path} is writable by group users (gid {USERS_GID}), not its owner's "
                                   f"private group (mode 0664); fix: chmod go-w {path}")
+
+    def test_group_writable_by_a_private_group_with_an_acl_naming_another_user(self):
+        path = self.policy(self.staged.dir, 0o664)
+        # user::rw- user:STRANGER:rw- group::rw- mask::rw- other::r--, as setfacl would write it
+        entries = ((0x01, 6, ACL_UNDEFINED), (0x02, 6, STRANGER), (0x04, 6, ACL_UNDEFINED), (0x10, 6, ACL_UNDEFINED),
+                   (0x20, 4, ACL_UNDEFINED))
+        os.setxattr(path, "system.posix_acl_access", struct.pack("<I", 2) + b"".join(struct.pack("<HHI", *e) for e in entries))
+        self.assert_refused(path, f"policy refused: {path} is group-writable with an access ACL, which lets the users and "
+                                  f"groups it names write it (mode 0664); fix: chmod go-w {path}")
 
     def test_own_file_group_writable_by_a_primary_group_named_otherwise(self):
         # nobody's primary group is nogroup: other users may share it, so it is no private group.
