@@ -1,5 +1,6 @@
 """tcpkeep verify against real processes: values read from the kernel, exact exit statuses."""
 import os
+import pwd
 import shutil
 import subprocess
 import tempfile
@@ -100,6 +101,24 @@ class Verify(unittest.TestCase):
             report = tool_json(self, "verify", "--pid", str(t.pid), expect=1)
             self.assertFalse(report["shim"]["loaded"])
             self.assertTrue(report["shim"]["why_not"].startswith("secure execution (setuid/setgid"), report["shim"])
+
+    def test_root_judges_the_policy_as_the_process_does(self):
+        require_root(self)
+        # A process run as nobody trusts a policy file nobody owns; root's verify must too (it reads
+        # the file for the process), while root's own programs would refuse it.
+        staged = staged_for(self)
+        hold = staged.copy(HOLD)
+        policy = staged.copy(DEFAULT_POLICY, "nobodys.toml", mode=0o644)
+        nobody = pwd.getpwnam("nobody")
+        os.chown(policy, nobody.pw_uid, nobody.pw_gid)
+        with Target(as_nobody(hold, "4"), env=target_env(preload=True, policy=policy, shim=staged.shim(SHIM))) as t:
+            report = tool_json(self, "verify", "--pid", str(t.pid), expect=0)
+            self.assertEqual((report["policy"], report["policy_origin"], report["policy_view"]), (policy, "shim", "process"))
+            self.assertEqual(len(report["sockets"]), 3)
+        refused = tool("check", policy)
+        self.assertEqual(refused.returncode, 1, refused.stdout + refused.stderr)
+        self.assertIn(f"policy refused: {policy} is owned by uid {nobody.pw_uid}, not by root or the program's user (uid 0)",
+                      refused.stdout + refused.stderr)
 
     def test_permission_denied(self):
         require_root(self)

@@ -1,9 +1,9 @@
 #include "tools/policy/target_policy.h"
 
+#include <fmt/format.h>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fmt/format.h>
 
 #include "config/digest.h"
 #include "config/embedded_default.h"
@@ -20,9 +20,10 @@ struct PolicyText {
     std::string text;
 };
 
-// Reads `path` (as the process sees it) through the process's root directory.
+// Reads `path` (as the process sees it) through the process's root directory, trusting whom the
+// process trusts: its own user's files count, whoever runs the tool.
 PolicyText read_in_process_view(pid_t pid, const std::string& path, bool secure) {
-    Result<std::string> text = read_policy_text(proc_path(pid, "root") + path, secure);
+    Result<std::string> text = read_policy_text(path, trust_of(effective_uid(pid), secure, proc_path(pid, "root")));
     if (!text)
         throw TargetError(fmt::format("process {}: {}: {} (read through /proc/{}/root, the process's view)", pid, path, text.error().message, pid));
     return {path, std::move(text).value()};
@@ -50,19 +51,20 @@ ProcessIdentity identity_of(const PublishedPolicy& p) {
 
 // The policy the shim loaded, exactly: the same file in the process's view, unchanged since.
 ProcessPolicy loaded_by_shim(pid_t pid, const PublishedPolicy& published) {
-    if (published.loaded == 0)
-        throw TargetError(fmt::format("process {}: {}: the shim leaves its sockets unchanged", pid, published.message));
+    if (published.loaded == 0) throw TargetError(fmt::format("process {}: {}: the shim leaves its sockets unchanged", pid, published.message));
     const bool embedded = published.source == PublishedSource::embedded;
-    const PolicyText read = embedded ? PolicyText{embedded_source_name, embedded_default_policy()}
-                                     : read_in_process_view(pid, published.path, secure_execution(pid));
+    const PolicyText read =
+        embedded ? PolicyText{embedded_source_name, embedded_default_policy()} : read_in_process_view(pid, published.path, secure_execution(pid));
     if (read.text.size() != published.text_bytes || digest64(read.text) != published.text_digest) {
         if (embedded)
-            throw TargetError(fmt::format("process {}: its shim embeds another default policy than this tcpkeep (another version); "
-                                          "name the policy with --policy",
-                                          pid));
-        throw TargetError(fmt::format("process {} runs an older version of {}: the file changed since the shim loaded it "
-                                      "({} bytes then, {} now); restart the process to use the new policy, or name one with --policy",
-                                      pid, read.name, published.text_bytes, read.text.size()));
+            throw TargetError(
+                fmt::format("process {}: its shim embeds another default policy than this tcpkeep (another version); "
+                            "name the policy with --policy",
+                            pid));
+        throw TargetError(
+            fmt::format("process {} runs an older version of {}: the file changed since the shim loaded it "
+                        "({} bytes then, {} now); restart the process to use the new policy, or name one with --policy",
+                        pid, read.name, published.text_bytes, read.text.size()));
     }
     return {PolicyOrigin::shim, read.name, !embedded, "", parse_or_throw(pid, read), identity_of(published)};
 }
@@ -107,13 +109,13 @@ ProcessPolicy policy_of_process(pid_t pid, const std::optional<std::string>& exp
         return discovered(pid, environment_variable(pid, "TCPKEEP_POLICY"),
                           "no shim in the process: found as a shim would find it, from the process's start-up environment");
     if (!*shim)
-        throw TargetError(fmt::format("process {}: cannot tell which policy its shim loaded: {}; name the policy with --policy", pid,
-                                      shim->error().message));
+        throw TargetError(
+            fmt::format("process {}: cannot tell which policy its shim loaded: {}; name the policy with --policy", pid, shim->error().message));
     const ShimState& state = shim->value();
     if (state.policy) return loaded_by_shim(pid, *state.policy);
     if (state.engine == EngineStatus::disabled)
-        throw TargetError(fmt::format("process {}: its shim is disabled ({}): its sockets are left unchanged", pid,
-                                      disabled_reason_text(state.disabled_reason)));
+        throw TargetError(
+            fmt::format("process {}: its shim is disabled ({}): its sockets are left unchanged", pid, disabled_reason_text(state.disabled_reason)));
     return discovered(pid, state.environment_policy,
                       "not loaded yet: the shim loads its policy at the process's first TCP connection or listener; found as it will find it");
 }

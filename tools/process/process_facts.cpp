@@ -1,12 +1,13 @@
 #include "tools/process/process_facts.h"
 
-#include <cerrno>
-#include <climits>
-#include <cstring>
 #include <elf.h>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <unistd.h>
+#include <cerrno>
+#include <climits>
+#include <cstdio>
+#include <cstring>
 
 #include "tools/process/target_error.h"
 
@@ -58,11 +59,19 @@ std::optional<std::string> environment_variable(pid_t pid, std::string_view name
         std::size_t end = environ.find('\0', start);
         if (end == std::string::npos) end = environ.size();
         const std::string_view entry(environ.data() + start, end - start);
-        if (entry.size() > name.size() && entry.starts_with(name) && entry[name.size()] == '=')
-            return std::string(entry.substr(name.size() + 1));
+        if (entry.size() > name.size() && entry.starts_with(name) && entry[name.size()] == '=') return std::string(entry.substr(name.size() + 1));
         start = end + 1;
     }
     return std::nullopt;
+}
+
+uid_t effective_uid(pid_t pid) {
+    const std::string status = read_or_throw(pid, "status");
+    const std::size_t line = status.find("\nUid:");
+    unsigned long real = 0, effective = 0;
+    if (line == std::string::npos || std::sscanf(status.c_str() + line + 5, "%lu %lu", &real, &effective) != 2)
+        throw TargetError(fmt::format("process {}: no Uid line in {}", pid, proc_path(pid, "status")));
+    return static_cast<uid_t>(effective);
 }
 
 bool secure_execution(pid_t pid) {

@@ -1,10 +1,10 @@
 // What /proc says about a running process: its executable, environment, secure-execution flag and
 // working directory. The readers of one process's facts report access problems as a TargetError.
 #pragma once
+#include <sys/types.h>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <sys/types.h>
 
 #include "config/result.h"
 
@@ -22,6 +22,9 @@ std::optional<std::string> executable_of(pid_t pid);
 
 // A variable from the environment the process was started with (/proc/PID/environ).
 std::optional<std::string> environment_variable(pid_t pid, std::string_view name);
+
+// The effective uid (second field of "Uid:" in /proc/PID/status): whose policy files it trusts.
+uid_t effective_uid(pid_t pid);
 
 // AT_SECURE from /proc/PID/auxv: setuid/setgid or capability-gaining exec.
 bool secure_execution(pid_t pid);
