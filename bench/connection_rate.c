@@ -18,7 +18,7 @@
 static int listener;
 static long total;
 
-static void *accept_loop(void *arg) {
+static void* accept_loop(void* arg) {
     (void)arg;
     for (long i = 0; i < total; i++) {
         int fd = accept(listener, NULL, NULL);
@@ -31,10 +31,10 @@ static void *accept_loop(void *arg) {
     return NULL;
 }
 
-static int connect_once(struct sockaddr_in *to) {
+static int connect_once(struct sockaddr_in* to) {
     static const struct linger abortive = {1, 0};
     int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (connect(fd, (struct sockaddr *)to, sizeof *to) != 0) {
+    if (connect(fd, (struct sockaddr*)to, sizeof *to) != 0) {
         perror("connect");
         return -1;
     }
@@ -42,7 +42,7 @@ static int connect_once(struct sockaddr_in *to) {
     return close(fd);
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
     const long connections = argc > 1 ? atol(argv[1]) : 20000;
     const long destinations = argc == 4 ? atol(argv[2]) : 1;
     if (argc == 3 || argc > 4 || connections < 1 || destinations < 1 || destinations > 65536) {
@@ -58,8 +58,8 @@ int main(int argc, char **argv) {
     listener = socket(AF_INET, SOCK_STREAM, 0);
     const int reuse = 1;
     setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &reuse, sizeof reuse);
-    if (bind(listener, (struct sockaddr *)&addr, len) != 0 || listen(listener, 4096) != 0 ||
-        getsockname(listener, (struct sockaddr *)&addr, &len) != 0) {
+    if (bind(listener, (struct sockaddr*)&addr, len) != 0 || listen(listener, 4096) != 0 ||
+        getsockname(listener, (struct sockaddr*)&addr, &len) != 0) {
         perror("listen");
         return 1;
     }

@@ -15,18 +15,18 @@ static double now(void) {
     return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-static int compare(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
+static int compare(const void* a, const void* b) {
+    double x = *(const double*)a, y = *(const double*)b;
     return (x > y) - (x < y);
 }
 
 /* One exec of PROGRAM under PRELOAD ("none": no preload), in microseconds. */
-static double one_exec_us(const char *program, const char *preload) {
+static double one_exec_us(const char* program, const char* preload) {
     char variable[4096];
     snprintf(variable, sizeof variable, "LD_PRELOAD=%s", preload);
-    char *with[] = {variable, NULL};
-    char *without[] = {NULL};
-    char *argv[] = {(char *)program, NULL};
+    char* with[] = {variable, NULL};
+    char* without[] = {NULL};
+    char* argv[] = {(char*)program, NULL};
     double start = now();
     pid_t pid;
     if (posix_spawn(&pid, program, NULL, NULL, argv, strcmp(preload, "none") ? with : without) != 0) {
@@ -38,15 +38,15 @@ static double one_exec_us(const char *program, const char *preload) {
     return (now() - start) * 1e6;
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
     if (argc < 5) {
         fprintf(stderr, "usage: %s PROGRAM ROUNDS REPS VARIANT...\n", argv[0]);
         return 2;
     }
-    const char *program = argv[1];
+    const char* program = argv[1];
     int rounds = atoi(argv[2]), reps = atoi(argv[3]), variants = argc - 4;
     size_t samples = (size_t)rounds * (size_t)reps;
-    double *times = calloc(samples * (size_t)variants, sizeof(double));
+    double* times = calloc(samples * (size_t)variants, sizeof(double));
     /* The variants alternate exec by exec, so a slow spell of the machine (another tenant, a
      * frequency change) lands on all of them alike; the median per exec ignores the outliers. */
     for (size_t i = 0; i < samples; i++)

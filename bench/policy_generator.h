@@ -7,10 +7,10 @@
 namespace tcpkeep::bench {
 
 struct SyntheticRule {
-    int port;              // a port the rule covers
-    std::string v4_peer;   // an address inside its IPv4 block
-    std::string v6_peer;   // an address inside its IPv6 block
-    bool active;           // false when its process pattern does not match the benchmark's process
+    int port;             // a port the rule covers
+    std::string v4_peer;  // an address inside its IPv4 block
+    std::string v6_peer;  // an address inside its IPv6 block
+    bool active;          // false when its process pattern does not match the benchmark's process
 };
 
 struct SyntheticPolicy {

@@ -6,14 +6,14 @@
 // and file pages (the parser's code, and libc's, mapped on first use in 64 KiB fault-around
 // blocks: shared with the page cache, no memory of the policy's own). compiled_rss_added_kib: the
 // same from the compiled form (measured after the TOML path, so the compiler's code is mapped already).
+#include <malloc.h>
+#include <unistd.h>
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
-#include <malloc.h>
 #include <stdexcept>
 #include <string>
-#include <unistd.h>
 #include <vector>
 
 #include "bench/policy_generator.h"
@@ -111,9 +111,10 @@ int main(int argc, char** argv) {
     ::rmdir(dir.c_str());
     std::sort(from_toml.begin(), from_toml.end());
     std::sort(from_compiled.begin(), from_compiled.end());
-    std::printf("rules %d policy_bytes %zu load_ms_median %.2f compiled_bytes %zu compiled_load_ms_median %.2f rss_added_kib %ld "
-                "rss_anon_added_kib %ld rss_file_added_kib %ld footprint_kib %.1f compiled_rss_added_kib %ld\n",
-                rules, text.size(), from_toml[from_toml.size() / 2], compiled_bytes, from_compiled[from_compiled.size() / 2], added.total_kib,
-                added.anon_kib, added.file_kib, static_cast<double>(footprint) / 1024, added_from_compiled_kib);
+    std::printf(
+        "rules %d policy_bytes %zu load_ms_median %.2f compiled_bytes %zu compiled_load_ms_median %.2f rss_added_kib %ld "
+        "rss_anon_added_kib %ld rss_file_added_kib %ld footprint_kib %.1f compiled_rss_added_kib %ld\n",
+        rules, text.size(), from_toml[from_toml.size() / 2], compiled_bytes, from_compiled[from_compiled.size() / 2], added.total_kib, added.anon_kib,
+        added.file_kib, static_cast<double>(footprint) / 1024, added_from_compiled_kib);
     return 0;
 }

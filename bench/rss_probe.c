@@ -12,8 +12,8 @@
 #include <unistd.h>
 
 static int resident(long kib[3]) {
-    static const char *const keys[3] = {"VmRSS:", "RssAnon:", "RssFile:"};
-    FILE *status = fopen("/proc/self/status", "r");
+    static const char* const keys[3] = {"VmRSS:", "RssAnon:", "RssFile:"};
+    FILE* status = fopen("/proc/self/status", "r");
     if (status == NULL) return -1;
     char line[256];
     int found = 0;
@@ -24,7 +24,7 @@ static int resident(long kib[3]) {
     return found == 3 ? 0 : -1;
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
     if (argc != 2 || atoi(argv[1]) < 1 || atoi(argv[1]) > 65535) {
         fprintf(stderr, "usage: rss_probe PORT\n");
         return 2;
@@ -36,7 +36,7 @@ int main(int argc, char **argv) {
     if (fd < 0 || resident(before) != 0) return 1;
     struct timespec start, end;
     clock_gettime(CLOCK_MONOTONIC, &start);
-    connect(fd, (struct sockaddr *)&to, sizeof to); /* refused or not: the shim has decided */
+    connect(fd, (struct sockaddr*)&to, sizeof to); /* refused or not: the shim has decided */
     clock_gettime(CLOCK_MONOTONIC, &end);
     if (resident(after) != 0) return 1;
     printf("before %ld %ld %ld after %ld %ld %ld ms %.3f\n", before[0], before[1], before[2], after[0], after[1], after[2],

@@ -72,8 +72,10 @@ public:
         auto add = [&](std::uint32_t r, int delta) {
             cover[r] += delta;
             RuleSet& set = has_peers_[r] ? with_peers : without_peers;
-            if (cover[r] == 0) set.erase(r);
-            else set.insert(r);
+            if (cover[r] == 0)
+                set.erase(r);
+            else
+                set.insert(r);
         };
         for (std::uint32_t r = 0; r < active_.size(); ++r) {
             if (!applies_to(*active_[r], direction)) continue;
@@ -210,8 +212,7 @@ bool CompiledPolicy::applies_anything() const noexcept {
 
 std::size_t CompiledPolicy::footprint_bytes() const noexcept {
     return sizeof *this + source_.capacity() + names_bytes_ + rules_.capacity() * sizeof(ActiveRule) + ports_.footprint_bytes() +
-           (tables_[0].capacity() + tables_[1].capacity()) * sizeof(Table) + ranges_.capacity() * sizeof(PortRange) +
-           peers_.footprint_bytes();
+           (tables_[0].capacity() + tables_[1].capacity()) * sizeof(Table) + ranges_.capacity() * sizeof(PortRange) + peers_.footprint_bytes();
 }
 
 }  // namespace tcpkeep

@@ -46,8 +46,8 @@ private:
     // A rule's directions and ports, re-checked when its peer block contains the peer. 8 bytes,
     // and the usual single port range inline, so the check reads nothing else.
     struct PortCheck {
-        std::uint8_t directions = 0;  // bit(outbound) | bit(inbound)
-        std::uint16_t ranges = 1;     // disjoint port ranges (any port: one, 0-65535)
+        std::uint8_t directions = 0;   // bit(outbound) | bit(inbound)
+        std::uint16_t ranges = 1;      // disjoint port ranges (any port: one, 0-65535)
         std::uint32_t where = 0xffff;  // 1 range: first << 16 | last; more: index of the first in ranges_
 
         static constexpr std::uint8_t bit(Direction d) { return d == Direction::inbound ? 2 : 1; }

@@ -8,9 +8,7 @@ bool has_children(const DocumentNode& n) { return n.type == DocumentNode::Type::
 
 }  // namespace
 
-Document::Document(std::string_view strings) : outside_(strings) {
-    nodes_.push_back(DocumentNode{DocumentNode::Type::table, false, {1, 1}, 0, 0});
-}
+Document::Document(std::string_view strings) : outside_(strings) { nodes_.push_back(DocumentNode{DocumentNode::Type::table, false, {1, 1}, 0, 0}); }
 
 const DocumentNode* Document::find(const DocumentNode& table, std::string_view k) const noexcept {
     for (const DocumentEntry& e : entries(table))

@@ -43,14 +43,10 @@ public:
 
     [[nodiscard]] const DocumentNode& root() const noexcept { return nodes_.front(); }
     [[nodiscard]] const DocumentNode& node(const DocumentEntry& e) const noexcept { return nodes_[e.node]; }
-    [[nodiscard]] std::span<const DocumentEntry> entries(const DocumentNode& n) const noexcept {
-        return std::span(entries_).subspan(n.a, n.b);
-    }
+    [[nodiscard]] std::span<const DocumentEntry> entries(const DocumentNode& n) const noexcept { return std::span(entries_).subspan(n.a, n.b); }
     [[nodiscard]] std::string_view key(const DocumentEntry& e) const noexcept { return strings().substr(e.key_offset, e.key_length); }
     [[nodiscard]] std::string_view string(const DocumentNode& n) const noexcept { return strings().substr(n.a, n.b); }
-    [[nodiscard]] static std::int64_t integer(const DocumentNode& n) noexcept {
-        return static_cast<std::int64_t>(std::uint64_t{n.a} << 32 | n.b);
-    }
+    [[nodiscard]] static std::int64_t integer(const DocumentNode& n) noexcept { return static_cast<std::int64_t>(std::uint64_t{n.a} << 32 | n.b); }
     // The table's value for `key`, or null.
     [[nodiscard]] const DocumentNode* find(const DocumentNode& table, std::string_view key) const noexcept;
     // Structure, values and positions; not where the strings are stored.

@@ -1,8 +1,8 @@
 #include "config/duration.h"
 
+#include <fmt/format.h>
 #include <array>
 #include <charconv>
-#include <fmt/format.h>
 
 namespace tcpkeep {
 namespace {
@@ -12,8 +12,7 @@ struct Unit {
     std::int64_t ms;
 };
 // Longest names first so "min" is not read as "m" followed by garbage.
-constexpr std::array units{Unit{"min", 60'000}, Unit{"sec", 1'000}, Unit{"ms", 1},
-                           Unit{"h", 3'600'000}, Unit{"m", 60'000}, Unit{"s", 1'000}};
+constexpr std::array units{Unit{"min", 60'000}, Unit{"sec", 1'000}, Unit{"ms", 1}, Unit{"h", 3'600'000}, Unit{"m", 60'000}, Unit{"s", 1'000}};
 constexpr std::int64_t limit_ms = std::int64_t{1} << 50;  // far above any option; stops overflow
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }

@@ -1,7 +1,7 @@
 #include "config/nesting_scan.h"
 
-#include <array>
 #include <fmt/format.h>
+#include <array>
 #include <string>
 #include <utility>
 
@@ -54,8 +54,7 @@ public:
                     bare_ = true, value_start_ = false;
                     const auto [chars, end] = bare_value(12);
                     if (date_then_one_digit(chars, end)) return ScanProblem{pos_, i_, "a date followed by a one-digit time (a time is HH:MM:SS)"};
-                    if (date_then_t_without_time(chars, end))
-                        return ScanProblem{pos_, i_, "a date followed by 'T' and no time (a time is HH:MM:SS)"};
+                    if (date_then_t_without_time(chars, end)) return ScanProblem{pos_, i_, "a date followed by 'T' and no time (a time is HH:MM:SS)"};
                 }
                 next();
             }
@@ -70,7 +69,7 @@ private:
     };
     std::string_view t_;
     std::size_t i_ = 0;
-    char prev_ = '\n';  // the character before i_
+    char prev_ = '\n';          // the character before i_
     bool value_start_ = false;  // where a value starts: after "=", "[" or "," in an array
     bool bare_ = false;         // inside a value that is not a string, array or inline table
     SourcePos pos_{1, 1};
@@ -120,8 +119,7 @@ private:
     // after the space for a time and scans from the terminator against its own precondition: an
     // assert, or __builtin_assume in a release build (found by tests/fuzz).
     [[nodiscard]] bool date_then_one_digit(const std::string& chars, std::size_t j) const {
-        return chars.size() == 10 && date_shaped(chars) && j + 2 < t_.size() && t_[j] == ' ' && digit_at(j + 1) &&
-               is_value_terminator(t_[j + 2]);
+        return chars.size() == 10 && date_shaped(chars) && j + 2 < t_.size() && t_[j] == ' ' && digit_at(j + 1) && is_value_terminator(t_[j + 2]);
     }
 
     // At the start of a bare value: a date, 'T' or 't', then no digit where the time starts
@@ -196,8 +194,8 @@ private:
     std::optional<ScanProblem> header_name_start() {
         while (i_ < t_.size() && (t_[i_] == ' ' || t_[i_] == '\t')) next();
         const char c = i_ < t_.size() ? t_[i_] : '\n';
-        const bool key_start = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
-                               c == '-' || c == '"' || c == '\'';
+        const bool key_start =
+            (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '"' || c == '\'';
         if (key_start || non_ascii_character() > 0) return std::nullopt;  // a non-ASCII one is reported next
         const std::string saw = c == '\n' || c == '\r' ? "the end of the line" : fmt::format("'{}'", c);
         return ScanProblem{pos_, i_, fmt::format("expected a table name after \"{}\", saw {}", base_ == 1 ? "[[" : "[", saw)};
@@ -205,8 +203,8 @@ private:
 
     // A quote starts a string only where a key or a value starts, as toml++ reads it ("+'x'" is no string).
     [[nodiscard]] bool string_can_start() const {
-        return prev_ == ' ' || prev_ == '\t' || prev_ == '\n' || prev_ == '\r' || prev_ == '=' || prev_ == '[' || prev_ == '{' ||
-               prev_ == ',' || prev_ == '.';
+        return prev_ == ' ' || prev_ == '\t' || prev_ == '\n' || prev_ == '\r' || prev_ == '=' || prev_ == '[' || prev_ == '{' || prev_ == ',' ||
+               prev_ == '.';
     }
 
     // Skips a basic, literal or multi-line string (to the end of the text when it never ends). In a
@@ -226,8 +224,9 @@ private:
                 const std::size_t after_backslash = i_;
                 while (i_ < t_.size() && (t_[i_] == ' ' || t_[i_] == '\t' || t_[i_] == '\r' || t_[i_] == '\n')) next();
                 if (const std::size_t n = non_ascii_character(); n > 0)
-                    return ScanProblem{pos_, i_, fmt::format("character '{}' after a backslash in a multi-line string (write it as a \\u escape)",
-                                                             t_.substr(i_, n))};
+                    return ScanProblem{
+                        pos_, i_,
+                        fmt::format("character '{}' after a backslash in a multi-line string (write it as a \\u escape)", t_.substr(i_, n))};
                 if (i_ == after_backslash && i_ < t_.size()) next();  // an escape (\" \\ \n \uXXXX): its first character
             } else if (c == '\\' && quote == '"') {
                 skip(2);

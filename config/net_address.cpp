@@ -1,10 +1,10 @@
 #include "config/net_address.h"
 
 #include <arpa/inet.h>
-#include <charconv>
-#include <cstring>
 #include <fmt/format.h>
 #include <netinet/in.h>
+#include <charconv>
+#include <cstring>
 
 namespace tcpkeep {
 namespace {
@@ -19,8 +19,7 @@ PeerAddress v4_from(const void* four_bytes) {
 }
 
 PeerAddress from_in6(const in6_addr& in6) {
-    if (std::memcmp(in6.s6_addr, v4_mapped_prefix.data(), v4_mapped_prefix.size()) == 0)
-        return v4_from(in6.s6_addr + 12);
+    if (std::memcmp(in6.s6_addr, v4_mapped_prefix.data(), v4_mapped_prefix.size()) == 0) return v4_from(in6.s6_addr + 12);
     PeerAddress a;
     a.family = Family::v6;
     std::memcpy(a.bytes.data(), in6.s6_addr, 16);
@@ -103,8 +102,7 @@ Result<Cidr> parse_cidr(std::string_view text) {
         std::string_view p = text.substr(slash + 1);
         int value = -1;
         auto [ptr, ec] = std::from_chars(p.data(), p.data() + p.size(), value);
-        if (p.empty() || ec != std::errc{} || ptr != p.data() + p.size())
-            return Error{fmt::format("bad prefix length \"{}\" in \"{}\"", p, text)};
+        if (p.empty() || ec != std::errc{} || ptr != p.data() + p.size()) return Error{fmt::format("bad prefix length \"{}\" in \"{}\"", p, text)};
         prefix = value;
     }
     std::optional<PeerAddress> address = PeerAddress::parse(address_text);

@@ -1,12 +1,12 @@
 // Peer addresses and CIDR blocks. IPv4 and v4-mapped IPv6 addresses share one space, so a
 // v4-mapped peer (::ffff:10.1.2.3 on a dual-stack socket) matches "10.0.0.0/8".
 #pragma once
+#include <sys/socket.h>
 #include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <sys/socket.h>
 
 #include "config/result.h"
 

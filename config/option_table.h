@@ -3,10 +3,10 @@
 // where its value lives in Settings. Plain constexpr data and functions, no std::string and no
 // exceptions: the shim uses it without the C++ runtime.
 #pragma once
-#include <cstdint>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <cstdint>
 
 #include "config/settings.h"
 

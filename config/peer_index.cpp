@@ -19,7 +19,8 @@ template <typename Pending, typename F>
 void each_block(const std::vector<Pending>& pending, F f) {
     auto same_block = [](const Pending& a, const Pending& b) { return a.family == b.family && a.bits == b.bits && a.key == b.key; };
     for (std::size_t i = 0, j = 0; i < pending.size(); i = j) {
-        for (j = i + 1; j < pending.size() && same_block(pending[i], pending[j]); ++j) {}
+        for (j = i + 1; j < pending.size() && same_block(pending[i], pending[j]); ++j) {
+        }
         f(&pending[i], j - i);
     }
 }
@@ -81,7 +82,7 @@ void PeerIndex::finish() {
 void PeerIndex::build(Table& t, const std::vector<Block>& blocks) {
     const auto n = static_cast<std::uint32_t>(blocks.size());
     t.bucket_bits = static_cast<std::uint8_t>(std::max(1, static_cast<int>(std::bit_width(n / 3))));  // ~3 keys per bucket
-    t.capacity = n + n / 4 + 1;                                                       // load ~4/5
+    t.capacity = n + n / 4 + 1;                                                                       // load ~4/5
     std::vector<std::uint64_t> hashes(n);
     std::vector<std::uint8_t> shifts(std::size_t{1} << t.bucket_bits);
     std::vector<std::uint32_t> slot(n);
@@ -104,8 +105,7 @@ void PeerIndex::build(Table& t, const std::vector<Block>& blocks) {
     }
 }
 
-bool PeerIndex::place(const Table& t, const std::vector<std::uint64_t>& hashes, std::vector<std::uint8_t>& shifts,
-                      std::vector<std::uint32_t>& slot) {
+bool PeerIndex::place(const Table& t, const std::vector<std::uint64_t>& hashes, std::vector<std::uint8_t>& shifts, std::vector<std::uint32_t>& slot) {
     const auto n = static_cast<std::uint32_t>(hashes.size());
     const auto buckets = static_cast<std::uint32_t>(shifts.size());
     // Keys grouped by bucket (counting sort), then buckets from the largest down.

@@ -54,7 +54,7 @@ private:
     static constexpr std::uint32_t list_tag = 0x8000'0000u;
     static constexpr std::uint32_t empty_slot = 0xffff'ffffu;
 
-    struct Table {  // the blocks of one family and prefix length
+    struct Table {                      // the blocks of one family and prefix length
         std::uint32_t first_word = 0;   // where its slots start in slots_
         std::uint32_t capacity = 0;     // slots
         std::uint32_t first_shift = 0;  // where its displacements start in shifts_
@@ -140,8 +140,7 @@ private:
     static std::uint64_t hash_of(const Table& t, const Words& key) noexcept;  // hash<t.key_words>, for building
     void build(Table& t, const std::vector<Block>& blocks);
     // Displacements and slots for keys with these hashes in t; false if some bucket fits nowhere.
-    static bool place(const Table& t, const std::vector<std::uint64_t>& hashes, std::vector<std::uint8_t>& shifts,
-                      std::vector<std::uint32_t>& slot);
+    static bool place(const Table& t, const std::vector<std::uint64_t>& hashes, std::vector<std::uint8_t>& shifts, std::vector<std::uint32_t>& slot);
 };
 
 }  // namespace tcpkeep

@@ -1,8 +1,8 @@
 #include "config/plain_toml.h"
 
 #include <algorithm>
-#include <cstring>
 #include <cstdint>
+#include <cstring>
 #include <vector>
 
 namespace tcpkeep {
@@ -81,9 +81,7 @@ private:
     bool at_end() const { return at_ >= text_.size(); }
     char peek(std::size_t ahead = 0) const { return at_ + ahead < text_.size() ? text_[at_ + ahead] : '\0'; }
     SourcePos pos() const { return {line_, static_cast<std::uint32_t>(at_ - line_start_ + 1)}; }
-    static bool bare_key_char(char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
-    }
+    static bool bare_key_char(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-'; }
     static bool printable(char c) { return c == '\t' || (c >= 0x20 && c <= 0x7e); }  // ASCII, no control character
 
     void skip_spaces() {

@@ -44,24 +44,22 @@ struct PortRange {
 };
 
 struct Rule {
-    std::string name;  // may be empty; display_name() gives "rule #N" then
+    std::string name;       // may be empty; display_name() gives "rule #N" then
     std::size_t index = 0;  // 0-based position in the file
     SourcePos pos;          // the [[rule]] header
     Direction direction = Direction::any;
-    std::vector<PortRange> ports;         // empty: any port
-    std::vector<std::string> process;     // empty: any process
-    std::vector<Cidr> peers;              // empty: any peer
+    std::vector<PortRange> ports;      // empty: any port
+    std::vector<std::string> process;  // empty: any process
+    std::vector<Cidr> peers;           // empty: any peer
     Action action = Action::apply;
     SettingsSpec settings;
 
     [[nodiscard]] std::string display_name() const;
-    [[nodiscard]] bool matches_everything() const {
-        return direction == Direction::any && ports.empty() && process.empty() && peers.empty();
-    }
+    [[nodiscard]] bool matches_everything() const { return direction == Direction::any && ports.empty() && process.empty() && peers.empty(); }
 };
 
 struct Policy {
-    std::string source;  // file path, or "<embedded default>"
+    std::string source;                    // file path, or "<embedded default>"
     std::optional<SettingsSpec> defaults;  // absent: unmatched sockets are left untouched
     std::vector<Rule> rules;
 };

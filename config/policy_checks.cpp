@@ -48,8 +48,9 @@ void check_settings(const SettingsSpec& own, const SettingsSpec& fallback, Who w
     if (ut < idle_ms) {
         const std::string detect = interval ? fmt::format("= {}", format_duration(idle_ms + std::int64_t{interval->value} * 1000))
                                             : std::string("(interval: the namespace's net.ipv4.tcp_keepalive_intvl)");
-        warn(out, file, at, fmt::format("{}: user_timeout {} is below idle {}: an idle dead peer is detected only at idle + interval {}",
-                                        who(), format_duration(ut), format_duration(idle_ms), detect));
+        warn(out, file, at,
+             fmt::format("{}: user_timeout {} is below idle {}: an idle dead peer is detected only at idle + interval {}", who(), format_duration(ut),
+                         format_duration(idle_ms), detect));
     } else if (interval && count) {
         const std::int64_t interval_ms = std::int64_t{interval->value} * 1000;
         const std::int64_t by_count = idle_ms + count->value * interval_ms;
@@ -68,12 +69,15 @@ void check_settings(const SettingsSpec& own, const SettingsSpec& fallback, Who w
 void check_policy(const Policy& policy, std::vector<Diagnostic>& out) {
     const std::string& file = policy.source;
     const SettingsSpec none;
-    if (policy.defaults) check_settings(*policy.defaults, none, [] { return std::string("[defaults]"); }, file, out);
+    if (policy.defaults)
+        check_settings(
+            *policy.defaults, none, [] { return std::string("[defaults]"); }, file, out);
 
     std::unordered_map<std::string_view, const Rule*> names;
     names.reserve(policy.rules.size());
     for (const Rule& rule : policy.rules) {
-        check_settings(rule.settings, policy.defaults ? *policy.defaults : none, [&] { return rule.display_name(); }, file, out);
+        check_settings(
+            rule.settings, policy.defaults ? *policy.defaults : none, [&] { return rule.display_name(); }, file, out);
         if (!rule.name.empty()) {
             auto [it, inserted] = names.emplace(rule.name, &rule);
             if (!inserted) {
@@ -84,9 +88,8 @@ void check_policy(const Policy& policy, std::vector<Diagnostic>& out) {
         const std::size_t later = policy.rules.size() - rule.index - 1;
         if (rule.matches_everything() && later > 0) {
             warn(out, file, rule.pos,
-                 fmt::format("{} has no direction, ports, process or peers, so it matches every socket and {} after it never {}",
-                             rule.display_name(), later == 1 ? std::string("the rule") : fmt::format("the {} rules", later),
-                             later == 1 ? "applies" : "apply"));
+                 fmt::format("{} has no direction, ports, process or peers, so it matches every socket and {} after it never {}", rule.display_name(),
+                             later == 1 ? std::string("the rule") : fmt::format("the {} rules", later), later == 1 ? "applies" : "apply"));
         }
     }
 }

@@ -2,28 +2,27 @@
 // otherwise, then one reader for both that turns the Document into a Policy and its diagnostics.
 #include "config/policy_reader.h"
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <array>
 #include <charconv>
-#include <fmt/format.h>
 
 #include "config/digest.h"
 #include "config/document.h"
 #include "config/duration.h"
 #include "config/plain_toml.h"
 #include "config/policy_checks.h"
-#include "config/toml_document.h"
 #include "config/settings.h"
 #include "config/suggest.h"
+#include "config/toml_document.h"
 
 namespace tcpkeep {
 namespace {
 
 constexpr std::array<std::string_view, 3> top_keys{"version", "defaults", "rule"};
 constexpr std::array<std::string_view, 6> settings_keys{"keepalive", "idle", "interval", "count", "user_timeout", "enforce"};
-constexpr std::array<std::string_view, 12> rule_keys{"name",     "direction", "ports",    "process",
-                                                     "peers",    "action",    "keepalive", "idle",
-                                                     "interval", "count",     "user_timeout", "enforce"};
+constexpr std::array<std::string_view, 12> rule_keys{"name",      "direction", "ports",    "process", "peers",        "action",
+                                                     "keepalive", "idle",      "interval", "count",   "user_timeout", "enforce"};
 
 using Node = DocumentNode;
 using Type = DocumentNode::Type;
@@ -42,7 +41,6 @@ const char* type_name(const Node& n) {
     }
     return "nothing";
 }
-
 
 class Reader {
 public:
@@ -82,9 +80,7 @@ private:
     std::string_view source_;
     const Document& doc_;
 
-    std::optional<std::string_view> as_string(const Node& n) const {
-        return n.type == Type::string ? std::optional(doc_.string(n)) : std::nullopt;
-    }
+    std::optional<std::string_view> as_string(const Node& n) const { return n.type == Type::string ? std::optional(doc_.string(n)) : std::nullopt; }
     static std::optional<std::int64_t> as_integer(const Node& n) {
         return n.type == Type::integer ? std::optional(Document::integer(n)) : std::nullopt;
     }
@@ -93,8 +89,8 @@ private:
         const std::string_view name = doc_.key(key);
         std::string message = fmt::format("unknown key \"{}\" {}", name, where);
         std::string_view suggestion = closest_match(name, known);
-        const bool misplaced_setting = known.data() == top_keys.data() &&
-                                       std::find(settings_keys.begin(), settings_keys.end(), name) != settings_keys.end();
+        const bool misplaced_setting =
+            known.data() == top_keys.data() && std::find(settings_keys.begin(), settings_keys.end(), name) != settings_keys.end();
         if (misplaced_setting) {
             message += "; settings go in [defaults] or a [[rule]]";
         } else if (!suggestion.empty()) {
@@ -145,9 +141,7 @@ private:
                     error(p, fmt::format("\"name\" must be a non-empty string, not {}", s ? "an empty string" : type_name(node)));
                 }
             } else if (k == "direction") {
-                read_choice(node, "direction", {"any", "outbound", "inbound"}, [&](std::size_t i) {
-                    rule.direction = static_cast<Direction>(i);
-                });
+                read_choice(node, "direction", {"any", "outbound", "inbound"}, [&](std::size_t i) { rule.direction = static_cast<Direction>(i); });
             } else if (k == "action") {
                 read_choice(node, "action", {"apply", "skip"}, [&](std::size_t i) { rule.action = static_cast<Action>(i); });
             } else if (k == "ports") {
@@ -356,9 +350,8 @@ PolicyLoad read_policy(std::string_view text, std::string_view source_name) noex
         load.diagnostics = std::move(reader.diagnostics);
         if (!has_errors(load.diagnostics)) check_policy(policy, load.diagnostics);
         // Report in file order like a compiler.
-        std::stable_sort(load.diagnostics.begin(), load.diagnostics.end(), [](const Diagnostic& a, const Diagnostic& b) {
-            return a.line != b.line ? a.line < b.line : a.column < b.column;
-        });
+        std::stable_sort(load.diagnostics.begin(), load.diagnostics.end(),
+                         [](const Diagnostic& a, const Diagnostic& b) { return a.line != b.line ? a.line < b.line : a.column < b.column; });
         if (!has_errors(load.diagnostics)) load.policy = std::move(policy);
     } catch (...) {  // only allocation failure gets here
         PolicyLoad failed = PolicyLoad::out_of_memory(source_name);

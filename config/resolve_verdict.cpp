@@ -6,8 +6,7 @@ namespace tcpkeep {
 namespace {
 
 template <typename T>
-const std::optional<Located<T>>* choose(const std::optional<Located<T>>* from_rule, const std::optional<Located<T>>* from_defaults,
-                                        Origin& origin) {
+const std::optional<Located<T>>* choose(const std::optional<Located<T>>* from_rule, const std::optional<Located<T>>* from_defaults, Origin& origin) {
     if (from_rule != nullptr && from_rule->has_value()) {
         origin = Origin::rule;
         return from_rule;
@@ -26,8 +25,7 @@ Verdict resolve_verdict(const SettingsSpec* rule, const SettingsSpec* defaults, 
     v.kind = Verdict::Kind::apply;
     Settings& s = v.settings;
     auto field = [&](auto member, Option o) {
-        auto* chosen = choose(rule ? &(rule->*member) : nullptr, defaults ? &(defaults->*member) : nullptr,
-                              v.origin[static_cast<std::size_t>(o)]);
+        auto* chosen = choose(rule ? &(rule->*member) : nullptr, defaults ? &(defaults->*member) : nullptr, v.origin[static_cast<std::size_t>(o)]);
         if (chosen != nullptr) s.mask |= bit(o);
         return chosen;
     };

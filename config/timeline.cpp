@@ -18,10 +18,10 @@ std::int64_t model_timeout_ms(int boundary, std::int64_t rto_base, std::int64_t 
 
 struct RetransmitRule {
     std::int64_t (*rto_after)(int retransmits, const KernelDefaults& k);  // timer length after n retransmits
-    int max_retransmits;     // abort when this many were sent (SYN-SENT only)
-    std::int64_t timeout_ms;  // abort when this long has passed since the first transmission...
-    bool timeout_needs_retransmit;  // ...and at least one retransmission happened
-    std::int64_t clamp_ms;    // user timeout: the timer never runs past it (0: no clamp)
+    int max_retransmits;                                                  // abort when this many were sent (SYN-SENT only)
+    std::int64_t timeout_ms;                                              // abort when this long has passed since the first transmission...
+    bool timeout_needs_retransmit;                                        // ...and at least one retransmission happened
+    std::int64_t clamp_ms;                                                // user timeout: the timer never runs past it (0: no clamp)
 };
 
 // Replays the retransmission timer: each firing first checks for abort, then retransmits.

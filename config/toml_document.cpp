@@ -1,9 +1,9 @@
 // The only translation unit that includes toml++ (header-only, exceptions off).
 #include "config/toml_document.h"
 
+#include <toml++/toml.h>
 #include <algorithm>
 #include <tuple>
-#include <toml++/toml.h>
 #include <vector>
 
 #include "config/nesting_scan.h"

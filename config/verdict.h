@@ -14,12 +14,12 @@ enum class Origin : std::uint8_t { unset, rule, defaults };
 struct Verdict {
     enum class Kind : std::uint8_t { untouched, skip, apply };
     Kind kind = Kind::untouched;
-    bool enforce = false;    // the program's own setsockopt of these options is ignored
+    bool enforce = false;  // the program's own setsockopt of these options is ignored
     bool user_timeout_auto = false;
     std::array<Origin, option_count> origin{};
-    Settings settings;       // what to set (Kind::apply)
-    int rule_index = -1;     // position of the rule in the file; -1 for defaults/untouched
-    const char* name = "";   // the rule's display name, "[defaults]", or "" when untouched
+    Settings settings;      // what to set (Kind::apply)
+    int rule_index = -1;    // position of the rule in the file; -1 for defaults/untouched
+    const char* name = "";  // the rule's display name, "[defaults]", or "" when untouched
 };
 static_assert(sizeof(Verdict) <= 40);
 

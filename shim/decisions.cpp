@@ -1,10 +1,10 @@
 #include "shim/decisions.h"
 
 #include <arpa/inet.h>
-#include <cerrno>
-#include <cstdio>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <cerrno>
+#include <cstdio>
 
 #include "shim/engine_loader.h"
 #include "shim/fd_table.h"
@@ -69,8 +69,8 @@ struct LineBuffer {
 // those left as the program set them, and those whose setsockopt failed.
 // `what` precedes the address and `port_label` the port: "outbound 10.0.0.5 port 5432",
 // "listening 127.0.0.1 port 80", "inbound from 10.0.0.9 to port 80".
-void log_decision(int fd, const char* what, const sockaddr* addr, const char* port_label, std::uint16_t port, const Verdict& v,
-                  std::uint8_t leave, std::uint8_t set) {
+void log_decision(int fd, const char* what, const sockaddr* addr, const char* port_label, std::uint16_t port, const Verdict& v, std::uint8_t leave,
+                  std::uint8_t set) {
     if (!log_enabled(LogLevel::debug)) return;
     char host[INET6_ADDRSTRLEN] = "*";
     format_host(addr, host);

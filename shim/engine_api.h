@@ -2,9 +2,9 @@
 // libtcpkeep-engine.so (the policy library with its C++ runtime linked in, dlopen'ed at the first
 // TCP decision). Plain C types and function pointers; no exception crosses it.
 #pragma once
+#include <sys/socket.h>
 #include <cstddef>
 #include <cstdint>
-#include <sys/socket.h>
 
 #include "config/verdict.h"
 #include "shim/published_state.h"

@@ -1,11 +1,11 @@
 #include "shim/engine_loader.h"
 
-#include <climits>
-#include <cstdio>
-#include <cstring>
 #include <dlfcn.h>
 #include <pthread.h>
 #include <time.h>
+#include <climits>
+#include <cstdio>
+#include <cstring>
 
 #include "shim/environment.h"
 #include "shim/log.h"

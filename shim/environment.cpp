@@ -1,9 +1,9 @@
 #include "shim/environment.h"
 
-#include <cerrno>
-#include <climits>
 #include <sys/auxv.h>
 #include <sys/mman.h>
+#include <cerrno>
+#include <climits>
 
 #include "shim/publication.h"
 

@@ -5,9 +5,9 @@
 namespace tcpkeep::shim {
 
 struct ShimEnvironment {
-    bool secure = false;            // AT_SECURE: only the system policy is read
-    const char* policy = nullptr;   // TCPKEEP_POLICY or nullptr
-    bool policy_too_long = false;   // TCPKEEP_POLICY longer than any path: reported, never read as unset
+    bool secure = false;              // AT_SECURE: only the system policy is read
+    const char* policy = nullptr;     // TCPKEEP_POLICY or nullptr
+    bool policy_too_long = false;     // TCPKEEP_POLICY longer than any path: reported, never read as unset
     const char* log_level = nullptr;  // TCPKEEP_LOG or nullptr
     const char* log_file = nullptr;   // TCPKEEP_LOG_FILE or nullptr
 };

@@ -14,12 +14,12 @@ inline constexpr std::uint8_t fd_inbound = 1;  // an accepted connection (decide
 
 struct FdState {
     FdKind kind = FdKind::unknown;
-    bool configured = false;          // the policy was applied (or deliberately not) to this socket
+    bool configured = false;  // the policy was applied (or deliberately not) to this socket
     ListenerMode listener = ListenerMode::none;
-    std::uint8_t program_set = 0;     // options the program set itself (Settings bits)
-    std::uint8_t enforced = 0;        // options whose program setsockopt is ignored (enforce = true)
-    std::uint8_t flags = 0;           // FdFlag bits
-    std::uint16_t local_port = 0;     // listeners: the port decisions are made for
+    std::uint8_t program_set = 0;  // options the program set itself (Settings bits)
+    std::uint8_t enforced = 0;     // options whose program setsockopt is ignored (enforce = true)
+    std::uint8_t flags = 0;        // FdFlag bits
+    std::uint16_t local_port = 0;  // listeners: the port decisions are made for
 
     // One 8-byte word, stored and loaded atomically; all zero is FdState{}.
     [[nodiscard]] std::uint64_t pack() const { return std::bit_cast<std::uint64_t>(*this); }

@@ -1,7 +1,7 @@
 #include "shim/fd_table.h"
 
-#include <cerrno>
 #include <sys/mman.h>
+#include <cerrno>
 
 namespace tcpkeep::shim::fd_storage {
 namespace {
@@ -12,7 +12,7 @@ namespace {
 // in chunks of 65,536 mapped on first use, 512 KiB of address space of which only the pages of
 // fds in use become resident.
 constexpr int chunk_bits = published_chunk_bits;
-constexpr int chunk_size = 1 << chunk_bits;        // fds per chunk
+constexpr int chunk_size = 1 << chunk_bits;         // fds per chunk
 constexpr int chunk_count = published_chunk_count;  // 65,536 x 64 = 2^22 fds
 
 }  // namespace
@@ -30,8 +30,7 @@ std::uint64_t* chunk_slot(int fd, bool create) {
             return nullptr;
         }
         std::uint64_t* expected = nullptr;
-        if (!__atomic_compare_exchange_n(&chunk_ref, &expected, static_cast<std::uint64_t*>(mem), false, __ATOMIC_ACQ_REL,
-                                         __ATOMIC_ACQUIRE)) {
+        if (!__atomic_compare_exchange_n(&chunk_ref, &expected, static_cast<std::uint64_t*>(mem), false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
             ::munmap(mem, sizeof(std::uint64_t) * chunk_size);  // another thread won the race
             chunk = expected;
         } else {

@@ -14,9 +14,7 @@ inline constexpr int static_fds = published_low_fds;
 // The word of an fd from static_fds up; null when out of range, or not mapped and create is false.
 std::uint64_t* chunk_slot(int fd, bool create);
 // Inline, because every hooked call reads or writes its fd's state, and most fds are low.
-inline std::uint64_t* slot(int fd, bool create) {
-    return static_cast<unsigned>(fd) < static_fds ? published.low_fds + fd : chunk_slot(fd, create);
-}
+inline std::uint64_t* slot(int fd, bool create) { return static_cast<unsigned>(fd) < static_fds ? published.low_fds + fd : chunk_slot(fd, create); }
 }  // namespace fd_storage
 
 // A snapshot of fd's state (all unknown when never recorded or out of range).

@@ -1,11 +1,11 @@
 #include "shim/log.h"
 
+#include <fcntl.h>
+#include <unistd.h>
 #include <cerrno>
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
-#include <fcntl.h>
-#include <unistd.h>
 
 #include "shim/environment.h"
 #include "shim/real_calls.h"

@@ -11,9 +11,9 @@
 // No libc call here: each first call of a libc function is itself a symbol lookup.
 #include "shim/next_definition.h"
 
-#include <cstdint>
 #include <elf.h>
 #include <link.h>
+#include <cstdint>
 
 extern "C" {
 // Defined by the linker: this library's GOT (its second word is set by the loader) and ELF header
@@ -26,10 +26,10 @@ namespace tcpkeep {
 namespace {
 
 struct SymbolTables {
-    const ElfW(Sym)* symbols = nullptr;
+    const ElfW(Sym) * symbols = nullptr;
     const char* strings = nullptr;
     const std::uint32_t* gnu_hash = nullptr;
-    const ElfW(Versym)* versions = nullptr;  // absent when the object has no symbol versions
+    const ElfW(Versym) * versions = nullptr;  // absent when the object has no symbol versions
 };
 
 enum class Found { yes, no, unusual };

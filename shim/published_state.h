@@ -14,7 +14,7 @@ inline constexpr std::uint32_t published_layout = 1;
 
 // Where the shim is with its policy engine (loaded at the first TCP decision).
 enum class EngineStatus : std::int32_t {
-    idle = 0,      // no TCP decision yet: nothing loaded
+    idle = 0,  // no TCP decision yet: nothing loaded
     loading = 1,
     ready = 2,     // policy loaded and applying
     disabled = 3,  // passing every call through: see DisabledReason
@@ -48,17 +48,17 @@ struct PublishedPolicy {
     char message[768] = {};  // the load's outcome: the error with its location, or "policy FILE: N active rules"
 };
 
-inline constexpr int published_low_fds = 256;      // fds below this: in PublishedState itself
-inline constexpr int published_chunk_bits = 16;    // higher fds: chunks of 2^16 words mapped on first use
-inline constexpr int published_chunk_count = 64;   // up to 2^22 fds
+inline constexpr int published_low_fds = 256;     // fds below this: in PublishedState itself
+inline constexpr int published_chunk_bits = 16;   // higher fds: chunks of 2^16 words mapped on first use
+inline constexpr int published_chunk_count = 64;  // up to 2^22 fds
 
 // The shim's own state, in its .bss: all zero in a process that never made a TCP decision.
 struct PublishedState {
-    std::uint32_t layout;  // published_layout from the first TCP decision on; 0 before
+    std::uint32_t layout;          // published_layout from the first TCP decision on; 0 before
     std::int32_t engine;           // EngineStatus
     std::int32_t disabled_reason;  // DisabledReason
     std::uint32_t reserved;
-    const PublishedPolicy* policy;  // set once the engine has tried to load the policy
+    const PublishedPolicy* policy;   // set once the engine has tried to load the policy
     const char* environment_policy;  // TCPKEEP_POLICY as captured at start (NUL-terminated), or null
     std::uint64_t* chunks[published_chunk_count];
     std::uint64_t low_fds[published_low_fds];  // the fd table's words (shim/fd_table.h: FdState)

@@ -42,14 +42,14 @@ Fn resolve(Fn& next, const char* name, Fn fallback) {
 // Every later call is one load and a jump with the arguments still in their registers: both paths
 // are tail calls, so nothing is saved around them (a shared out-of-line resolver made each call save
 // and restore its arguments: ~25 instructions, ~250 per connection).
-#define TCPKEEP_DEFINE_REAL(ret, name, params, args)                                                      \
-    namespace {                                                                                           \
-    ret(*name##_next) params = nullptr;                                                                   \
+#define TCPKEEP_DEFINE_REAL(ret, name, params, args)                                                               \
+    namespace {                                                                                                    \
+    ret(*name##_next) params = nullptr;                                                                            \
     [[gnu::noinline, gnu::cold]] ret name##_first params { return resolve(name##_next, #name, &raw_##name) args; } \
-    }                                                                                                     \
-    ret name params {                                                                                     \
-        const auto fn = __atomic_load_n(&name##_next, __ATOMIC_ACQUIRE);                                 \
-        return __builtin_expect(fn != nullptr, 1) ? fn args : name##_first args;                          \
+    }                                                                                                              \
+    ret name params {                                                                                              \
+        const auto fn = __atomic_load_n(&name##_next, __ATOMIC_ACQUIRE);                                           \
+        return __builtin_expect(fn != nullptr, 1) ? fn args : name##_first args;                                   \
     }
 TCPKEEP_HOOKED_CALLS(TCPKEEP_DEFINE_REAL)
 #undef TCPKEEP_DEFINE_REAL

@@ -1,11 +1,11 @@
 #include "shim/socket_options.h"
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <cerrno>
 #include <cstddef>
 #include <cstring>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 
 #include "config/option_table.h"
 #include "shim/log.h"
@@ -50,8 +50,8 @@ std::uint8_t apply_settings(int fd, const Settings& s, std::uint8_t leave) {
             // nothing of ours is wrong, and the program's own call on the fd reports it.
             if (errno == EBADF || errno == ENOTSOCK) return done;
             const auto kind = static_cast<Once>(static_cast<unsigned>(Once::setsockopt_failed_0) + static_cast<unsigned>(o.option));
-            log_once(kind, LogLevel::warn, "setting %s=%d on fd %d failed: %s (reported once; the program is not affected)", o.key,
-                     value, fd, std::strerror(errno));
+            log_once(kind, LogLevel::warn, "setting %s=%d on fd %d failed: %s (reported once; the program is not affected)", o.key, value, fd,
+                     std::strerror(errno));
         }
     }
     return done;

@@ -1,8 +1,8 @@
 // The five options on a real socket: recognising them in the program's setsockopt, applying a
 // verdict, and telling a plain TCP socket apart from everything else.
 #pragma once
-#include <cstdint>
 #include <sys/socket.h>
+#include <cstdint>
 
 #include "config/settings.h"
 

@@ -4,12 +4,12 @@
 #include "config/embedded_default.h"
 #include "config/policy_cache.h"
 
-#include <cerrno>
-#include <cstring>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <cerrno>
+#include <cstring>
 
 namespace tcpkeep {
 namespace {
@@ -43,12 +43,16 @@ CheckedFile open_checked(const std::string& path, const PolicyTrust& trust) {
     CheckedFile file{open_policy(path, trust), {}};
     OpenedPolicy& f = file.opened;
     if (!f.fd.valid()) return file;
-    if (::fstat(f.fd.get(), &file.st) != 0) f.error = fmt::format("cannot stat policy: {}", std::strerror(errno));
-    else if (S_ISDIR(file.st.st_mode)) f.error = "policy is a directory, not a file";
-    else if (!S_ISREG(file.st.st_mode)) f.error = "policy is not a regular file";
+    if (::fstat(f.fd.get(), &file.st) != 0)
+        f.error = fmt::format("cannot stat policy: {}", std::strerror(errno));
+    else if (S_ISDIR(file.st.st_mode))
+        f.error = "policy is a directory, not a file";
+    else if (!S_ISREG(file.st.st_mode))
+        f.error = "policy is not a regular file";
     else if (trust.secure && (file.st.st_uid != 0 || (file.st.st_mode & (S_IWGRP | S_IWOTH)) != 0))
         f.error = "policy ignored for a setuid program: it must be owned by root and not group/world-writable";
-    else f.error = untrusted_file(file.st, f.path, trust);
+    else
+        f.error = untrusted_file(file.st, f.path, trust);
     f.untrusted = !f.error.empty() && S_ISREG(file.st.st_mode);
     return file;
 }
@@ -83,13 +87,9 @@ Result<std::string> read_bounded(const std::string& path, const PolicyTrust& tru
 
 }  // namespace
 
-Result<std::string> read_policy_text(const std::string& path, const PolicyTrust& trust) {
-    return read_bounded(path, trust, max_policy_bytes);
-}
+Result<std::string> read_policy_text(const std::string& path, const PolicyTrust& trust) { return read_bounded(path, trust, max_policy_bytes); }
 
-Result<std::string> read_policy_text(const std::string& path, bool secure) {
-    return read_policy_text(path, trust_of_this_process(secure));
-}
+Result<std::string> read_policy_text(const std::string& path, bool secure) { return read_policy_text(path, trust_of_this_process(secure)); }
 
 std::optional<std::string> policy_refusal(const std::string& path, const PolicyTrust& trust) {
     CheckedFile file = open_checked(path, trust);

@@ -1,5 +1,11 @@
 #include "system/policy_trust.h"
 
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <linux/magic.h>
+#include <sys/statfs.h>
+#include <sys/xattr.h>
+#include <unistd.h>
 #include <cerrno>
 #include <charconv>
 #include <climits>
@@ -7,15 +13,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <deque>
-#include <fcntl.h>
-#include <fmt/format.h>
-#include <linux/magic.h>
 #include <optional>
 #include <string_view>
 #include <utility>
-#include <sys/statfs.h>
-#include <sys/xattr.h>
-#include <unistd.h>
 #include <vector>
 
 namespace tcpkeep {
@@ -83,8 +83,10 @@ bool for_each_entry(const std::string& root, const char* name, Entry entry) {
         std::string_view text(line, static_cast<std::size_t>(n));
         if (!text.empty() && text.back() == '\n') text.remove_suffix(1);
         if (text.empty() || text.front() == '#') continue;
-        if (text.front() == '+' || text.front() == '-') certain = false;
-        else entry(split(text, ':'));
+        if (text.front() == '+' || text.front() == '-')
+            certain = false;
+        else
+            entry(split(text, ':'));
     }
     certain = certain && !std::ferror(file);
     std::free(line);
@@ -144,8 +146,8 @@ bool has_access_acl(const std::string& path) {
 
 std::string owner_problem(const struct stat& st, const std::string& path, const PolicyTrust& trust) {
     if (st.st_uid == 0 || st.st_uid == trust.user) return "";
-    return fmt::format("policy refused: {} is owned by uid {}, not by root or the program's user (uid {}); fix: chown {}root {}", path,
-                       st.st_uid, trust.user, S_ISLNK(st.st_mode) ? "-h " : "", path);
+    return fmt::format("policy refused: {} is owned by uid {}, not by root or the program's user (uid {}); fix: chown {}root {}", path, st.st_uid,
+                       trust.user, S_ISLNK(st.st_mode) ? "-h " : "", path);
 }
 
 // Who besides the owner may write it. A directory others may write is accepted with the sticky bit:
@@ -159,12 +161,13 @@ std::string writers_problem(const struct stat& st, const std::string& path, cons
     if (private_group_allowed && private_group(st.st_gid, st.st_uid, trust.root)) {
         // With an access ACL the group bits are its mask: the users and groups it names may write too.
         if (!has_access_acl(trust.root == "/" ? path : trust.root + path)) return "";
-        return fmt::format("policy refused: {} is group-writable with an access ACL, which lets the users and groups it names "
-                           "write it (mode {:04o}{}); fix: chmod go-w {}",
-                           path, mode, no_sticky, path);
+        return fmt::format(
+            "policy refused: {} is group-writable with an access ACL, which lets the users and groups it names "
+            "write it (mode {:04o}{}); fix: chmod go-w {}",
+            path, mode, no_sticky, path);
     }
-    return fmt::format("policy refused: {} is writable by group {}, not its owner's private group (mode {:04o}{}); fix: chmod go-w {}",
-                       path, group_label(st.st_gid, trust.root), mode, no_sticky, path);
+    return fmt::format("policy refused: {} is writable by group {}, not its owner's private group (mode {:04o}{}); fix: chmod go-w {}", path,
+                       group_label(st.st_gid, trust.root), mode, no_sticky, path);
 }
 
 bool on_procfs(int fd) {

@@ -14,9 +14,9 @@
 // The directories and links of /proc are the kernel's: nobody can chmod them, and their links
 // (/proc/PID/root, /proc/self/fd/N) are followed as the kernel follows them.
 #pragma once
-#include <string>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <string>
 
 namespace tcpkeep {
 
@@ -53,10 +53,10 @@ private:
 };
 
 struct OpenedPolicy {
-    PolicyFd fd;            // read-only, non-blocking (a FIFO never waits for a writer)
-    std::string path;       // the file as the lookup resolved it: what a message about it names
-    std::string error;      // why it was not opened, when fd is not valid
-    bool untrusted = false; // error says who else could change the path, not an I/O problem
+    PolicyFd fd;             // read-only, non-blocking (a FIFO never waits for a writer)
+    std::string path;        // the file as the lookup resolved it: what a message about it names
+    std::string error;       // why it was not opened, when fd is not valid
+    bool untrusted = false;  // error says who else could change the path, not an I/O problem
 };
 
 // Opens `path` for reading, looking it up one name at a time from trust.root (a relative path from

@@ -1,8 +1,8 @@
 #include "system/read_kernel_defaults.h"
 
-#include <charconv>
 #include <fcntl.h>
 #include <unistd.h>
+#include <charconv>
 
 namespace tcpkeep {
 namespace {

@@ -1,10 +1,10 @@
 #include "system/read_process_identity.h"
 
-#include <climits>
 #include <fcntl.h>
+#include <unistd.h>
+#include <climits>
 #include <string>
 #include <string_view>
-#include <unistd.h>
 
 namespace tcpkeep {
 namespace {

@@ -10,7 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
     if (argc < 3) {
         fprintf(stderr, "usage: %s HOST PORT [MESSAGE]\n", argv[0]);
         return 2;
@@ -26,7 +26,7 @@ int main(int argc, char **argv) {
         perror("echo_client: connect");
         return 1;
     }
-    const char *message = argc > 3 ? argv[3] : "hello";
+    const char* message = argc > 3 ? argv[3] : "hello";
     send(fd, message, strlen(message), 0);
     char buf[4096];
     ssize_t n = recv(fd, buf, sizeof buf - 1, 0);

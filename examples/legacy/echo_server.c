@@ -8,18 +8,18 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
     if (argc < 2) {
         fprintf(stderr, "usage: %s PORT [ADDRESS]\n", argv[0]);
         return 2;
     }
-    const char *address = argc > 2 ? argv[2] : "127.0.0.1";
+    const char* address = argc > 2 ? argv[2] : "127.0.0.1";
     struct sockaddr_storage ss;
     memset(&ss, 0, sizeof ss);
     socklen_t len;
     int family;
-    struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
-    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+    struct sockaddr_in* in4 = (struct sockaddr_in*)&ss;
+    struct sockaddr_in6* in6 = (struct sockaddr_in6*)&ss;
     if (inet_pton(AF_INET, address, &in4->sin_addr) == 1) {
         family = in4->sin_family = AF_INET;
         in4->sin_port = htons((unsigned short)atoi(argv[1]));
@@ -35,12 +35,12 @@ int main(int argc, char **argv) {
     int listener = socket(family, SOCK_STREAM, 0);
     int one = 1;
     setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (listener < 0 || bind(listener, (struct sockaddr *)&ss, len) != 0 || listen(listener, 16) != 0) {
+    if (listener < 0 || bind(listener, (struct sockaddr*)&ss, len) != 0 || listen(listener, 16) != 0) {
         perror("echo_server");
         return 1;
     }
     socklen_t bound_len = sizeof ss;
-    getsockname(listener, (struct sockaddr *)&ss, &bound_len);
+    getsockname(listener, (struct sockaddr*)&ss, &bound_len);
     unsigned port = ntohs(family == AF_INET ? in4->sin_port : in6->sin6_port);
     printf("echo_server: listening on %s port %u\n", address, port); /* port 0 asks for any free port */
     fflush(stdout);

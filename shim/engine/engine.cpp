@@ -1,15 +1,15 @@
 // libtcpkeep-engine.so: the policy library behind the EngineApi table, the only exported symbol.
-#include <climits>
 #include <fmt/format.h>
 #include <malloc.h>
-#include <new>
 #include <unistd.h>
+#include <climits>
+#include <new>
 
 #include "config/compiled_policy.h"
+#include "shim/engine_api.h"
 #include "system/policy_file.h"
 #include "system/read_kernel_defaults.h"
 #include "system/read_process_identity.h"
-#include "shim/engine_api.h"
 
 namespace tcpkeep {
 namespace {
@@ -73,9 +73,9 @@ void load(const char* policy_env, bool secure, EngineLoadResult* out) noexcept {
         loaded = PolicyLoad{};  // only the compiled policy stays; hand the parse's memory back to the system
         ::malloc_trim(0);
         published.loaded = 1;
-        copy_text(published.message, fmt::format("policy {}{}: {} active rule{}", compiled->source(),
-                                                 published.from_compiled_form != 0 ? " (compiled form)" : "", compiled->active_rules(),
-                                                 compiled->active_rules() == 1 ? "" : "s"));
+        copy_text(published.message,
+                  fmt::format("policy {}{}: {} active rule{}", compiled->source(), published.from_compiled_form != 0 ? " (compiled form)" : "",
+                              compiled->active_rules(), compiled->active_rules() == 1 ? "" : "s"));
     } catch (...) {
         out->policy = nullptr;
         copy_text(published.message, "out of memory while loading the policy");

@@ -41,7 +41,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             bytes[header_bytes + k % (bytes.size() - header_bytes - 8)] ^= mask[k];
     } else {
         bytes = serialize_policy(Policy{}, text).substr(0, header_bytes);  // a valid header ...
-        bytes.append(input);                                            // ... before arbitrary bytes
+        bytes.append(input);                                               // ... before arbitrary bytes
         bytes.append(8, '\0');
     }
     seal(bytes);

@@ -6,11 +6,11 @@
 //  - the compiled-policy cache gives back a policy that decides exactly the same;
 //  - the plain-TOML fast path accepts only what toml++ accepts, and builds the same document
 //    (values, positions, order), so no text reads differently for having been plain.
+#include <netinet/in.h>
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
 #include <cstdio>
-#include <netinet/in.h>
+#include <cstdlib>
 #include <string_view>
 
 #include "config/compiled_policy.h"

@@ -46,7 +46,7 @@ TEST(FdTable, RemembersAndForgetsAcrossChunkBoundaries) {
 TEST(FdTable, WithoutAllocationOnlyWhereStorageExists) {
     set_fd_state(200000, sample(1), false);  // chunk 3 never mapped: not recorded
     EXPECT_TRUE(same(fd_state(200000), FdState{}));
-    set_fd_state(200001, sample(2));  // maps chunk 3 ...
+    set_fd_state(200001, sample(2));         // maps chunk 3 ...
     set_fd_state(200000, sample(1), false);  // ... so now it is recorded
     EXPECT_TRUE(same(fd_state(200000), sample(1)));
     forget_fd(200000);

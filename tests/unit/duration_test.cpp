@@ -1,6 +1,6 @@
 // Durations as users write them (systemd spans, a unit always required) and as tcpkeep prints them.
-#include <cstdint>
 #include <gtest/gtest.h>
+#include <cstdint>
 
 #include "config/duration.h"
 
@@ -34,9 +34,9 @@ TEST(ParseDuration, EverySingleUnit) {
 TEST(ParseDuration, SpansAreSummed) {
     EXPECT_EQ(ms_of("1min 30s"), 90'000);
     EXPECT_EQ(ms_of("1h 2min 3s 4ms"), 3'723'004);
-    EXPECT_EQ(ms_of("1min30s"), 90'000);     // no space between components
-    EXPECT_EQ(ms_of("1s 1s"), 2'000);        // repeated units add up, as in systemd
-    EXPECT_EQ(ms_of("2m 500ms"), 120'500);   // "m" is minutes, never confused with "ms"
+    EXPECT_EQ(ms_of("1min30s"), 90'000);    // no space between components
+    EXPECT_EQ(ms_of("1s 1s"), 2'000);       // repeated units add up, as in systemd
+    EXPECT_EQ(ms_of("2m 500ms"), 120'500);  // "m" is minutes, never confused with "ms"
 }
 
 TEST(ParseDuration, SpacesAndTabsAnywhere) {
@@ -101,8 +101,8 @@ TEST(FormatDuration, ShortestExactSpelling) {
 }
 
 TEST(FormatDuration, RoundTripsThroughParse) {
-    for (std::int64_t ms : {std::int64_t{0}, std::int64_t{1}, std::int64_t{999}, std::int64_t{1'000}, std::int64_t{59'999},
-                            std::int64_t{60'000}, std::int64_t{3'599'999}, std::int64_t{86'400'000}, std::int64_t{2'147'483'647}}) {
+    for (std::int64_t ms : {std::int64_t{0}, std::int64_t{1}, std::int64_t{999}, std::int64_t{1'000}, std::int64_t{59'999}, std::int64_t{60'000},
+                            std::int64_t{3'599'999}, std::int64_t{86'400'000}, std::int64_t{2'147'483'647}}) {
         EXPECT_EQ(parse_duration(format_duration(ms)).value_or(-1), ms) << format_duration(ms);
     }
 }

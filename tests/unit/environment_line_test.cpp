@@ -13,9 +13,7 @@
 namespace tcpkeep::cli {
 namespace {
 
-std::string line(EnvFormat format, std::string_view value) {
-    return environment_line(format, "TCPKEEP_POLICY", value).value_or("(refused)");
-}
+std::string line(EnvFormat format, std::string_view value) { return environment_line(format, "TCPKEEP_POLICY", value).value_or("(refused)"); }
 
 struct Case {
     std::string_view value;

@@ -3,10 +3,10 @@
 // tests/fixtures/valid/ holds valid policies, first line "# expect: valid" (no warnings) or
 //   # expect warning: LINE:COL: message          (exactly this one warning)
 // check_fixtures.sh holds `tcpkeep check` to the same lines.
+#include <gtest/gtest.h>
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
-#include <gtest/gtest.h>
 #include <map>
 
 #include "system/policy_file.h"

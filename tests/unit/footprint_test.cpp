@@ -11,8 +11,7 @@ namespace {
 
 CompiledPolicy compile_synthetic(int rules, bool every_rule_active = false) {
     const ProcessIdentity who = test::identity(bench::benchmark_process, "server", "server");
-    return CompiledPolicy::compile(test::must_read(bench::synthetic_policy(rules, every_rule_active).text, "bench"), who,
-                                   KernelDefaults{});
+    return CompiledPolicy::compile(test::must_read(bench::synthetic_policy(rules, every_rule_active).text, "bench"), who, KernelDefaults{});
 }
 
 // The benchmark's 10,000 rules, every one applying to this process (the largest compiled form of

@@ -1,8 +1,8 @@
 // CompiledPolicy: compile-time process selection, then (direction, port, peer) -> Verdict with
 // first-match-wins over every dimension, checked by hand and against a naive reference.
+#include <gtest/gtest.h>
 #include <algorithm>
 #include <array>
-#include <gtest/gtest.h>
 #include <random>
 
 #include "config/resolve_verdict.h"
@@ -68,7 +68,7 @@ ports = ["1000-1000", "2000-2001"]
     EXPECT_EQ(rule_for(p, out, 5999), -1);
     EXPECT_EQ(rule_for(p, out, 6000), 0);  // first
     EXPECT_EQ(rule_for(p, out, 6050), 0);
-    EXPECT_EQ(rule_for(p, out, 6100), 0);  // last
+    EXPECT_EQ(rule_for(p, out, 6100), 0);   // last
     EXPECT_EQ(rule_for(p, out, 6101), -1);  // last + 1
     EXPECT_EQ(rule_for(p, out, 21), -1);
     EXPECT_EQ(rule_for(p, out, 22), 0);
@@ -143,8 +143,8 @@ TEST(ProcessMatches, PathGlobAndNames) {
     EXPECT_TRUE(process_matches("/opt/app/bin/*", who));
     EXPECT_TRUE(process_matches("/opt/app/bin/server", who));
     EXPECT_TRUE(process_matches("/opt/*/bin/serv?r", who));
-    EXPECT_FALSE(process_matches("/opt/*", who));  // '*' does not cross '/' in a path pattern
-    EXPECT_FALSE(process_matches("bin/server", who));  // a '/' makes it a path pattern: whole path
+    EXPECT_FALSE(process_matches("/opt/*", who));       // '*' does not cross '/' in a path pattern
+    EXPECT_FALSE(process_matches("bin/server", who));   // a '/' makes it a path pattern: whole path
     EXPECT_TRUE(process_matches("server", who));        // exe name
     EXPECT_TRUE(process_matches("srv-launcher", who));  // argv[0] name
     EXPECT_TRUE(process_matches("srv-worker", who));    // comm
@@ -267,9 +267,9 @@ peers = ["10.0.0.0/8", "fd00::/8"]
     EXPECT_EQ(rule_for(p, out, 1, "9.255.255.255"), -1);
     EXPECT_EQ(rule_for(p, out, 1, "10.0.0.0"), 1);
     EXPECT_EQ(rule_for(p, out, 1, "10.0.255.255"), 1);
-    EXPECT_EQ(rule_for(p, out, 1, "10.1.0.0"), 0);  // inner first
+    EXPECT_EQ(rule_for(p, out, 1, "10.1.0.0"), 0);      // inner first
     EXPECT_EQ(rule_for(p, out, 1, "10.1.255.255"), 0);  // inner last
-    EXPECT_EQ(rule_for(p, out, 1, "10.2.0.0"), 1);  // inner last + 1: back to the outer rule
+    EXPECT_EQ(rule_for(p, out, 1, "10.2.0.0"), 1);      // inner last + 1: back to the outer rule
     EXPECT_EQ(rule_for(p, out, 1, "10.255.255.255"), 1);
     EXPECT_EQ(rule_for(p, out, 1, "11.0.0.0"), -1);
     EXPECT_EQ(rule_for(p, out, 1, "fd00::"), 1);
@@ -391,8 +391,7 @@ TEST(Matching, AppliesAnything) {
     EXPECT_FALSE(compile_text("version = 1\n", sh, k).applies_anything());
     EXPECT_FALSE(compile_text("version = 1\n[[rule]]\nports = [1]\naction = \"skip\"\n", sh, k).applies_anything());
     // The only applying rule is for another process: dropped at compile time.
-    EXPECT_FALSE(compile_text("version = 1\n[[rule]]\nprocess = \"psql\"\nidle = \"5s\"\n[[rule]]\naction = \"skip\"\n", sh, k)
-                     .applies_anything());
+    EXPECT_FALSE(compile_text("version = 1\n[[rule]]\nprocess = \"psql\"\nidle = \"5s\"\n[[rule]]\naction = \"skip\"\n", sh, k).applies_anything());
     EXPECT_TRUE(compile_text("version = 1\n[[rule]]\nprocess = \"sh\"\nidle = \"5s\"\n", sh, k).applies_anything());
     EXPECT_TRUE(compile_text("version = 1\n[defaults]\nkeepalive = true\n", sh, k).applies_anything());
 }
@@ -467,8 +466,7 @@ TEST(ResolveVerdict, UserTimeoutAutoAndOff) {
     EXPECT_EQ(v.settings.user_timeout_ms, 120'000);
     EXPECT_TRUE(v.user_timeout_auto);
     // The rule's idle changes what "auto" in [defaults] means for that rule.
-    EXPECT_EQ(ut("idle = \"60s\"\ninterval = \"10s\"\ncount = 6\nuser_timeout = \"auto\"", "idle = \"30s\"").settings.user_timeout_ms,
-              90'000);
+    EXPECT_EQ(ut("idle = \"60s\"\ninterval = \"10s\"\ncount = 6\nuser_timeout = \"auto\"", "idle = \"30s\"").settings.user_timeout_ms, 90'000);
     // Unset parts come from the namespace: 30 + 7 x 3.
     v = ut("idle = \"30s\"\nuser_timeout = \"auto\"", "");
     EXPECT_EQ(v.settings.user_timeout_ms, 51'000);
@@ -476,8 +474,7 @@ TEST(ResolveVerdict, UserTimeoutAutoAndOff) {
     EXPECT_EQ(ut("user_timeout = \"auto\"", "").settings.user_timeout_ms, 121'000);
     EXPECT_EQ(ut("user_timeout = \"auto\"", "count = 10").settings.user_timeout_ms, 170'000);
     // Capped at INT_MAX ms: 32767 + 32767 x 127 s does not fit.
-    EXPECT_EQ(ut("idle = \"32767s\"\ninterval = \"32767s\"\ncount = 127\nuser_timeout = \"auto\"", "").settings.user_timeout_ms,
-              2'147'483'647);
+    EXPECT_EQ(ut("idle = \"32767s\"\ninterval = \"32767s\"\ncount = 127\nuser_timeout = \"auto\"", "").settings.user_timeout_ms, 2'147'483'647);
     v = ut("user_timeout = \"auto\"", "user_timeout = \"off\"");
     EXPECT_EQ(v.settings.user_timeout_ms, 0);
     EXPECT_FALSE(v.user_timeout_auto);
@@ -531,8 +528,7 @@ struct RefPeer {
 bool ref_matches(const RefRule& r, Direction d, std::uint16_t port, const RefPeer* peer, bool with_peers) {
     if (!r.selected) return false;
     if (r.direction != Direction::any && r.direction != d) return false;
-    if (!r.ports.empty() &&
-        std::none_of(r.ports.begin(), r.ports.end(), [&](const PortRange& p) { return p.first <= port && port <= p.last; }))
+    if (!r.ports.empty() && std::none_of(r.ports.begin(), r.ports.end(), [&](const PortRange& p) { return p.first <= port && port <= p.last; }))
         return false;
     if (r.peers.empty()) return true;
     if (!with_peers || peer == nullptr) return false;
@@ -550,8 +546,7 @@ int ref_decide(const std::vector<RefRule>& rules, Direction d, std::uint16_t por
 bool ref_depends_on_peer(const std::vector<RefRule>& rules, Direction d, std::uint16_t port) {
     for (const RefRule& r : rules) {
         if (!r.selected || (r.direction != Direction::any && r.direction != d)) continue;
-        if (!r.ports.empty() &&
-            std::none_of(r.ports.begin(), r.ports.end(), [&](const PortRange& p) { return p.first <= port && port <= p.last; }))
+        if (!r.ports.empty() && std::none_of(r.ports.begin(), r.ports.end(), [&](const PortRange& p) { return p.first <= port && port <= p.last; }))
             continue;
         if (r.peers.empty()) return false;
         return true;
@@ -716,9 +711,7 @@ struct CrossCheck {
 
 void PrintTo(const CrossCheck& c, std::ostream* os) { *os << "seed " << c.seed << ", " << c.rules << " rules"; }
 
-std::string cross_check_name(const ::testing::TestParamInfo<CrossCheck>& p) {
-    return fmt::format("seed{}_rules{}", p.param.seed, p.param.rules);
-}
+std::string cross_check_name(const ::testing::TestParamInfo<CrossCheck>& p) { return fmt::format("seed{}_rules{}", p.param.seed, p.param.rules); }
 
 class MatchingCrossCheck : public ::testing::TestWithParam<CrossCheck> {};
 
@@ -766,7 +759,7 @@ TEST_P(MatchingCrossCheck, DecideEqualsNaiveFirstMatch) {
     };
 
     int failures = 0;
-    std::array<int, 4> decided_by{};  // a v4 peer rule, a v6 peer rule, any rule, the fallback
+    std::array<int, 4> decided_by{};                          // a v4 peer rule, a v6 peer rule, any rule, the fallback
     for (int q = 0; q < cfg.queries && failures < 20; ++q) {  // stop the flood 20 queries after a failure
         // Most queries aim at one rule (its direction, a port edge, a peer-block edge) so that peer
         // rules decide often; the rest are unrelated, to reach the fallbacks.
@@ -796,8 +789,8 @@ TEST_P(MatchingCrossCheck, DecideEqualsNaiveFirstMatch) {
     }
     // The generator must actually exercise peer matching in both families, and the fallback.
     if (cfg.rules < 100) return;
-    const std::string stats = fmt::format("decided by: v4 peer rule {}, v6 peer rule {}, a rule {}, the fallback {}", decided_by[0],
-                                          decided_by[1], decided_by[2], decided_by[3]);
+    const std::string stats = fmt::format("decided by: v4 peer rule {}, v6 peer rule {}, a rule {}, the fallback {}", decided_by[0], decided_by[1],
+                                          decided_by[2], decided_by[3]);
     EXPECT_GT(decided_by[0], cfg.queries / 10) << stats;
     EXPECT_GT(decided_by[1], cfg.queries / 10) << stats;
     if (!cfg.catch_all) {
@@ -812,8 +805,7 @@ INSTANTIATE_TEST_SUITE_P(LargePolicies, MatchingCrossCheck,
 
 // Small policies put the partition's corner cases (identical blocks in two rules, shared ends,
 // blocks reaching the last address) close together; many seeds cover many shapes.
-INSTANTIATE_TEST_SUITE_P(SmallPolicies, MatchingCrossCheck,
-                         ::testing::ValuesIn([] {
+INSTANTIATE_TEST_SUITE_P(SmallPolicies, MatchingCrossCheck, ::testing::ValuesIn([] {
                              std::vector<CrossCheck> v;
                              for (std::uint32_t s = 1; s <= 150; ++s) v.push_back({s, 3 + static_cast<int>(s % 10), 800, s % 2 == 0, false});
                              return v;
@@ -868,8 +860,8 @@ TEST(MatchingScale, EveryPortSeesADifferentSetOfPeerRules) {
     // Rule 0: inbound only, so every inbound candidate set differs from every outbound one.
     add(in, {{1, 65535}}, "192.168.0.0/16");
     // Rule 1 + j covers the ports with bit j set: each port sees a different set of peer rules.
-    static const std::string nets[16] = {"10.1.0.0/16", "10.2.0.0/16",  "10.3.0.0/16",  "10.4.0.0/16",  "10.5.0.0/16",  "10.6.0.0/16",
-                                         "10.7.0.0/16", "10.8.0.0/16",  "10.9.0.0/16",  "10.10.0.0/16", "10.11.0.0/16", "10.12.0.0/16",
+    static const std::string nets[16] = {"10.1.0.0/16",  "10.2.0.0/16",  "10.3.0.0/16",  "10.4.0.0/16",  "10.5.0.0/16",  "10.6.0.0/16",
+                                         "10.7.0.0/16",  "10.8.0.0/16",  "10.9.0.0/16",  "10.10.0.0/16", "10.11.0.0/16", "10.12.0.0/16",
                                          "10.13.0.0/16", "10.14.0.0/16", "10.15.0.0/16", "10.16.0.0/16"};
     for (int j = 0; j < 16; ++j) {
         std::vector<PortRange> ports;

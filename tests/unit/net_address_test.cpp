@@ -1,9 +1,9 @@
 // Peer addresses and CIDR blocks: IPv4, IPv6, and v4-mapped IPv6 folded into the IPv4 space.
 #include <arpa/inet.h>
-#include <cstring>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/un.h>
+#include <cstring>
 
 #include "config/net_address.h"
 #include "tests/unit/test_support.h"
@@ -119,7 +119,7 @@ TEST(CidrContains, BoundariesAndFamilies) {
     EXPECT_TRUE(c.contains(addr("10.255.255.255")));
     EXPECT_FALSE(c.contains(addr("11.0.0.0")));
     EXPECT_TRUE(c.contains(addr("::ffff:10.1.2.3")));  // v4-mapped peer
-    EXPECT_FALSE(c.contains(addr("fd00::a00:1")));    // another family never matches
+    EXPECT_FALSE(c.contains(addr("fd00::a00:1")));     // another family never matches
 
     const Cidr v6 = cidr_of("fd00::/8");
     EXPECT_TRUE(v6.contains(addr("fd00::")));

@@ -1,9 +1,9 @@
 // The plain-TOML fast path: where it reads a text, it builds exactly the document toml++ builds
 // (values, positions, order); everything else it declines, so toml++ decides. The example policies
 // and the valid fixtures are all plain, which is what makes the fast path the common one.
+#include <gtest/gtest.h>
 #include <filesystem>
 #include <fstream>
-#include <gtest/gtest.h>
 #include <sstream>
 
 #include "config/plain_toml.h"
@@ -58,7 +58,7 @@ TEST(PlainToml, PlainShapesReadExactlyLikeToml) {
     for (const char* text : {
              "",
              "\n\n# only a comment\n",
-             "version = 1",                                           // no final line end
+             "version = 1",                                          // no final line end
              "version = 1\r\n[defaults]\r\nidle = \"30s\"\r\n",      // CRLF
              "  version=1\t# tabs and spaces\n\t[defaults]  # c\n",  // indentation, no spaces around '='
              "x = -0\ny = +7\nz = 999999999999999999\nb = true\nc = false\ns = \"\"\nt = \"a\tb\"\n",
@@ -71,23 +71,46 @@ TEST(PlainToml, PlainShapesReadExactlyLikeToml) {
 
 TEST(PlainToml, EverythingElseIsDeclined) {
     for (const char* text : {
-             "s = \"a\\tb\"\n",              // an escape
-             "s = \"\"\"\nx\"\"\"\n",        // a multi-line string
-             "s = 'literal'\n",              // a literal string
-             "s = \"caf\xc3\xa9\"\n",        // non-ASCII in a string
-             "# caf\xc3\xa9\n",              // non-ASCII in a comment
-             "\xef\xbb\xbfversion = 1\n",    // a byte-order mark
-             "x = 1.5\n", "x = 1e3\n", "x = inf\n", "x = 0x1f\n", "x = 1_000\n", "x = 01\n",
-             "x = 1234567890123456789\n",   // 19 digits
-             "x = 99999999999999999999999999\n", "x = -99999999999999999999999999\n",  // beyond int64 (no overflow on the way)
-             "d = 1979-05-27\n", "t = 07:32:00\n",
-             "a.b = 1\n", "\"quoted\" = 1\n", "[a.b]\n", "[ a ]\n", "[[ a ]]\n",
-             "t = { a = 1 }\n", "p = [[1], [2]]\n", "p = [1 2]\n",
-             "x = 1\nx = 2\n",               // a duplicate key
-             "[t]\n[t]\n", "t = 1\n[t]\n", "[t]\n[[t]]\n", "[[t]]\n[t]\n", "rule = 1\n[[rule]]\n",
-             "x = \n", "x\n", "= 1\n", "x = 1 y\n", "x = \"a\" b\n", "x = truely\n",
-             "x = 1\ry = 2\n",               // a lone CR
-             "c = \"\x01\"\n", "# \x7f\n",   // control characters
+             "s = \"a\\tb\"\n",            // an escape
+             "s = \"\"\"\nx\"\"\"\n",      // a multi-line string
+             "s = 'literal'\n",            // a literal string
+             "s = \"caf\xc3\xa9\"\n",      // non-ASCII in a string
+             "# caf\xc3\xa9\n",            // non-ASCII in a comment
+             "\xef\xbb\xbfversion = 1\n",  // a byte-order mark
+             "x = 1.5\n",
+             "x = 1e3\n",
+             "x = inf\n",
+             "x = 0x1f\n",
+             "x = 1_000\n",
+             "x = 01\n",
+             "x = 1234567890123456789\n",  // 19 digits
+             "x = 99999999999999999999999999\n",
+             "x = -99999999999999999999999999\n",  // beyond int64 (no overflow on the way)
+             "d = 1979-05-27\n",
+             "t = 07:32:00\n",
+             "a.b = 1\n",
+             "\"quoted\" = 1\n",
+             "[a.b]\n",
+             "[ a ]\n",
+             "[[ a ]]\n",
+             "t = { a = 1 }\n",
+             "p = [[1], [2]]\n",
+             "p = [1 2]\n",
+             "x = 1\nx = 2\n",  // a duplicate key
+             "[t]\n[t]\n",
+             "t = 1\n[t]\n",
+             "[t]\n[[t]]\n",
+             "[[t]]\n[t]\n",
+             "rule = 1\n[[rule]]\n",
+             "x = \n",
+             "x\n",
+             "= 1\n",
+             "x = 1 y\n",
+             "x = \"a\" b\n",
+             "x = truely\n",
+             "x = 1\ry = 2\n",  // a lone CR
+             "c = \"\x01\"\n",
+             "# \x7f\n",  // control characters
              "x = \"unterminated\n",
          })
         EXPECT_FALSE(parse_plain_toml(text).has_value()) << text;

@@ -47,9 +47,10 @@ user_timeout = "2min 5s"
 
 TEST(PolicyChecks, NoWarningWhenUserTimeoutFits) {
     for (std::string_view ut : {"\"auto\"", "\"off\"", "\"90s\"", "\"1min\"", "\"75s\""}) {
-        const PolicyLoad l = load(fmt::format("version = 1\n[defaults]\nkeepalive = true\nidle = \"60s\"\ninterval = \"10s\"\ncount = 3\n"
-                                              "user_timeout = {}\n",
-                                              ut));
+        const PolicyLoad l =
+            load(fmt::format("version = 1\n[defaults]\nkeepalive = true\nidle = \"60s\"\ninterval = \"10s\"\ncount = 3\n"
+                             "user_timeout = {}\n",
+                             ut));
         ASSERT_TRUE(l.ok()) << ut;
         EXPECT_EQ(warnings_of(l), strings{}) << ut;
     }
@@ -182,9 +183,7 @@ ports = [443]
     EXPECT_EQ(errors_of(l), strings{R"(10:1: duplicate rule name "web" (first used by the rule at line 2))"});
 }
 
-TEST(PolicyChecks, UnnamedRulesAreNeverDuplicates) {
-    EXPECT_TRUE(load("version = 1\n[[rule]]\nports = [1]\n[[rule]]\nports = [2]\n").ok());
-}
+TEST(PolicyChecks, UnnamedRulesAreNeverDuplicates) { EXPECT_TRUE(load("version = 1\n[[rule]]\nports = [1]\n[[rule]]\nports = [2]\n").ok()); }
 
 }  // namespace
 }  // namespace tcpkeep

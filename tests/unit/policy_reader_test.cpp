@@ -86,8 +86,7 @@ TEST(ReadPolicy, FormatExampleRule) {
     EXPECT_EQ(r.action, Action::apply);
     expect_at(r.settings.idle_s, 30, 18, 8);
     // Only idle is the rule's own: the rest comes from [defaults] when compiled, not at read time.
-    EXPECT_FALSE(r.settings.keepalive || r.settings.interval_s || r.settings.count || r.settings.user_timeout ||
-                 r.settings.enforce);
+    EXPECT_FALSE(r.settings.keepalive || r.settings.interval_s || r.settings.count || r.settings.user_timeout || r.settings.enforce);
     EXPECT_FALSE(r.matches_everything());
 }
 
@@ -300,21 +299,28 @@ TEST(ReadPolicy, TextTomlCannotBeGivenIsRefusedFirst) {
     // Where toml++ reads a bare value to its end (a quote or bracket there is no string or array),
     // and after a backslash in a multi-line string, it asks about whitespace too.
     // (toml++ is given only the text before that character, and reports its own earlier error.)
-    EXPECT_EQ(first_error_text(read_policy("version = 1\nx = 0[\"a\ufed7\"\n", "b")), "2:6: Error while parsing decimal integer: expected digit, saw '['");
-    EXPECT_EQ(first_error_text(read_policy("version = 1\nx = [0, 1\ufed7]\n", "b")), "2:10: character '\ufed7' outside a string or a comment (quote it)");
+    EXPECT_EQ(first_error_text(read_policy("version = 1\nx = 0[\"a\ufed7\"\n", "b")),
+              "2:6: Error while parsing decimal integer: expected digit, saw '['");
+    EXPECT_EQ(first_error_text(read_policy("version = 1\nx = [0, 1\ufed7]\n", "b")),
+              "2:10: character '\ufed7' outside a string or a comment (quote it)");
     EXPECT_EQ(first_error_text(read_policy("version = 1\nx = \"\"\"a\\\n  \u00fc\"\"\"\n", "m")),
               "3:3: character '\u00fc' after a backslash in a multi-line string (write it as a \\u escape)");
     // Arrays and tables are levels even after a "=" that names no key (found by fuzzing: the scan overran).
-    EXPECT_EQ(first_error_text(read_policy("=[[[{=[[[[[[[[[[[[[[]", "s")), "1:1: Error while parsing root table: expected keys, tables, whitespace or comments, saw '='");
+    EXPECT_EQ(first_error_text(read_policy("=[[[{=[[[[[[[[[[[[[[]", "s")),
+              "1:1: Error while parsing root table: expected keys, tables, whitespace or comments, saw '='");
     // A date, a space, one digit: toml++ scans for the rest of a time from the terminator (found by fuzzing).
     EXPECT_EQ(first_error_text(read_policy("version = 1\nx = 4444-06-5= 0\n", "d")), "2:5: a date followed by a one-digit time (a time is HH:MM:SS)");
-    EXPECT_EQ(first_error_text(read_policy("version = 1\nx = [1979-05-27 7]\n", "d")), "2:6: a date followed by a one-digit time (a time is HH:MM:SS)");
-    EXPECT_EQ(first_error_text(read_policy("version = 1\nx = 19_79-05-27 7\n", "d")), "2:5: a date followed by a one-digit time (a time is HH:MM:SS)");
+    EXPECT_EQ(first_error_text(read_policy("version = 1\nx = [1979-05-27 7]\n", "d")),
+              "2:6: a date followed by a one-digit time (a time is HH:MM:SS)");
+    EXPECT_EQ(first_error_text(read_policy("version = 1\nx = 19_79-05-27 7\n", "d")),
+              "2:5: a date followed by a one-digit time (a time is HH:MM:SS)");
     EXPECT_EQ(first_error_text(read_policy("version = 1\nx = 1979-05-27 7\v", "d")), "2:5: a date followed by a one-digit time (a time is HH:MM:SS)");
     EXPECT_EQ(first_error_text(read_policy("version = 1\nx = 1979-05-27 07:32:00\n", "d")), "2:1: unknown key \"x\" at the top level");
     // A date, 'T', no digit: toml++ asks for the time's first digit (found by fuzzing).
-    EXPECT_EQ(first_error_text(read_policy("version = 1\nx = 0989-05-27t: 4:9:\n", "d")), "2:5: a date followed by 'T' and no time (a time is HH:MM:SS)");
-    EXPECT_EQ(first_error_text(read_policy("version = 1\nx = [1979-05-27T,]\n", "d")), "2:6: a date followed by 'T' and no time (a time is HH:MM:SS)");
+    EXPECT_EQ(first_error_text(read_policy("version = 1\nx = 0989-05-27t: 4:9:\n", "d")),
+              "2:5: a date followed by 'T' and no time (a time is HH:MM:SS)");
+    EXPECT_EQ(first_error_text(read_policy("version = 1\nx = [1979-05-27T,]\n", "d")),
+              "2:6: a date followed by 'T' and no time (a time is HH:MM:SS)");
     EXPECT_EQ(first_error_text(read_policy("version = 1\nx = 1979-05-27T\n", "d")), "2:5: a date followed by 'T' and no time (a time is HH:MM:SS)");
     EXPECT_EQ(first_error_text(read_policy("version = 1\nx = 1979-05-27T07:32:00Z\n", "d")), "2:1: unknown key \"x\" at the top level");
     // An earlier error toml++ finds in the text before the problem comes first, like any first error.

@@ -28,9 +28,9 @@ TEST(PortMap, EveryPortReadsBackItsValue) {
     std::mt19937 rng(6);
     std::vector<std::uint16_t> out(PortMap::ports, 7);
     std::vector<std::uint16_t> in(PortMap::ports, 7);
-    for (std::size_t p = 1000; p < 1300; ++p) out[p] = 1;  // a run across two page boundaries
+    for (std::size_t p = 1000; p < 1300; ++p) out[p] = 1;                                           // a run across two page boundaries
     for (std::size_t p = 157 * 256; p < 158 * 256; ++p) in[p] = static_cast<std::uint16_t>(rng());  // one random page
-    in[65535] = 2;  // the last port
+    in[65535] = 2;                                                                                  // the last port
     const PortMap m(runs_of(out), runs_of(in));
     int wrong = 0;
     for (std::uint32_t p = 0; p < PortMap::ports; ++p) {

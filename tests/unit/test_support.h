@@ -1,10 +1,10 @@
 // Helpers shared by the unit tests: reading policy text, rendering diagnostics, temporary files.
 #pragma once
+#include <fmt/format.h>
+#include <gtest/gtest.h>
 #include <cstdlib>
 #include <filesystem>
-#include <fmt/format.h>
 #include <fstream>
-#include <gtest/gtest.h>
 #include <string>
 #include <string_view>
 #include <vector>

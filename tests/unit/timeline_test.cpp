@@ -63,7 +63,7 @@ TEST(Timeline, UserTimeoutAboveCountKeepsProbing) {
 
 TEST(Timeline, KeepaliveDetectionFunction) {
     EXPECT_EQ(keepalive_detection_ms(60'000, 10'000, 6, 0), 120'000);
-    EXPECT_EQ(keepalive_detection_ms(7'200'000, 75'000, 9, 0), 7'875'000);  // kernel defaults: 2 h 11 min 15 s
+    EXPECT_EQ(keepalive_detection_ms(7'200'000, 75'000, 9, 0), 7'875'000);   // kernel defaults: 2 h 11 min 15 s
     EXPECT_EQ(keepalive_detection_ms(60'000, 10'000, 6, 120'000), 120'000);  // "auto" = idle + interval x count
     EXPECT_EQ(keepalive_detection_ms(60'000, 10'000, 6, 61'000), 70'000);
     EXPECT_EQ(keepalive_detection_ms(60'000, 10'000, 6, 70'001), 80'000);
@@ -118,8 +118,8 @@ TEST(Timeline, BusyWithoutUserTimeoutUsesRetries2) {
     const Timeline t = compute_timeline(keepalive(60, 10, 6), KernelDefaults{});
     EXPECT_EQ(t.detect_busy_ms, 928'896);
     EXPECT_FALSE(t.busy_bounded_by_user_timeout);
-    EXPECT_EQ(t.retransmit_ms, (ms_list{204, 408, 816, 1'632, 3'264, 6'528, 13'056, 26'112, 52'224, 104'448, 208'896, 328'896,
-                                        448'896, 568'896, 688'896, 808'896}));  // the TLP + 15 retransmissions
+    EXPECT_EQ(t.retransmit_ms, (ms_list{204, 408, 816, 1'632, 3'264, 6'528, 13'056, 26'112, 52'224, 104'448, 208'896, 328'896, 448'896, 568'896,
+                                        688'896, 808'896}));  // the TLP + 15 retransmissions
 }
 
 TEST(Timeline, BusyRetries2Of3And4) {

@@ -23,9 +23,8 @@ int run_apply(const ApplyArgs& args) {
         std::fprintf(stderr, "tcpkeep: %s\n", overrides.error().message.c_str());
         return exit_error;
     }
-    const InspectRequest request{.mode = args.dry_run ? InspectMode::dry_run : InspectMode::apply,
-                                 .policy_path = args.policy,
-                                 .overrides = &*overrides};
+    const InspectRequest request{
+        .mode = args.dry_run ? InspectMode::dry_run : InspectMode::apply, .policy_path = args.policy, .overrides = &*overrides};
     return inspect_targets(args.targets, request, args.json);
 }
 

@@ -1,9 +1,9 @@
 // tcpkeep check [--compile] [FILE]: validate a policy; exit 0 valid, 1 invalid or refused as untrusted
 // (system/policy_trust.h), 2 usage or I/O error.
-#include <cstdio>
-#include <cstdlib>
 #include <fmt/format.h>
 #include <unistd.h>
+#include <cstdio>
+#include <cstdlib>
 
 #include "tools/commands/commands.h"
 #include "tools/policy/compiled_policy_file.h"
@@ -54,13 +54,14 @@ void report_compiled_form(const ChosenPolicy& chosen) {
         } else if (read_compiled_form(path, *text, false)) {
             std::printf("%s: current: the shim loads it instead of parsing %s\n", compiled.c_str(), path.c_str());
         } else {
-            std::printf("%s: stale or damaged: the shim ignores it and parses %s; `tcpkeep check --compile %s` renews it\n",
-                        compiled.c_str(), path.c_str(), path.c_str());
+            std::printf("%s: stale or damaged: the shim ignores it and parses %s; `tcpkeep check --compile %s` renews it\n", compiled.c_str(),
+                        path.c_str(), path.c_str());
         }
     } else if (chosen.load.policy->rules.size() >= large_policy_rules) {
-        std::printf("note: every process parses these %zu rules at its first TCP connection; `tcpkeep check --compile %s` writes a "
-                    "compiled form that loads in about half the time\n",
-                    chosen.load.policy->rules.size(), path.c_str());
+        std::printf(
+            "note: every process parses these %zu rules at its first TCP connection; `tcpkeep check --compile %s` writes a "
+            "compiled form that loads in about half the time\n",
+            chosen.load.policy->rules.size(), path.c_str());
     }
 }
 
@@ -85,8 +86,8 @@ int run_check(const std::optional<std::string>& file, bool compile_it) {
     }
     const Policy& p = *chosen.load.policy;
     const std::size_t warnings = chosen.load.diagnostics.size();
-    std::printf("%s: valid: version 1, %zu rule%s, %s%s\n", chosen.path_or_name().c_str(), p.rules.size(),
-                p.rules.size() == 1 ? "" : "s", p.defaults ? "[defaults] for unmatched sockets" : "no [defaults] (unmatched sockets untouched)",
+    std::printf("%s: valid: version 1, %zu rule%s, %s%s\n", chosen.path_or_name().c_str(), p.rules.size(), p.rules.size() == 1 ? "" : "s",
+                p.defaults ? "[defaults] for unmatched sockets" : "no [defaults] (unmatched sockets untouched)",
                 warnings ? fmt::format(", {} warning{}", warnings, warnings == 1 ? "" : "s").c_str() : "");
     if (!compile_it) {
         report_compiled_form(chosen);
@@ -102,8 +103,7 @@ void add_check_command(CLI::App& app, int& status) {
     auto file = std::make_shared<std::optional<std::string>>();
     auto compile_it = std::make_shared<bool>(false);
     cmd->add_option("FILE", *file, "Policy file to check");
-    cmd->add_flag("--compile", *compile_it,
-                  "Also write FILE.compiled, which the shim loads instead of parsing FILE while FILE is unchanged");
+    cmd->add_flag("--compile", *compile_it, "Also write FILE.compiled, which the shim loads instead of parsing FILE while FILE is unchanged");
     cmd->callback([&status, file, compile_it] { status = run_check(*file, *compile_it); });
 }
 

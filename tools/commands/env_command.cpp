@@ -1,9 +1,9 @@
 // tcpkeep env [--policy FILE] [--format systemd|shell|docker]: the environment that enables the
 // shim for a service, as a systemd drop-in, shell export lines or Dockerfile ENV lines.
-#include <cstdio>
-#include <filesystem>
 #include <fmt/format.h>
 #include <sys/stat.h>
+#include <cstdio>
+#include <filesystem>
 
 #include "tools/commands/commands.h"
 #include "tools/launch/preload_environment.h"
@@ -33,8 +33,9 @@ int run_env(const EnvArgs& args) {
             std::fprintf(stderr, "tcpkeep: %s\n", e != nullptr ? e->location_and_message().c_str() : "cannot load the policy");
             return exit_error;
         }
-    } else if (struct stat st {}; ::stat(policy.c_str(), &st) != 0) {
-        std::fprintf(stderr, "tcpkeep: warning: %s does not exist yet: until it does, the shim changes nothing (TCPKEEP_POLICY names a missing file)\n",
+    } else if (struct stat st{}; ::stat(policy.c_str(), &st) != 0) {
+        std::fprintf(stderr,
+                     "tcpkeep: warning: %s does not exist yet: until it does, the shim changes nothing (TCPKEEP_POLICY names a missing file)\n",
                      policy.c_str());
     }
     const EnvFormat format = args.format == "systemd" ? EnvFormat::systemd : args.format == "shell" ? EnvFormat::shell : EnvFormat::docker;
@@ -42,8 +43,7 @@ int run_env(const EnvArgs& args) {
     for (const auto& [key, value] : {std::pair{"LD_PRELOAD", *shim}, std::pair{"TCPKEEP_POLICY", policy}}) {
         const std::optional<std::string> line = environment_line(format, key, value);
         if (!line) {
-            std::fprintf(stderr, "tcpkeep: %s: a Dockerfile ENV line cannot hold a line break\n",
-                         value.c_str());
+            std::fprintf(stderr, "tcpkeep: %s: a Dockerfile ENV line cannot hold a line break\n", value.c_str());
             return exit_error;
         }
         out += *line;

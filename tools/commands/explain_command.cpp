@@ -1,6 +1,6 @@
 // tcpkeep explain: which rule a socket matches, the values it gets, and when a dead peer is noticed.
-#include <cstdio>
 #include <fmt/format.h>
+#include <cstdio>
 
 #include "system/read_kernel_defaults.h"
 #include "tools/commands/commands.h"
@@ -65,8 +65,12 @@ int run_explain(const ExplainArgs& args) {
                 peer ? fmt::format(", peer {}", peer->to_string()).c_str() : "", args.process ? args.process->c_str() : "(any)");
     if (!args.process || !args.port)
         std::printf("note:     rules that name %s do not match without %s\n",
-                    !args.process && !args.port ? "a process or ports" : !args.process ? "a process" : "ports",
-                    !args.process && !args.port ? "--process and --port" : !args.process ? "--process" : "--port");
+                    !args.process && !args.port ? "a process or ports"
+                    : !args.process             ? "a process"
+                                                : "ports",
+                    !args.process && !args.port ? "--process and --port"
+                    : !args.process             ? "--process"
+                                                : "--port");
     std::printf("%s", to_text(e).c_str());
     return exit_ok;
 }

@@ -1,12 +1,12 @@
 // tcpkeep run [--policy FILE] [--log LEVEL] [-s KEY=VALUE ...] -- CMD [ARGS...]: exec CMD with the
 // shim preloaded. The exit status is CMD's; 2 for a usage or policy error before CMD starts,
 // 126/127 when CMD cannot be executed or found (as env(1) and shells do).
+#include <sys/stat.h>
+#include <unistd.h>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "tools/commands/commands.h"
 #include "tools/elf/elf_image.h"
@@ -32,8 +32,8 @@ void warn_if_unreachable(const std::string& file) {
     if (::stat(file.c_str(), &st) != 0) return;  // exec reports it
     const Result<Linking> linking = executable_linking(file);
     const char* why = linking && *linking == Linking::static_executable ? "is statically linked"
-                      : (st.st_mode & (S_ISUID | S_ISGID)) != 0               ? "is setuid/setgid"
-                                                                               : nullptr;
+                      : (st.st_mode & (S_ISUID | S_ISGID)) != 0         ? "is setuid/setgid"
+                                                                        : nullptr;
     if (why != nullptr)
         std::fprintf(stderr, "tcpkeep: %s %s: the shim cannot load into it; set its sockets with `tcpkeep apply --pid %d` once it runs\n",
                      file.c_str(), why, static_cast<int>(::getpid()));  // exec keeps our pid
@@ -90,8 +90,7 @@ void add_run_command(CLI::App& app, int& status) {
         "The exit status is the command's.");
     auto args = std::make_shared<RunArgs>();
     cmd->add_option("--policy", args->policy, "Policy file (default: TCPKEEP_POLICY, the system policy, or the embedded default)");
-    cmd->add_option("--log", args->log, "Shim log level (TCPKEEP_LOG), to stderr")
-        ->check(CLI::IsMember({"off", "error", "warn", "info", "debug"}));
+    cmd->add_option("--log", args->log, "Shim log level (TCPKEEP_LOG), to stderr")->check(CLI::IsMember({"off", "error", "warn", "info", "debug"}));
     cmd->add_option("-s,--set", args->settings, "Override a [defaults] key, e.g. -s idle=30s -s count=3")->allow_extra_args(false);
     cmd->add_option("COMMAND", args->command, "The command and its arguments (after --)")->required();
     cmd->positionals_at_end();  // everything from the command on is the command's

@@ -24,9 +24,8 @@ void add_verify_command(CLI::App& app, int& status) {
     add_target_options(*cmd, args->targets);
     cmd->add_option("--policy", args->policy, "Policy file (default: the one the process's shim discovers)");
     cmd->add_flag("--json", args->json, "Machine-readable output (schema: tools/README.md)");
-    cmd->callback([&status, args] {
-        status = inspect_targets(args->targets, {.mode = InspectMode::verify, .policy_path = args->policy}, args->json);
-    });
+    cmd->callback(
+        [&status, args] { status = inspect_targets(args->targets, {.mode = InspectMode::verify, .policy_path = args->policy}, args->json); });
 }
 
 }  // namespace tcpkeep::cli

@@ -1,10 +1,10 @@
 #include "tools/elf/elf_image.h"
 
-#include <cerrno>
-#include <cstring>
 #include <elf.h>
 #include <fcntl.h>
 #include <unistd.h>
+#include <cerrno>
+#include <cstring>
 #include <vector>
 
 namespace tcpkeep::cli {
@@ -67,8 +67,7 @@ bool ElfImage::has_section(std::string_view name) const {
     if (!h) return false;
     const std::vector<Elf64_Shdr> sections = sections_of(fd_, *h);
     std::string names;
-    if (h->e_shstrndx >= sections.size() || !read_bytes(fd_, names, sections[h->e_shstrndx].sh_offset, sections[h->e_shstrndx].sh_size))
-        return false;
+    if (h->e_shstrndx >= sections.size() || !read_bytes(fd_, names, sections[h->e_shstrndx].sh_offset, sections[h->e_shstrndx].sh_size)) return false;
     for (const Elf64_Shdr& s : sections)
         if (name_at(names, s.sh_name) == name) return true;
     return false;
@@ -82,8 +81,7 @@ std::optional<ElfSymbol> ElfImage::dynamic_symbol(std::string_view name) const {
         if (s.sh_type != SHT_DYNSYM || s.sh_link >= sections.size() || s.sh_entsize != sizeof(Elf64_Sym)) continue;
         std::string symbols;
         std::string names;
-        if (!read_bytes(fd_, symbols, s.sh_offset, s.sh_size) ||
-            !read_bytes(fd_, names, sections[s.sh_link].sh_offset, sections[s.sh_link].sh_size))
+        if (!read_bytes(fd_, symbols, s.sh_offset, s.sh_size) || !read_bytes(fd_, names, sections[s.sh_link].sh_offset, sections[s.sh_link].sh_size))
             return std::nullopt;
         for (std::size_t at = 0; at + sizeof(Elf64_Sym) <= symbols.size(); at += sizeof(Elf64_Sym)) {
             Elf64_Sym sym{};

@@ -1,17 +1,15 @@
 #include "tools/elf/elf_linking.h"
 
-#include <cerrno>
-#include <cstring>
 #include <elf.h>
 #include <fcntl.h>
 #include <unistd.h>
+#include <cerrno>
+#include <cstring>
 
 namespace tcpkeep::cli {
 namespace {
 
-bool read_at(int fd, void* out, std::size_t size, off_t offset) {
-    return ::pread(fd, out, size, offset) == static_cast<ssize_t>(size);
-}
+bool read_at(int fd, void* out, std::size_t size, off_t offset) { return ::pread(fd, out, size, offset) == static_cast<ssize_t>(size); }
 
 // Ehdr/Phdr are Elf32_* or Elf64_*: the same walk for both classes.
 template <typename Ehdr, typename Phdr>

@@ -1,7 +1,7 @@
 #include "tools/launch/preload_environment.h"
 
-#include <algorithm>
 #include <fmt/format.h>
+#include <algorithm>
 
 #include "tools/process/shim_presence.h"
 
@@ -10,7 +10,8 @@ namespace {
 
 bool plain(std::string_view v) {
     return std::all_of(v.begin(), v.end(), [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || std::string_view("/._-+:,=@").find(c) != std::string_view::npos;
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               std::string_view("/._-+:,=@").find(c) != std::string_view::npos;
     });
 }
 

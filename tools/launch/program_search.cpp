@@ -1,12 +1,12 @@
 #include "tools/launch/program_search.h"
 
-#include <cerrno>
-#include <cstdlib>
 #include <fcntl.h>
 #include <paths.h>
-#include <string_view>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <cerrno>
+#include <cstdlib>
+#include <string_view>
 #include <vector>
 
 namespace tcpkeep::cli {

@@ -1,10 +1,10 @@
 #include "tools/launch/shim_location.h"
 
-#include <cstdlib>
-#include <filesystem>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <unistd.h>
+#include <cstdlib>
+#include <filesystem>
 #include <vector>
 
 namespace tcpkeep::cli {

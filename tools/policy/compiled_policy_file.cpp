@@ -1,11 +1,11 @@
 #include "tools/policy/compiled_policy_file.h"
 
-#include <cerrno>
-#include <cstdlib>
-#include <cstring>
 #include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
 
 namespace tcpkeep::cli {
 

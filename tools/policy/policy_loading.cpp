@@ -1,16 +1,14 @@
 #include "tools/policy/policy_loading.h"
 
+#include <fmt/format.h>
 #include <cstdio>
 #include <cstdlib>
-#include <fmt/format.h>
 
 #include "config/embedded_default.h"
 
 namespace tcpkeep::cli {
 
-std::string ChosenPolicy::path_or_name() const {
-    return location.kind == PolicyLocation::Kind::embedded ? embedded_source_name : location.path;
-}
+std::string ChosenPolicy::path_or_name() const { return location.kind == PolicyLocation::Kind::embedded ? embedded_source_name : location.path; }
 
 std::string ChosenPolicy::describe() const {
     switch (location.kind) {

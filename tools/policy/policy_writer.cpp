@@ -23,9 +23,7 @@ void write_settings(std::string& out, const SettingsSpec& s) {
     if (s.enforce) out += fmt::format("enforce = {}\n", s.enforce->value);
 }
 
-std::string port_text(const PortRange& r) {
-    return r.first == r.last ? std::to_string(r.first) : toml_string(fmt::format("{}-{}", r.first, r.last));
-}
+std::string port_text(const PortRange& r) { return r.first == r.last ? std::to_string(r.first) : toml_string(fmt::format("{}-{}", r.first, r.last)); }
 
 // The block's first address and prefix length, e.g. "10.0.0.0/8".
 std::string cidr_text(const Cidr& c) {

@@ -1,12 +1,12 @@
 #include "tools/policy/run_policy.h"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <unistd.h>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fmt/format.h>
-#include <fmt/ranges.h>
-#include <unistd.h>
 
 #include "tools/policy/policy_loading.h"
 #include "tools/policy/policy_writer.h"

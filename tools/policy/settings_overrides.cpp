@@ -1,7 +1,7 @@
 #include "tools/policy/settings_overrides.h"
 
-#include <algorithm>
 #include <fmt/format.h>
+#include <algorithm>
 
 #include "config/policy_reader.h"
 #include "tools/policy/policy_writer.h"
@@ -49,7 +49,8 @@ Result<Overrides> parse_overrides(const std::vector<std::string>& args) {
         const std::size_t eq = arg.find('=');
         const std::string_view key = std::string_view(arg).substr(0, eq);
         if (eq == std::string::npos || !is_bare_key(key))
-            return Error{fmt::format("-s {}: expected KEY=VALUE with a [defaults] key (keepalive, idle, interval, count, user_timeout, enforce)", arg)};
+            return Error{
+                fmt::format("-s {}: expected KEY=VALUE with a [defaults] key (keepalive, idle, interval, count, user_timeout, enforce)", arg)};
         const std::string snippet = fmt::format("version = 1\n[defaults]\n{} = {}\n", key, toml_value(std::string_view(arg).substr(eq + 1)));
         const PolicyLoad load = read_policy(snippet, "-s");
         if (!load.ok()) {

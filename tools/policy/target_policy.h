@@ -7,9 +7,9 @@
 //   TCPKEEP_POLICY the shim captured at start or the process's start-up environment, then the
 //   system policy, then the embedded default, through the process's root. Said to be a fallback.
 #pragma once
+#include <sys/types.h>
 #include <optional>
 #include <string>
-#include <sys/types.h>
 
 #include "config/policy.h"
 #include "config/process_identity.h"
@@ -25,7 +25,7 @@ struct ProcessPolicy {
     bool process_view = false;  // read through /proc/PID/root (the process's mount namespace)
     std::string note;           // how it was found, when that is not plain (a fallback)
     Policy policy;
-    ProcessIdentity identity;   // what `process` patterns match
+    ProcessIdentity identity;  // what `process` patterns match
 };
 
 // `shim`: what the process's shim published, or null when no shim is loaded. Throws TargetError

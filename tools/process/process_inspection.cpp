@@ -1,11 +1,11 @@
 #include "tools/process/process_inspection.h"
 
+#include <fmt/format.h>
+#include <sys/stat.h>
 #include <cerrno>
 #include <cstdio>
 #include <filesystem>
-#include <fmt/format.h>
 #include <set>
-#include <sys/stat.h>
 
 #include "config/compiled_policy.h"
 #include "system/read_kernel_defaults.h"

@@ -6,9 +6,9 @@
 // same process listens on (an accepted connection); every other socket is outbound. Inbound
 // sockets are decided by local port, outbound ones by remote port; listeners have no peer.
 #pragma once
+#include <sys/types.h>
 #include <optional>
 #include <string>
-#include <sys/types.h>
 
 #include "tools/policy/settings_overrides.h"
 #include "tools/report/socket_report.h"

@@ -1,10 +1,10 @@
 #include "tools/process/process_lookup.h"
 
+#include <dirent.h>
+#include <unistd.h>
 #include <algorithm>
 #include <charconv>
-#include <dirent.h>
 #include <memory>
-#include <unistd.h>
 
 #include "tools/process/process_facts.h"
 

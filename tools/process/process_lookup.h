@@ -1,8 +1,8 @@
 // NAME -> pids, like pgrep NAME but exact: the kernel's comm name (15 characters at most) or the
 // file name of the executable. This tool's own process is never selected.
 #pragma once
-#include <string>
 #include <sys/types.h>
+#include <string>
 #include <vector>
 
 namespace tcpkeep::cli {

@@ -1,12 +1,12 @@
 #include "tools/process/process_sockets.h"
 
+#include <dirent.h>
+#include <unistd.h>
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <climits>
-#include <dirent.h>
 #include <memory>
-#include <unistd.h>
 
 #include "tools/process/process_facts.h"
 #include "tools/process/target_error.h"

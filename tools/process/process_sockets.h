@@ -2,9 +2,9 @@
 // TCP tables of its network namespace (/proc/PID/net/tcp, tcp6). A TCP socket that is neither
 // bound nor connected is in no table and so not listed (nothing is set on it until connect/listen).
 #pragma once
+#include <sys/types.h>
 #include <cstdint>
 #include <set>
-#include <sys/types.h>
 #include <vector>
 
 #include "tools/process/tcp_table.h"

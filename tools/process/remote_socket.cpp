@@ -1,9 +1,9 @@
 #include "tools/process/remote_socket.h"
 
-#include <cerrno>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <cerrno>
 
 #include "config/option_table.h"
 #include "tools/process/target_error.h"

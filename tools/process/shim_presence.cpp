@@ -1,11 +1,11 @@
 #include "tools/process/shim_presence.h"
 
-#include <cerrno>
-#include <cstring>
 #include <fcntl.h>
 #include <fmt/format.h>
-#include <sstream>
 #include <unistd.h>
+#include <cerrno>
+#include <cstring>
+#include <sstream>
 
 #include "tools/elf/elf_linking.h"
 #include "tools/process/process_facts.h"

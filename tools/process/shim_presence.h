@@ -1,8 +1,8 @@
 // Is libtcpkeep.so loaded into a running process, and if not, why not.
 #pragma once
+#include <sys/types.h>
 #include <optional>
 #include <string>
-#include <sys/types.h>
 #include <vector>
 
 namespace tcpkeep::cli {

@@ -1,14 +1,14 @@
 #include "tools/process/shim_state.h"
 
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
 #include <cerrno>
 #include <cinttypes>
 #include <climits>
 #include <cstdio>
 #include <cstring>
-#include <fmt/format.h>
 #include <sstream>
-#include <sys/stat.h>
-#include <sys/uio.h>
 
 #include "tools/elf/elf_image.h"
 #include "tools/process/process_facts.h"
@@ -124,8 +124,8 @@ Result<ShimState> read_shim_state(pid_t pid, const std::string& library) {
     const std::optional<ElfSymbol> symbol = image->dynamic_symbol(published_state_symbol);
     const std::optional<std::uint64_t> first_load = image->first_load_address();
     if (!symbol || !first_load || symbol->size != sizeof(PublishedState))
-        return Error{fmt::format("{} is a shim of another version: it publishes no {} of the layout this tcpkeep reads", library,
-                                 published_state_symbol)};
+        return Error{
+            fmt::format("{} is a shim of another version: it publishes no {} of the layout this tcpkeep reads", library, published_state_symbol)};
 
     ShimState state;
     state.pid_ = pid;

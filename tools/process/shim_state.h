@@ -3,10 +3,10 @@
 // knows of each fd (direction, options the program set itself). Read with process_vm_readv, which
 // needs the same ptrace permission as pidfd_getfd.
 #pragma once
+#include <sys/types.h>
 #include <cstdint>
 #include <optional>
 #include <string>
-#include <sys/types.h>
 
 #include "config/result.h"
 #include "shim/fd_state.h"
@@ -18,7 +18,7 @@ class ShimState {
 public:
     EngineStatus engine = EngineStatus::idle;
     DisabledReason disabled_reason = DisabledReason::none;
-    std::optional<PublishedPolicy> policy;         // once the engine has tried to load one
+    std::optional<PublishedPolicy> policy;          // once the engine has tried to load one
     std::optional<std::string> environment_policy;  // TCPKEEP_POLICY as the shim captured it at start
 
     // What the shim knows of `fd` (all unknown when it never recorded it); nullopt when it cannot

@@ -1,8 +1,8 @@
 #include "tools/process/target_error.h"
 
+#include <fmt/format.h>
 #include <cerrno>
 #include <cstring>
-#include <fmt/format.h>
 
 namespace tcpkeep::cli {
 

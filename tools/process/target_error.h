@@ -1,8 +1,8 @@
 // Why a running process cannot be inspected: the messages `verify` and `apply` print with exit 2.
 #pragma once
+#include <sys/types.h>
 #include <stdexcept>
 #include <string>
-#include <sys/types.h>
 
 namespace tcpkeep::cli {
 
@@ -17,8 +17,7 @@ public:
 };
 
 // The ptrace access check every /proc/PID file and pidfd_getfd goes through, said once.
-inline constexpr const char* ptrace_requirement =
-    "needs CAP_SYS_PTRACE or the same uid (ptrace access mode PTRACE_MODE_ATTACH_REALCREDS)";
+inline constexpr const char* ptrace_requirement = "needs CAP_SYS_PTRACE or the same uid (ptrace access mode PTRACE_MODE_ATTACH_REALCREDS)";
 
 // Turns the errno of an access to `what` (e.g. "/proc/1234/fd") into a TargetError:
 // ENOENT/ESRCH -> no such process, EACCES/EPERM -> permission denied and what is missing.

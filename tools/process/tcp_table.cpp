@@ -1,9 +1,9 @@
 #include "tools/process/tcp_table.h"
 
 #include <arpa/inet.h>
+#include <fmt/format.h>
 #include <charconv>
 #include <cstring>
-#include <fmt/format.h>
 #include <sstream>
 
 namespace tcpkeep::cli {
@@ -55,9 +55,8 @@ PeerAddress TcpEndpoint::peer() const {
 }
 
 const char* tcp_state_name(int state) {
-    static constexpr const char* names[] = {"UNKNOWN",   "ESTABLISHED", "SYN_SENT",   "SYN_RECV", "FIN_WAIT1",
-                                            "FIN_WAIT2", "TIME_WAIT",   "CLOSE",      "CLOSE_WAIT", "LAST_ACK",
-                                            "LISTEN",    "CLOSING",     "NEW_SYN_RECV"};
+    static constexpr const char* names[] = {"UNKNOWN", "ESTABLISHED", "SYN_SENT", "SYN_RECV", "FIN_WAIT1", "FIN_WAIT2",   "TIME_WAIT",
+                                            "CLOSE",   "CLOSE_WAIT",  "LAST_ACK", "LISTEN",   "CLOSING",   "NEW_SYN_RECV"};
     return state > 0 && state < static_cast<int>(std::size(names)) ? names[state] : names[0];
 }
 

@@ -1,10 +1,10 @@
 // The kernel's TCP socket tables as a process sees them (/proc/PID/net/tcp and tcp6: the sockets
 // of its network namespace), indexed by socket inode.
 #pragma once
+#include <sys/types.h>
 #include <array>
 #include <cstdint>
 #include <string>
-#include <sys/types.h>
 #include <unordered_map>
 
 #include "config/net_address.h"
@@ -12,8 +12,8 @@
 namespace tcpkeep::cli {
 
 struct TcpEndpoint {
-    Family family = Family::v4;               // the socket's family (an IPv6 socket stays v6 when v4-mapped)
-    std::array<std::uint8_t, 16> address{};   // network byte order; v4 uses the first 4 bytes
+    Family family = Family::v4;              // the socket's family (an IPv6 socket stays v6 when v4-mapped)
+    std::array<std::uint8_t, 16> address{};  // network byte order; v4 uses the first 4 bytes
     std::uint16_t port = 0;
 
     // "127.0.0.1:5432" or "[::1]:5432".
@@ -25,8 +25,8 @@ struct TcpEndpoint {
 struct TcpEntry {
     TcpEndpoint local;
     TcpEndpoint remote;
-    int state = 0;        // TCP_ESTABLISHED (1) .. TCP_NEW_SYN_RECV (12)
-    int timer = 0;        // the "tr" column: 0 none, 1 retransmit, 2 keepalive, 3 TIME_WAIT, 4 zero window probe
+    int state = 0;  // TCP_ESTABLISHED (1) .. TCP_NEW_SYN_RECV (12)
+    int timer = 0;  // the "tr" column: 0 none, 1 retransmit, 2 keepalive, 3 TIME_WAIT, 4 zero window probe
     ino_t inode = 0;
 };
 

@@ -36,8 +36,7 @@ std::string list_seconds(const std::vector<std::int64_t>& times, std::size_t sho
 
 }  // namespace
 
-Explanation explain(const CompiledPolicy& policy, Direction direction, std::uint16_t port, const PeerAddress* peer,
-                    const KernelDefaults& kernel) {
+Explanation explain(const CompiledPolicy& policy, Direction direction, std::uint16_t port, const PeerAddress* peer, const KernelDefaults& kernel) {
     const Verdict& v = policy.decide(direction, port, peer);
     Explanation e;
     e.action = kind_name(v.kind);
@@ -124,8 +123,7 @@ std::string to_text(const Explanation& e) {
     row("idle", format_duration(std::int64_t{v.idle_s} * 1000), Option::idle);
     row("interval", format_duration(std::int64_t{v.interval_s} * 1000), Option::interval);
     row("count", std::to_string(v.count), Option::count);
-    row("user_timeout", v.user_timeout_ms ? format_duration(v.user_timeout_ms) : "off",
-        Option::user_timeout);
+    row("user_timeout", v.user_timeout_ms ? format_duration(v.user_timeout_ms) : "off", Option::user_timeout);
     if (e.user_timeout_auto) out += "                           (auto = idle + interval x count)\n";
     const Timeline& t = e.timeline;
     out += "when the peer disappears:\n";
@@ -137,10 +135,10 @@ std::string to_text(const Explanation& e) {
         out += "  (a) idle connection, peer silent:   never detected (keepalive is off)\n";
     }
     out += fmt::format("  (b) unacknowledged data:            detected at {} ({})\n", format_seconds(t.detect_busy_ms),
-                       t.busy_bounded_by_user_timeout ? "user_timeout"
-                                                      : fmt::format("tcp_retries2 = {}, RTO about {}ms on a LAN", e.kernel.retries2, e.kernel.rto_min_ms + lan_rto_excess_ms));
-    out += fmt::format("  (c) connect() to a silent host:     gives up at {} ({}; SYN retransmissions at {})\n",
-                       format_seconds(t.detect_connect_ms),
+                       t.busy_bounded_by_user_timeout
+                           ? "user_timeout"
+                           : fmt::format("tcp_retries2 = {}, RTO about {}ms on a LAN", e.kernel.retries2, e.kernel.rto_min_ms + lan_rto_excess_ms));
+    out += fmt::format("  (c) connect() to a silent host:     gives up at {} ({}; SYN retransmissions at {})\n", format_seconds(t.detect_connect_ms),
                        t.connect_bounded_by_user_timeout ? "user_timeout" : fmt::format("tcp_syn_retries = {}", e.kernel.syn_retries),
                        list_seconds(t.syn_ms));
     if (t.detect_reset_ms) {

@@ -15,15 +15,14 @@ struct Explanation {
     int rule_index = -1;
     bool enforce = false;
     bool user_timeout_auto = false;
-    Settings policy_settings;  // what the policy sets (mask says which)
-    EffectiveValues effective;  // what the kernel will use
+    Settings policy_settings;                      // what the policy sets (mask says which)
+    EffectiveValues effective;                     // what the kernel will use
     std::array<std::string, option_count> source;  // where each effective value comes from
     KernelDefaults kernel;
     Timeline timeline;
 };
 
-Explanation explain(const CompiledPolicy& policy, Direction direction, std::uint16_t port, const PeerAddress* peer,
-                    const KernelDefaults& kernel);
+Explanation explain(const CompiledPolicy& policy, Direction direction, std::uint16_t port, const PeerAddress* peer, const KernelDefaults& kernel);
 
 nlohmann::json to_json(const Explanation& e);
 std::string to_text(const Explanation& e);

@@ -1,9 +1,9 @@
 #include "tools/report/report_table.h"
 
-#include <algorithm>
-#include <cstring>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <algorithm>
+#include <cstring>
 
 #include "tools/report/option_values.h"
 
@@ -70,14 +70,16 @@ std::string verdict_text(const ProcessReport& r) {
         out += "  note: no working shim in this process: sockets it opens from now on will not get the policy's values\n";
     const bool program_unknown = std::any_of(r.sockets.begin(), r.sockets.end(), [](const SocketReport& s) { return !s.program_set; });
     if (!r.judge_shim && program_unknown && !r.sockets.empty())
-        out += "  note: no shim record of what the program set itself on these sockets: every value that differs from the policy is "
-               "treated as the policy's to set\n";
+        out +=
+            "  note: no shim record of what the program set itself on these sockets: every value that differs from the policy is "
+            "treated as the policy's to set\n";
     std::size_t own = 0;
     for (const SocketReport& s : r.sockets) own += s.program_chose() != 0;
     if (own != 0)
-        out += fmt::format("  note: on {} socket{} the program set some options itself; the policy lets it (the shim leaves them, "
-                           "as apply does; `enforce = true` in the rule overrides)\n",
-                           own, own == 1 ? "" : "s");
+        out += fmt::format(
+            "  note: on {} socket{} the program set some options itself; the policy lets it (the shim leaves them, "
+            "as apply does; `enforce = true` in the rule overrides)\n",
+            own, own == 1 ? "" : "s");
     if (r.ok() == true && r.sockets.empty()) out += "  ok: no TCP sockets\n";
     if (r.ok() == true && !r.sockets.empty())
         out += fmt::format("  ok: {} socket{} agree{} with the policy\n", r.sockets.size(), r.sockets.size() == 1 ? "" : "s",
@@ -98,17 +100,25 @@ std::string to_table(const ProcessReport& r, bool dry_run) {
         out += fmt::format("  shim:   loaded ({})\n", r.shim.path.value_or("?"));
     }
     out += fmt::format("  policy: {}{}{}\n", r.policy, r.policy_origin == "shim" ? " (loaded by the shim" : "",
-                       r.policy_origin != "shim" ? "" : r.policy_process_view ? ", read in the process's mount namespace)" : ")");
+                       r.policy_origin != "shim" ? ""
+                       : r.policy_process_view   ? ", read in the process's mount namespace)"
+                                                 : ")");
     if (!r.policy_note.empty()) out += fmt::format("          {}\n", r.policy_note);
     if (r.sockets.empty()) {
         out += "  no TCP sockets\n";
     } else {
-        std::vector<Row> rows{{"FD", "STATE", "DIRECTION", "LOCAL", "REMOTE", "RULE", "KEEPALIVE", "IDLE", "INTERVAL", "COUNT", "USER_TIMEOUT", "OK"}};
+        std::vector<Row> rows{
+            {"FD", "STATE", "DIRECTION", "LOCAL", "REMOTE", "RULE", "KEEPALIVE", "IDLE", "INTERVAL", "COUNT", "USER_TIMEOUT", "OK"}};
         if (r.missing) rows[0].insert(rows[0].end() - 1, "TIMER");
         for (const SocketReport& s : r.sockets) {
-            Row row{std::to_string(s.socket.fd), tcp_state_name(s.socket.entry.state), to_string(s.direction),
-                    s.socket.entry.local.to_string(), s.socket.entry.remote.to_string(),
-                    s.action == Verdict::Kind::skip ? fmt::format("{} (skip)", s.rule) : s.rule.empty() ? "-" : s.rule};
+            Row row{std::to_string(s.socket.fd),
+                    tcp_state_name(s.socket.entry.state),
+                    to_string(s.direction),
+                    s.socket.entry.local.to_string(),
+                    s.socket.entry.remote.to_string(),
+                    s.action == Verdict::Kind::skip ? fmt::format("{} (skip)", s.rule)
+                    : s.rule.empty()                ? "-"
+                                                    : s.rule};
             for (int i = 0; i < option_count; ++i) row.push_back(value_cell(s, static_cast<Option>(i)));
             if (r.missing) row.push_back(s.socket.keepalive_timer() ? "keepalive" : "-");
             row.push_back(ok_cell(s));

@@ -49,8 +49,8 @@ json values_json(const Settings& s) {
 json socket_json(const SocketReport& s) {
     json changes = json::array();
     for (const OptionChange& c : s.changes) {
-        changes.push_back({{"option", json_field(c.option)}, {"from", c.from}, {"to", c.to},
-                           {"error", c.error ? json(std::strerror(c.error)) : json(nullptr)}});
+        changes.push_back(
+            {{"option", json_field(c.option)}, {"from", c.from}, {"to", c.to}, {"error", c.error ? json(std::strerror(c.error)) : json(nullptr)}});
     }
     json out{{"fd", s.socket.fd},
              {"state", tcp_state_name(s.socket.entry.state)},

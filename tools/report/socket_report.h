@@ -2,10 +2,10 @@
 // the values the policy wants, and whether the shim is there for sockets yet to come. Rendered
 // as JSON here (schema in tools/README.md) and as a table in report_table.h.
 #pragma once
+#include <sys/types.h>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-#include <sys/types.h>
 #include <vector>
 
 #include "config/policy.h"
@@ -31,9 +31,9 @@ struct SocketReport {
     // program's own choice is not a failure. Unknown without the shim's record.
     std::optional<std::uint8_t> program_set;
     Verdict::Kind action = Verdict::Kind::untouched;
-    std::string rule;                 // rule display name or "[defaults]"; empty when nothing matched
-    Settings expected;                // mask: the options the policy sets (none for skip/untouched)
-    std::optional<Settings> actual;   // unknown when pidfd_getfd was refused
+    std::string rule;                   // rule display name or "[defaults]"; empty when nothing matched
+    Settings expected;                  // mask: the options the policy sets (none for skip/untouched)
+    std::optional<Settings> actual;     // unknown when pidfd_getfd was refused
     std::vector<OptionChange> changes;  // apply: set (or, dry run, to be set)
 
     // Expected options whose actual value differs because the program chose it (Settings bits).
@@ -46,19 +46,19 @@ struct SocketReport {
 struct ProcessReport {
     pid_t pid = 0;
     std::optional<std::string> executable;
-    std::optional<std::string> runs_as;   // comm, when it differs from the executable's file name
+    std::optional<std::string> runs_as;  // comm, when it differs from the executable's file name
     ShimPresence shim;
-    std::optional<EngineStatus> engine;   // the loaded shim's engine, when its state could be read
+    std::optional<EngineStatus> engine;  // the loaded shim's engine, when its state could be read
     // The shim is loaded but cannot act on the process's sockets (e.g. a Go program), and why.
     std::optional<std::string> shim_inactive;
-    std::string policy;                   // file, or "<embedded default>"
-    std::string policy_origin;            // command_line, shim or discovery (a fallback)
-    bool policy_process_view = false;     // the file was read in the process's mount namespace
-    std::string policy_note;              // how the policy was found, when it is a fallback
-    bool policy_applies = false;          // the policy sets values on some sockets of this process
-    bool judge_shim = true;               // verify: a missing shim is a finding; after apply only sockets count
+    std::string policy;                // file, or "<embedded default>"
+    std::string policy_origin;         // command_line, shim or discovery (a fallback)
+    bool policy_process_view = false;  // the file was read in the process's mount namespace
+    std::string policy_note;           // how the policy was found, when it is a fallback
+    bool policy_applies = false;       // the policy sets values on some sockets of this process
+    bool judge_shim = true;            // verify: a missing shim is a finding; after apply only sockets count
     std::vector<SocketReport> sockets;
-    std::optional<std::string> missing;   // what could not be read and why
+    std::optional<std::string> missing;  // what could not be read and why
 
     // A process the policy wants values in, without a working shim to give them to new sockets.
     [[nodiscard]] bool shim_missing() const { return judge_shim && (!shim.loaded || shim_inactive) && policy_applies; }

@@ -11,10 +11,10 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -23,12 +23,12 @@
 static struct sockaddr_in server;
 static int listener;
 static int racing_fd;
-static int ready;  /* the closing thread is running */
-static int go;     /* set by the connecting thread just before connect() */
+static int ready; /* the closing thread is running */
+static int go;    /* set by the connecting thread just before connect() */
 static unsigned spin;
-static int close_errno;  /* the closing thread's close() failed: it had nothing to race with */
+static int close_errno; /* the closing thread's close() failed: it had nothing to race with */
 
-static void start_thread(pthread_t *id, void *(*run)(void *)) {
+static void start_thread(pthread_t* id, void* (*run)(void*)) {
     const int e = pthread_create(id, NULL, run, NULL);
     if (e != 0) {
         fprintf(stderr, "close_race: pthread_create: %s\n", strerror(e));
@@ -52,30 +52,30 @@ static pid_t start_acceptor(void) {
     const struct linger abort_close = {1, 0};
     for (;;) {
         const int fd = accept(listener, NULL, NULL);
-        if (fd < 0) _exit(1);  /* connections are refused from now on: the parent reports them */
+        if (fd < 0) _exit(1); /* connections are refused from now on: the parent reports them */
         setsockopt(fd, SOL_SOCKET, SO_LINGER, &abort_close, sizeof abort_close);
         close(fd);
     }
 }
 
-static void *closer(void *unused) {
+static void* closer(void* unused) {
     (void)unused;
     __atomic_store_n(&ready, 1, __ATOMIC_RELEASE);
-    while (!__atomic_load_n(&go, __ATOMIC_ACQUIRE)) sched_yield();  /* 2 busy cores may be all there are */
+    while (!__atomic_load_n(&go, __ATOMIC_ACQUIRE)) sched_yield(); /* 2 busy cores may be all there are */
     for (volatile unsigned i = 0; i < spin; i++) {
     }
     if (close(racing_fd) != 0) close_errno = errno;
     return NULL;
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
     const int iterations = argc > 1 ? atoi(argv[1]) : 2000;
     server.sin_family = AF_INET;
     server.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     socklen_t len = sizeof server;
     listener = socket(AF_INET, SOCK_STREAM, 0);
-    if (listener < 0 || bind(listener, (struct sockaddr *)&server, len) != 0 || listen(listener, 4096) != 0 ||
-        getsockname(listener, (struct sockaddr *)&server, &len) != 0) {
+    if (listener < 0 || bind(listener, (struct sockaddr*)&server, len) != 0 || listen(listener, 4096) != 0 ||
+        getsockname(listener, (struct sockaddr*)&server, &len) != 0) {
         perror("close_race: listen");
         return 2;
     }
@@ -96,7 +96,7 @@ int main(int argc, char **argv) {
         start_thread(&t, closer);
         while (!__atomic_load_n(&ready, __ATOMIC_ACQUIRE)) sched_yield();
         __atomic_store_n(&go, 1, __ATOMIC_RELEASE);
-        const int rc = connect(racing_fd, (struct sockaddr *)&server, sizeof server);
+        const int rc = connect(racing_fd, (struct sockaddr*)&server, sizeof server);
         const int e = errno;
         pthread_join(t, NULL);
         if (close_errno != 0) {

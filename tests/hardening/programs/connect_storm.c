@@ -26,16 +26,16 @@ static const int levels[options] = {SOL_SOCKET, IPPROTO_TCP, IPPROTO_TCP, IPPROT
 static const int names[options] = {SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT, TCP_USER_TIMEOUT};
 static int expected_out[options], expected_in[options];
 static int per_thread, sample;
-static long failures, mismatches, sampled, made;  /* made: connections connected and accepted */
+static long failures, mismatches, sampled, made; /* made: connections connected and accepted */
 static pthread_mutex_t report_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static void fail(const char *what, int thread, int i) {
+static void fail(const char* what, int thread, int i) {
     pthread_mutex_lock(&report_lock);
     if (failures++ < 10) fprintf(stderr, "connect_storm: thread %d connection %d: %s: %s\n", thread, i, what, strerror(errno));
     pthread_mutex_unlock(&report_lock);
 }
 
-static void check(int fd, const int *expected, int own, const char *side, int thread, int i) {
+static void check(int fd, const int* expected, int own, const char* side, int thread, int i) {
     int got[options];
     for (int o = 0; o < options; o++) {
         socklen_t len = sizeof got[o];
@@ -48,8 +48,8 @@ static void check(int fd, const int *expected, int own, const char *side, int th
     if (memcmp(got, want, sizeof got) == 0) return;
     pthread_mutex_lock(&report_lock);
     if (mismatches++ < 10)
-        fprintf(stderr, "connect_storm: thread %d connection %d %s: %d %d %d %d %d, expected %d %d %d %d %d\n", thread, i, side,
-                got[0], got[1], got[2], got[3], got[4], want[0], want[1], want[2], want[3], want[4]);
+        fprintf(stderr, "connect_storm: thread %d connection %d %s: %d %d %d %d %d, expected %d %d %d %d %d\n", thread, i, side, got[0], got[1],
+                got[2], got[3], got[4], want[0], want[1], want[2], want[3], want[4]);
     pthread_mutex_unlock(&report_lock);
 }
 
@@ -59,13 +59,13 @@ static void abort_close(int fd, int thread, int i) {
     if (close(fd) != 0) fail("close", thread, i);
 }
 
-static void *storm(void *arg) {
+static void* storm(void* arg) {
     const int thread = (int)(long)arg;
     struct sockaddr_in addr = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     socklen_t len = sizeof addr;
     const int listener = socket(AF_INET, SOCK_STREAM, 0);
-    if (listener < 0 || bind(listener, (struct sockaddr *)&addr, len) != 0 || listen(listener, 64) != 0 ||
-        getsockname(listener, (struct sockaddr *)&addr, &len) != 0) {
+    if (listener < 0 || bind(listener, (struct sockaddr*)&addr, len) != 0 || listen(listener, 64) != 0 ||
+        getsockname(listener, (struct sockaddr*)&addr, &len) != 0) {
         fail("listen", thread, -1);
         return NULL;
     }
@@ -78,7 +78,7 @@ static void *storm(void *arg) {
         }
         const int idle = own_idle;
         if (own && setsockopt(c, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle) != 0) fail("setsockopt", thread, i);
-        if (connect(c, (struct sockaddr *)&addr, sizeof addr) != 0) {
+        if (connect(c, (struct sockaddr*)&addr, sizeof addr) != 0) {
             fail("connect", thread, i);
             close(c);
             continue;
@@ -100,11 +100,11 @@ static void *storm(void *arg) {
     return NULL;
 }
 
-static int parse_values(const char *text, int *out) {
+static int parse_values(const char* text, int* out) {
     return sscanf(text, "%d %d %d %d %d", &out[0], &out[1], &out[2], &out[3], &out[4]) == options ? 0 : -1;
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
     if (argc != 6 || parse_values(argv[4], expected_out) != 0 || parse_values(argv[5], expected_in) != 0) {
         fprintf(stderr, "usage: connect_storm THREADS PER_THREAD SAMPLE \"OUT\" \"IN\"\n");
         return 2;
@@ -112,7 +112,7 @@ int main(int argc, char **argv) {
     const int threads = atoi(argv[1]);
     per_thread = atoi(argv[2]);
     sample = atoi(argv[3]) > 0 ? atoi(argv[3]) : 1;
-    pthread_t *ids = calloc((size_t)(threads > 0 ? threads : 1), sizeof *ids);
+    pthread_t* ids = calloc((size_t)(threads > 0 ? threads : 1), sizeof *ids);
     if (ids == NULL) {
         perror("connect_storm: calloc");
         return 2;
@@ -120,7 +120,7 @@ int main(int argc, char **argv) {
     struct timespec start, end;
     clock_gettime(CLOCK_MONOTONIC, &start);
     for (int t = 0; t < threads; t++) {
-        const int e = pthread_create(&ids[t], NULL, storm, (void *)(long)t);
+        const int e = pthread_create(&ids[t], NULL, storm, (void*)(long)t);
         if (e != 0) {
             fprintf(stderr, "connect_storm: pthread_create: %s\n", strerror(e));
             return 2;
@@ -129,8 +129,8 @@ int main(int argc, char **argv) {
     for (int t = 0; t < threads; t++) pthread_join(ids[t], NULL);
     clock_gettime(CLOCK_MONOTONIC, &end);
     const double seconds = (double)(end.tv_sec - start.tv_sec) + (double)(end.tv_nsec - start.tv_nsec) / 1e9;
-    printf("connections=%ld failures=%ld mismatches=%ld sampled=%ld seconds=%.2f per_second=%.0f\n", made, failures,
-           mismatches, sampled, seconds, (double)made / seconds);
+    printf("connections=%ld failures=%ld mismatches=%ld sampled=%ld seconds=%.2f per_second=%.0f\n", made, failures, mismatches, sampled, seconds,
+           (double)made / seconds);
     free(ids);
     return failures == 0 && mismatches == 0 && made == (long)threads * per_thread ? 0 : 1;
 }

@@ -40,23 +40,23 @@ static double now_ms(void) {
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-static void fail(const char *what) {
+static void fail(const char* what) {
     fprintf(stderr, "blocking_client: %s: %s\n", what, strerror(errno));
     exit(1);
 }
 
 /* strerrorname_np() knows no name for some values. */
-static const char *errno_name(int e) {
-    const char *name = strerrorname_np(e);
+static const char* errno_name(int e) {
+    const char* name = strerrorname_np(e);
     return name != NULL ? name : "unknown";
 }
 
-static void report(const char *outcome, double t0, double failed, double vanished) {
+static void report(const char* outcome, double t0, double failed, double vanished) {
     printf("result errno=%s elapsed_ms=%.1f vanished_ms=%.1f\n", outcome, failed - t0, vanished - t0);
 }
 
 /* How the blocked recv() ended: the errno name, or why it did not fail. */
-static const char *recv_outcome(int fd) {
+static const char* recv_outcome(int fd) {
     char buf[256];
     ssize_t n = recv(fd, buf, sizeof buf, 0);
     if (n < 0) return errno_name(errno);
@@ -77,20 +77,20 @@ static double wait_for_go(void) {
     return now_ms();
 }
 
-static int known_mode(const char *mode) {
-    static const char *const modes[] = {"idle", "busy", "connect", "serve"};
+static int known_mode(const char* mode) {
+    static const char* const modes[] = {"idle", "busy", "connect", "serve"};
     for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++)
         if (strcmp(mode, modes[i]) == 0) return 1;
     return 0;
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
     if (argc != 4 || !known_mode(argv[1])) {
         fprintf(stderr, "usage: %s idle|busy|connect|serve HOST PORT\n", argv[0]);
         return 2;
     }
     setvbuf(stdout, NULL, _IOLBF, 0);
-    const char *mode = argv[1];
+    const char* mode = argv[1];
     struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((unsigned short)atoi(argv[3]))};
     if (inet_pton(AF_INET, argv[2], &addr.sin_addr) != 1) {
         fprintf(stderr, "blocking_client: bad IPv4 address %s\n", argv[2]);
@@ -102,22 +102,22 @@ int main(int argc, char **argv) {
     if (strcmp(mode, "serve") == 0) {
         int one = 1;
         if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0) fail("SO_REUSEADDR");
-        if (bind(fd, (struct sockaddr *)&addr, sizeof addr) != 0 || listen(fd, 1) != 0) fail("listen");
+        if (bind(fd, (struct sockaddr*)&addr, sizeof addr) != 0 || listen(fd, 1) != 0) fail("listen");
         printf("listening\n");
         int conn = accept(fd, NULL, NULL);
         if (conn < 0) fail("accept");
         read_line(conn);
         double t0 = now_ms();
         double vanished = wait_for_go();
-        const char *outcome = recv_outcome(conn);
+        const char* outcome = recv_outcome(conn);
         report(outcome, t0, now_ms(), vanished);
         return 0;
     }
 
     double t0 = now_ms();
-    int rc = connect(fd, (struct sockaddr *)&addr, sizeof addr);
+    int rc = connect(fd, (struct sockaddr*)&addr, sizeof addr);
     if (strcmp(mode, "connect") == 0) {
-        const char *outcome = rc == 0 ? "OK" : errno_name(errno);
+        const char* outcome = rc == 0 ? "OK" : errno_name(errno);
         report(outcome, t0, now_ms(), t0);
         return 0;
     }
@@ -131,7 +131,7 @@ int main(int argc, char **argv) {
         t0 = now_ms();
         if (send(fd, chunk, sizeof chunk, 0) != (ssize_t)sizeof chunk) fail("send chunk");
     }
-    const char *outcome = recv_outcome(fd);
+    const char* outcome = recv_outcome(fd);
     report(outcome, t0, now_ms(), vanished);
     return 0;
 }

@@ -3,10 +3,10 @@
 #include <arpa/inet.h>
 #include <fmt/format.h>
 #include <netinet/tcp.h>
-#include <stdexcept>
-#include <string>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <stdexcept>
+#include <string>
 
 int main(int argc, char** argv) {
     try {

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 __attribute__((constructor)) static void connect_early(void) {
-    const char *port = getenv("TCPKEEP_EARLY_PORT");
+    const char* port = getenv("TCPKEEP_EARLY_PORT");
     if (port == NULL) return;
     struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((unsigned short)atoi(port))};
     inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
@@ -21,7 +21,7 @@ __attribute__((constructor)) static void connect_early(void) {
         fprintf(stderr, "early socket: %s\n", strerror(errno));
         return;
     }
-    int rc = connect(fd, (struct sockaddr *)&to, sizeof to);
+    int rc = connect(fd, (struct sockaddr*)&to, sizeof to);
     int ka = -1, idle = -1;
     socklen_t ka_len = sizeof ka, idle_len = sizeof idle;
     if (getsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &ka, &ka_len) != 0 || getsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, &idle_len) != 0)

@@ -26,10 +26,10 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <signal.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
@@ -40,15 +40,15 @@ static int current = -1;
 static void on_alarm(int sig) { (void)sig; }
 
 /* A step that sets the scene for the next command failed: what follows would not test what it says. */
-static void die(const char *what) {
+static void die(const char* what) {
     fprintf(stderr, "sockprobe: %s: %s\n", what, strerror(errno));
     exit(2);
 }
 
-static int parse_address(const char *host, const char *port, struct sockaddr_storage *ss, socklen_t *len) {
+static int parse_address(const char* host, const char* port, struct sockaddr_storage* ss, socklen_t* len) {
     memset(ss, 0, sizeof *ss);
-    struct sockaddr_in *in4 = (struct sockaddr_in *)ss;
-    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+    struct sockaddr_in* in4 = (struct sockaddr_in*)ss;
+    struct sockaddr_in6* in6 = (struct sockaddr_in6*)ss;
     if (inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
         in4->sin_family = AF_INET;
         in4->sin_port = htons((unsigned short)atoi(port));
@@ -61,14 +61,14 @@ static int parse_address(const char *host, const char *port, struct sockaddr_sto
         *len = sizeof *in6;
         return 0;
     }
-    struct sockaddr_un *un = (struct sockaddr_un *)ss;
+    struct sockaddr_un* un = (struct sockaddr_un*)ss;
     un->sun_family = AF_UNIX;
     snprintf(un->sun_path, sizeof un->sun_path, "%s", host);
     *len = sizeof *un;
     return 0;
 }
 
-static const char *errno_name(int e) {
+static const char* errno_name(int e) {
     switch (e) {
         case 0: return "0";
         case EINPROGRESS: return "EINPROGRESS";
@@ -90,11 +90,15 @@ static const char *errno_name(int e) {
     }
 }
 
-static int option(const char *name, int *level, int *opt) {
-    static const struct { const char *name; int level, opt; } table[] = {
-        {"keepalive", SOL_SOCKET, SO_KEEPALIVE}, {"idle", IPPROTO_TCP, TCP_KEEPIDLE},
-        {"interval", IPPROTO_TCP, TCP_KEEPINTVL}, {"count", IPPROTO_TCP, TCP_KEEPCNT},
-        {"user_timeout", IPPROTO_TCP, TCP_USER_TIMEOUT}};
+static int option(const char* name, int* level, int* opt) {
+    static const struct {
+        const char* name;
+        int level, opt;
+    } table[] = {{"keepalive", SOL_SOCKET, SO_KEEPALIVE},
+                 {"idle", IPPROTO_TCP, TCP_KEEPIDLE},
+                 {"interval", IPPROTO_TCP, TCP_KEEPINTVL},
+                 {"count", IPPROTO_TCP, TCP_KEEPCNT},
+                 {"user_timeout", IPPROTO_TCP, TCP_USER_TIMEOUT}};
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
         if (strcmp(name, table[i].name) == 0) {
             *level = table[i].level;
@@ -105,29 +109,31 @@ static int option(const char *name, int *level, int *opt) {
 }
 
 static void show(void) {
-    const char *names[] = {"ka", "idle", "interval", "count", "user_timeout"};
-    const char *keys[] = {"keepalive", "idle", "interval", "count", "user_timeout"};
+    const char* names[] = {"ka", "idle", "interval", "count", "user_timeout"};
+    const char* keys[] = {"keepalive", "idle", "interval", "count", "user_timeout"};
     for (int i = 0; i < 5; i++) {
         int level = 0, opt = 0, value = 0;
         socklen_t len = sizeof value;
         option(keys[i], &level, &opt);
-        if (getsockopt(current, level, opt, &value, &len) == 0) printf("%s%s=%d", i ? " " : "", names[i], value);
-        else printf("%s%s=%s", i ? " " : "", names[i], errno_name(errno));
+        if (getsockopt(current, level, opt, &value, &len) == 0)
+            printf("%s%s=%d", i ? " " : "", names[i], value);
+        else
+            printf("%s%s=%s", i ? " " : "", names[i], errno_name(errno));
     }
     printf("\n");
 }
 
-static int type_of(const char *t) {
+static int type_of(const char* t) {
     if (strcmp(t, "stream") == 0) return SOCK_STREAM;
     if (strcmp(t, "dgram") == 0) return SOCK_DGRAM;
     if (strcmp(t, "seqpacket") == 0) return SOCK_SEQPACKET;
     return SOCK_RAW;
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     for (int i = 1; i < argc; i++) {
-        const char *cmd = argv[i];
+        const char* cmd = argv[i];
         struct sockaddr_storage ss;
         socklen_t len;
         int rc;
@@ -149,15 +155,18 @@ int main(int argc, char **argv) {
         } else if ((strcmp(cmd, "connect") == 0 || strcmp(cmd, "bind") == 0 || strcmp(cmd, "fastopen") == 0) && i + 2 < argc) {
             parse_address(argv[i + 1], argv[i + 2], &ss, &len);
             errno = 0;
-            if (strcmp(cmd, "connect") == 0) rc = connect(current, (struct sockaddr *)&ss, len);
-            else if (strcmp(cmd, "bind") == 0) rc = bind(current, (struct sockaddr *)&ss, len);
-            else rc = (int)sendto(current, "x", 1, MSG_FASTOPEN, (struct sockaddr *)&ss, len);
+            if (strcmp(cmd, "connect") == 0)
+                rc = connect(current, (struct sockaddr*)&ss, len);
+            else if (strcmp(cmd, "bind") == 0)
+                rc = bind(current, (struct sockaddr*)&ss, len);
+            else
+                rc = (int)sendto(current, "x", 1, MSG_FASTOPEN, (struct sockaddr*)&ss, len);
             printf("%s rc=%d errno=%s\n", cmd, rc, errno_name(rc < 0 ? errno : 0));
             i += 2;
         } else if (strcmp(cmd, "connectlen") == 0 && i + 3 < argc) {
             parse_address(argv[i + 1], argv[i + 2], &ss, &len);
             errno = 0;
-            rc = connect(current, (struct sockaddr *)&ss, (socklen_t)atoi(argv[i + 3]));
+            rc = connect(current, (struct sockaddr*)&ss, (socklen_t)atoi(argv[i + 3]));
             printf("connect rc=%d errno=%s\n", rc, errno_name(rc < 0 ? errno : 0));
             i += 3;
         } else if (strcmp(cmd, "connectnull") == 0 && i + 1 < argc) {
@@ -167,16 +176,18 @@ int main(int argc, char **argv) {
         } else if (strcmp(cmd, "listen") == 0) {
             errno = 0;
             rc = listen(current, 16);
-            const int listen_errno = rc ? errno : 0;  /* before getsockname() may change errno */
+            const int listen_errno = rc ? errno : 0; /* before getsockname() may change errno */
             struct sockaddr_storage local;
             socklen_t local_len = sizeof local;
-            int port = -1;  /* none: getsockname failed, or the address has no port */
-            if (getsockname(current, (struct sockaddr *)&local, &local_len) == 0) {
-                if (local.ss_family == AF_INET) port = ntohs(((struct sockaddr_in *)&local)->sin_port);
-                if (local.ss_family == AF_INET6) port = ntohs(((struct sockaddr_in6 *)&local)->sin6_port);
+            int port = -1; /* none: getsockname failed, or the address has no port */
+            if (getsockname(current, (struct sockaddr*)&local, &local_len) == 0) {
+                if (local.ss_family == AF_INET) port = ntohs(((struct sockaddr_in*)&local)->sin_port);
+                if (local.ss_family == AF_INET6) port = ntohs(((struct sockaddr_in6*)&local)->sin6_port);
             }
-            if (port < 0) printf("listen rc=%d errno=%s port=none\n", rc, errno_name(listen_errno));
-            else printf("listen rc=%d errno=%s port=%d\n", rc, errno_name(listen_errno), port);
+            if (port < 0)
+                printf("listen rc=%d errno=%s port=none\n", rc, errno_name(listen_errno));
+            else
+                printf("listen rc=%d errno=%s port=%d\n", rc, errno_name(listen_errno), port);
         } else if (strcmp(cmd, "accept") == 0 || strcmp(cmd, "accept4") == 0) {
             errno = 0;
             rc = strcmp(cmd, "accept") == 0 ? accept(current, NULL, NULL) : accept4(current, NULL, NULL, SOCK_CLOEXEC);
