@@ -20,19 +20,6 @@
 
 namespace tcpkeep {
 
-PolicyFd& PolicyFd::operator=(PolicyFd&& o) noexcept {
-    if (this != &o) {
-        if (fd_ >= 0) ::close(fd_);
-        fd_ = o.fd_;
-        o.fd_ = -1;
-    }
-    return *this;
-}
-
-PolicyFd::~PolicyFd() {
-    if (fd_ >= 0) ::close(fd_);
-}
-
 PolicyTrust trust_of(uid_t euid, bool secure, std::string root) { return PolicyTrust{secure ? 0 : euid, secure, std::move(root)}; }
 
 PolicyTrust trust_of_this_process(bool secure) { return trust_of(::geteuid(), secure); }
@@ -194,7 +181,7 @@ public:
     explicit Lookup(const PolicyTrust& trust) : trust_(trust) {}
 
     OpenedPolicy open(const std::string& path) {
-        PolicyFd root(::open(trust_.root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+        UniqueFd root(::open(trust_.root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
         if (!root.valid()) return io_failure(errno);
         if (std::string why = directory_problem(root.get(), "/"); !why.empty()) return refusal(std::move(why));
         dirs_.push_back(std::move(root));
@@ -242,7 +229,7 @@ public:
             // O_NOFOLLOW: what was judged above is what is opened, even if the name changes meanwhile.
             const int follow = kernel_link ? 0 : O_NOFOLLOW;
             if (pending.empty()) return opened(::openat(dir, name.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | follow), at);
-            PolicyFd next(::openat(dir, name.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC | follow));
+            UniqueFd next(::openat(dir, name.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC | follow));
             if (!next.valid()) return io_failure(errno);
             if (std::string why = directory_problem(next.get(), at); !why.empty()) return refusal(std::move(why));
             dirs_.push_back(std::move(next));
@@ -272,13 +259,13 @@ private:
     static OpenedPolicy opened(int fd, std::string path) {
         if (fd < 0) return io_failure(errno);
         OpenedPolicy file;
-        file.fd = PolicyFd(fd);
+        file.fd = UniqueFd(fd);
         file.path = std::move(path);
         return file;
     }
 
     const PolicyTrust& trust_;
-    std::vector<PolicyFd> dirs_;      // dirs_[0] is the root; each next one is in the one before
+    std::vector<UniqueFd> dirs_;      // dirs_[0] is the root; each next one is in the one before
     std::vector<std::string> names_;  // names_[i] is the name of dirs_[i + 1]
 };
 

@@ -16,7 +16,9 @@
 #pragma once
 #include <sys/stat.h>
 #include <sys/types.h>
+
 #include <string>
+#include "system/unique_fd.h"
 
 namespace tcpkeep {
 
@@ -36,24 +38,8 @@ PolicyTrust trust_of(uid_t euid, bool secure, std::string root = "/");
 // This process's trust: trust_of(geteuid(), secure).
 PolicyTrust trust_of_this_process(bool secure);
 
-// A file descriptor closed at scope exit.
-class PolicyFd {
-public:
-    explicit PolicyFd(int fd = -1) : fd_(fd) {}
-    PolicyFd(PolicyFd&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
-    PolicyFd& operator=(PolicyFd&& o) noexcept;
-    PolicyFd(const PolicyFd&) = delete;
-    PolicyFd& operator=(const PolicyFd&) = delete;
-    ~PolicyFd();
-    [[nodiscard]] int get() const { return fd_; }
-    [[nodiscard]] bool valid() const { return fd_ >= 0; }
-
-private:
-    int fd_;
-};
-
 struct OpenedPolicy {
-    PolicyFd fd;             // read-only, non-blocking (a FIFO never waits for a writer)
+    UniqueFd fd;             // read-only, non-blocking (a FIFO never waits for a writer)
     std::string path;        // the file as the lookup resolved it: what a message about it names
     std::string error;       // why it was not opened, when fd is not valid
     bool untrusted = false;  // error says who else could change the path, not an I/O problem

@@ -136,7 +136,7 @@ ProcessReport inspect_process(pid_t pid, const InspectRequest& request) {
             report.sockets.push_back(std::move(s));
             continue;
         }
-        const Result<OwnedFd> fd = remote.duplicate(socket.fd);
+        const Result<UniqueFd> fd = remote.duplicate(socket.fd);
         const int error = fd ? 0 : fd.error().code;
         struct stat st {};
         if (error == EBADF || (fd && (::fstat(fd->get(), &st) != 0 || st.st_ino != socket.entry.inode)))

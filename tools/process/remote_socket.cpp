@@ -10,32 +10,19 @@
 
 namespace tcpkeep::cli {
 
-OwnedFd& OwnedFd::operator=(OwnedFd&& o) noexcept {
-    if (this != &o) {
-        if (fd_ >= 0) ::close(fd_);
-        fd_ = o.fd_;
-        o.fd_ = -1;
-    }
-    return *this;
-}
-
-OwnedFd::~OwnedFd() {
-    if (fd_ >= 0) ::close(fd_);
-}
-
 RemoteProcess::RemoteProcess(pid_t pid) {
     const long fd = ::syscall(SYS_pidfd_open, pid, 0);
     if (fd < 0) {
         if (errno == ENOSYS) throw TargetError("this kernel has no pidfd_open (Linux >= 5.6 is needed for pidfd_getfd)");
         throw_target_error(pid, "pidfd_open", errno);
     }
-    pidfd_ = OwnedFd(static_cast<int>(fd));
+    pidfd_ = UniqueFd(static_cast<int>(fd));
 }
 
-Result<OwnedFd> RemoteProcess::duplicate(int target_fd) const {
+Result<UniqueFd> RemoteProcess::duplicate(int target_fd) const {
     const long fd = ::syscall(SYS_pidfd_getfd, pidfd_.get(), target_fd, 0);
     if (fd < 0) return system_error();
-    return OwnedFd(static_cast<int>(fd));
+    return UniqueFd(static_cast<int>(fd));
 }
 
 Result<Settings> read_options(int fd) {

@@ -6,24 +6,9 @@
 
 #include "config/result.h"
 #include "config/settings.h"
+#include "system/unique_fd.h"
 
 namespace tcpkeep::cli {
-
-// An fd we own, closed at scope exit.
-class OwnedFd {
-public:
-    explicit OwnedFd(int fd = -1) : fd_(fd) {}
-    OwnedFd(OwnedFd&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
-    OwnedFd& operator=(OwnedFd&& o) noexcept;
-    OwnedFd(const OwnedFd&) = delete;
-    OwnedFd& operator=(const OwnedFd&) = delete;
-    ~OwnedFd();
-    [[nodiscard]] int get() const { return fd_; }
-    [[nodiscard]] bool valid() const { return fd_ >= 0; }
-
-private:
-    int fd_;
-};
 
 // A handle on a process that stays valid even if its pid is reused.
 class RemoteProcess {
@@ -33,10 +18,10 @@ public:
 
     // The target's fd duplicated into this process, or the errno in Error::code: EPERM (ptrace
     // access refused), EBADF (the fd was closed), ESRCH (the process exited), ENOSYS (kernel < 5.6).
-    Result<OwnedFd> duplicate(int target_fd) const;
+    Result<UniqueFd> duplicate(int target_fd) const;
 
 private:
-    OwnedFd pidfd_;
+    UniqueFd pidfd_;
 };
 
 // All five options as the kernel reports them (mask = all), or getsockopt's errno.

@@ -5,9 +5,9 @@
 #include <unistd.h>
 #include <cerrno>
 #include <cstring>
-#include <sstream>
 
 #include "tools/elf/elf_linking.h"
+#include "tools/process/memory_maps.h"
 #include "tools/process/process_facts.h"
 #include "tools/process/target_error.h"
 
@@ -15,19 +15,9 @@ namespace tcpkeep::cli {
 namespace {
 
 std::optional<std::string> mapped_shim(pid_t pid) {
-    const std::string path = proc_path(pid, "maps");
-    const Result<std::string> maps = read_small_file(path);
-    if (!maps) throw_target_error(pid, path, maps.error().code);
-    std::istringstream lines(*maps);
-    std::string line;
-    while (std::getline(lines, line)) {
-        const std::size_t slash = line.find('/');  // the path column; pseudo entries like [heap] have none
-        if (slash == std::string::npos) continue;
-        std::string library = line.substr(slash);
-        // A library file replaced since it was mapped (an upgrade) is still the one loaded.
-        if (library.ends_with(deleted_suffix)) library.resize(library.size() - std::strlen(deleted_suffix));
-        if (is_shim_path(library)) return library;
-    }
+    // A library file replaced since it was mapped (an upgrade) is still the one loaded.
+    for (const MappedFile& file : mapped_files(pid))
+        if (is_shim_path(file.path)) return file.path;
     return std::nullopt;
 }
 

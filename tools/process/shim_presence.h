@@ -7,9 +7,6 @@
 
 namespace tcpkeep::cli {
 
-// What /proc/PID/maps appends to the path of a mapped file that was since removed or replaced.
-inline constexpr const char* deleted_suffix = " (deleted)";
-
 struct ShimPresence {
     bool loaded = false;
     std::optional<std::string> path;     // mapped library; when not loaded, the LD_PRELOAD entry naming it

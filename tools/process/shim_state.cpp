@@ -4,13 +4,12 @@
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <cerrno>
-#include <cinttypes>
 #include <climits>
 #include <cstdio>
 #include <cstring>
-#include <sstream>
 
 #include "tools/elf/elf_image.h"
+#include "tools/process/memory_maps.h"
 #include "tools/process/process_facts.h"
 #include "tools/process/shim_presence.h"
 #include "tools/process/target_error.h"
@@ -55,29 +54,10 @@ struct ShimStateReader {
 
 namespace {
 
-struct Mapping {
-    std::uint64_t start = 0;
-    std::uint64_t inode = 0;
-};
-
-// The mapping of `library` at file offset 0 (its load base), from /proc/PID/maps.
-std::optional<Mapping> base_mapping(pid_t pid, const std::string& library) {
-    const std::string path = proc_path(pid, "maps");
-    const Result<std::string> maps = read_small_file(path);
-    if (!maps) throw_target_error(pid, path, maps.error().code);
-    std::istringstream lines(*maps);
-    std::string line;
-    while (std::getline(lines, line)) {
-        Mapping m;
-        std::uint64_t end = 0;
-        std::uint64_t offset = 0;
-        int name_at = 0;
-        if (std::sscanf(line.c_str(), "%" SCNx64 "-%" SCNx64 " %*s %" SCNx64 " %*s %" SCNu64 " %n", &m.start, &end, &offset, &m.inode, &name_at) < 4)
-            continue;
-        if (offset != 0 || name_at <= 0) continue;
-        const std::string_view name = std::string_view(line).substr(static_cast<std::size_t>(name_at));
-        if (name == library || name == library + deleted_suffix) return m;
-    }
+// The mapping of `library` at file offset 0: its load base.
+std::optional<MappedFile> base_mapping(pid_t pid, const std::string& library) {
+    for (MappedFile& file : mapped_files(pid))
+        if (file.offset == 0 && file.path == library) return std::move(file);
     return std::nullopt;
 }
 
@@ -108,7 +88,7 @@ std::optional<shim::FdState> ShimState::fd_state(int fd) const {
 
 Result<ShimState> read_shim_state(pid_t pid, const std::string& library) {
     const ShimStateReader reader{pid};
-    const std::optional<Mapping> base = base_mapping(pid, library);
+    const std::optional<MappedFile> base = base_mapping(pid, library);
     if (!base) return Error{fmt::format("{} is mapped but not from its start", library)};
     // The file as the process sees it (its mount namespace), and the very file it mapped.
     const std::string file = proc_path(pid, "root") + library;
