@@ -23,4 +23,14 @@ struct Verdict {
 };
 static_assert(sizeof(Verdict) <= 40);
 
+// The kind as reports name it: "apply", "skip", "untouched".
+constexpr const char* action_name(Verdict::Kind k) {
+    switch (k) {
+        case Verdict::Kind::apply: return "apply";
+        case Verdict::Kind::skip: return "skip";
+        case Verdict::Kind::untouched: break;
+    }
+    return "untouched";
+}
+
 }  // namespace tcpkeep

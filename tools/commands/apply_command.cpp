@@ -39,7 +39,7 @@ void add_apply_command(CLI::App& app, int& status) {
     auto args = std::make_shared<ApplyArgs>();
     add_target_options(*cmd, args->targets);
     cmd->add_option("--policy", args->policy, "Policy file (default: the one the process's shim discovers)");
-    cmd->add_option("-s,--set", args->settings, "Override a [defaults] key, e.g. -s idle=30s -s count=3")->allow_extra_args(false);
+    add_settings_option(*cmd, args->settings);
     cmd->add_flag("--dry-run", args->dry_run, "Show what would change; change nothing");
     cmd->add_flag("--json", args->json, "Machine-readable output (the verify schema plus \"changes\")");
     cmd->callback([&status, args] { status = run_apply(*args); });

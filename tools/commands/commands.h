@@ -1,6 +1,8 @@
 // Each subcommand registers itself on the CLI11 app and returns the exit status through `status`.
 #pragma once
 #include <CLI/CLI.hpp>
+#include <string>
+#include <vector>
 
 namespace tcpkeep::cli {
 
@@ -8,6 +10,11 @@ namespace tcpkeep::cli {
 inline constexpr int exit_ok = 0;
 inline constexpr int exit_findings = 1;  // invalid policy, mismatch
 inline constexpr int exit_error = 2;     // usage, I/O, permissions
+
+// The -s/--set option of run and apply: [defaults] keys overridden for this command only.
+inline void add_settings_option(CLI::App& cmd, std::vector<std::string>& settings) {
+    cmd.add_option("-s,--set", settings, "Override a [defaults] key, e.g. -s idle=30s -s count=3")->allow_extra_args(false);
+}
 
 void add_check_command(CLI::App& app, int& status);
 void add_explain_command(CLI::App& app, int& status);

@@ -91,7 +91,7 @@ void add_run_command(CLI::App& app, int& status) {
     auto args = std::make_shared<RunArgs>();
     cmd->add_option("--policy", args->policy, "Policy file (default: TCPKEEP_POLICY, the system policy, or the embedded default)");
     cmd->add_option("--log", args->log, "Shim log level (TCPKEEP_LOG), to stderr")->check(CLI::IsMember({"off", "error", "warn", "info", "debug"}));
-    cmd->add_option("-s,--set", args->settings, "Override a [defaults] key, e.g. -s idle=30s -s count=3")->allow_extra_args(false);
+    add_settings_option(*cmd, args->settings);
     cmd->add_option("COMMAND", args->command, "The command and its arguments (after --)")->required();
     cmd->positionals_at_end();  // everything from the command on is the command's
     cmd->callback([&status, args] { status = run(*args); });

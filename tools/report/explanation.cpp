@@ -7,15 +7,6 @@
 namespace tcpkeep::cli {
 namespace {
 
-const char* kind_name(Verdict::Kind k) {
-    switch (k) {
-        case Verdict::Kind::apply: return "apply";
-        case Verdict::Kind::skip: return "skip";
-        case Verdict::Kind::untouched: break;
-    }
-    return "untouched";
-}
-
 std::string origin_text(const Verdict& v, Option o, const char* sysctl) {
     switch (v.origin[static_cast<std::size_t>(o)]) {
         case Origin::rule: return fmt::format("rule \"{}\"", v.name);
@@ -39,7 +30,7 @@ std::string list_seconds(const std::vector<std::int64_t>& times, std::size_t sho
 Explanation explain(const CompiledPolicy& policy, Direction direction, std::uint16_t port, const PeerAddress* peer, const KernelDefaults& kernel) {
     const Verdict& v = policy.decide(direction, port, peer);
     Explanation e;
-    e.action = kind_name(v.kind);
+    e.action = action_name(v.kind);
     e.rule = v.name;
     e.rule_index = v.rule_index;
     e.enforce = v.enforce;

@@ -109,15 +109,6 @@ int ProcessReport::exit_status() const {
     return *k ? exit_ok : exit_findings;
 }
 
-const char* action_name(Verdict::Kind k) {
-    switch (k) {
-        case Verdict::Kind::apply: return "apply";
-        case Verdict::Kind::skip: return "skip";
-        case Verdict::Kind::untouched: break;
-    }
-    return "untouched";
-}
-
 json to_json(const ProcessReport& r) {
     json sockets = json::array();
     for (const SocketReport& s : r.sockets) sockets.push_back(socket_json(s));

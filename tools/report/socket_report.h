@@ -67,7 +67,6 @@ struct ProcessReport {
     [[nodiscard]] int exit_status() const;
 };
 
-const char* action_name(Verdict::Kind k);
 nlohmann::ordered_json to_json(const ProcessReport& report);
 
 }  // namespace tcpkeep::cli
