@@ -39,31 +39,29 @@ struct CheckedFile {
     struct stat st {};
 };
 
-CheckedFile open_checked(const std::string& path, const PolicyTrust& trust) {
-    CheckedFile file{open_policy(path, trust), {}};
-    OpenedPolicy& f = file.opened;
-    if (!f.fd.valid()) return file;
-    if (::fstat(f.fd.get(), &file.st) != 0)
-        f.error = fmt::format("cannot stat policy: {}", std::strerror(errno));
-    else if (S_ISDIR(file.st.st_mode))
-        f.error = "policy is a directory, not a file";
-    else if (!S_ISREG(file.st.st_mode))
-        f.error = "policy is not a regular file";
-    else if (trust.secure && (file.st.st_uid != 0 || (file.st.st_mode & (S_IWGRP | S_IWOTH)) != 0))
-        f.error = "policy ignored for a setuid program: it must be owned by root and not group/world-writable";
-    else
-        f.error = untrusted_file(file.st, f.path, trust);
-    f.untrusted = !f.error.empty() && S_ISREG(file.st.st_mode);
+Result<CheckedFile, PolicyOpenError> open_checked(const std::string& path, const PolicyTrust& trust) {
+    Result<OpenedPolicy, PolicyOpenError> opened = open_policy(path, trust);
+    if (!opened) return std::move(opened).error();
+    CheckedFile file{std::move(opened).value(), {}};
+    if (::fstat(file.opened.fd.get(), &file.st) != 0) {
+        const int error = errno;
+        return PolicyOpenError{fmt::format("cannot stat policy: {}", std::strerror(error)), error};
+    }
+    if (S_ISDIR(file.st.st_mode)) return PolicyOpenError{"policy is a directory, not a file"};
+    if (!S_ISREG(file.st.st_mode)) return PolicyOpenError{"policy is not a regular file"};
+    if (trust.secure && (file.st.st_uid != 0 || (file.st.st_mode & (S_IWGRP | S_IWOTH)) != 0))
+        return PolicyOpenError{"policy ignored for a setuid program: it must be owned by root and not group/world-writable", 0, true};
+    if (std::optional<std::string> why = untrusted_file(file.st, file.opened.path, trust)) return PolicyOpenError{std::move(*why), 0, true};
     return file;
 }
 
 // Reads a policy (or its compiled form) safely: a trusted regular file, bounded, never blocking on
 // a FIFO; or why not.
 Result<std::string> read_bounded(const std::string& path, const PolicyTrust& trust, std::size_t limit) {
-    const CheckedFile file = open_checked(path, trust);
-    if (!file.opened.error.empty()) return Error{file.opened.error};
-    const int fd = file.opened.fd.get();
-    const struct stat& st = file.st;
+    const Result<CheckedFile, PolicyOpenError> file = open_checked(path, trust);
+    if (!file) return Error{file.error().message, file.error().code};
+    const int fd = file->opened.fd.get();
+    const struct stat& st = file->st;
     if (static_cast<std::size_t>(st.st_size) > limit)
         return Error{fmt::format("policy is too large ({} bytes; the limit is {} bytes)", st.st_size, limit)};
     std::string text;
@@ -92,9 +90,9 @@ Result<std::string> read_policy_text(const std::string& path, const PolicyTrust&
 Result<std::string> read_policy_text(const std::string& path, bool secure) { return read_policy_text(path, trust_of_this_process(secure)); }
 
 std::optional<std::string> policy_refusal(const std::string& path, const PolicyTrust& trust) {
-    CheckedFile file = open_checked(path, trust);
-    if (!file.opened.untrusted) return std::nullopt;
-    return std::move(file.opened.error);
+    Result<CheckedFile, PolicyOpenError> file = open_checked(path, trust);
+    if (file || !file.error().untrusted) return std::nullopt;
+    return std::move(file).error().message;
 }
 
 PolicyLoad load_policy_file(const std::string& path, bool secure) noexcept {

@@ -131,23 +131,23 @@ bool has_access_acl(const std::string& path) {
     return errno != ENODATA && errno != ENOTSUP;
 }
 
-std::string owner_problem(const struct stat& st, const std::string& path, const PolicyTrust& trust) {
-    if (st.st_uid == 0 || st.st_uid == trust.user) return "";
+std::optional<std::string> owner_problem(const struct stat& st, const std::string& path, const PolicyTrust& trust) {
+    if (st.st_uid == 0 || st.st_uid == trust.user) return std::nullopt;
     return fmt::format("policy refused: {} is owned by uid {}, not by root or the program's user (uid {}); fix: chown {}root {}", path, st.st_uid,
                        trust.user, S_ISLNK(st.st_mode) ? "-h " : "", path);
 }
 
 // Who besides the owner may write it. A directory others may write is accepted with the sticky bit:
 // then only an entry's owner may rename or remove it, and each entry is held to the rule itself.
-std::string writers_problem(const struct stat& st, const std::string& path, const PolicyTrust& trust, bool private_group_allowed) {
+std::optional<std::string> writers_problem(const struct stat& st, const std::string& path, const PolicyTrust& trust, bool private_group_allowed) {
     const mode_t mode = st.st_mode & 07777;
-    if ((mode & (S_IWGRP | S_IWOTH)) == 0 || (S_ISDIR(st.st_mode) && (mode & S_ISVTX) != 0)) return "";
+    if ((mode & (S_IWGRP | S_IWOTH)) == 0 || (S_ISDIR(st.st_mode) && (mode & S_ISVTX) != 0)) return std::nullopt;
     const char* no_sticky = S_ISDIR(st.st_mode) ? ", no sticky bit" : "";
     if ((mode & S_IWOTH) != 0)
         return fmt::format("policy refused: {} is writable by every user (mode {:04o}{}); fix: chmod go-w {}", path, mode, no_sticky, path);
     if (private_group_allowed && private_group(st.st_gid, st.st_uid, trust.root)) {
         // With an access ACL the group bits are its mask: the users and groups it names may write too.
-        if (!has_access_acl(trust.root == "/" ? path : trust.root + path)) return "";
+        if (!has_access_acl(trust.root == "/" ? path : trust.root + path)) return std::nullopt;
         return fmt::format(
             "policy refused: {} is group-writable with an access ACL, which lets the users and groups it names "
             "write it (mode {:04o}{}); fix: chmod go-w {}",
@@ -162,28 +162,21 @@ bool on_procfs(int fd) {
     return ::fstatfs(fd, &fs) == 0 && fs.f_type == PROC_SUPER_MAGIC;
 }
 
-OpenedPolicy io_failure(int error) {
-    OpenedPolicy failed;
-    failed.error = fmt::format("cannot open policy: {}", std::strerror(error));
-    return failed;
-}
+using Opened = Result<OpenedPolicy, PolicyOpenError>;
 
-OpenedPolicy refusal(std::string why) {
-    OpenedPolicy refused;
-    refused.error = std::move(why);
-    refused.untrusted = true;
-    return refused;
-}
+PolicyOpenError io_failure(int error) { return PolicyOpenError{fmt::format("cannot open policy: {}", std::strerror(error)), error, false}; }
+
+PolicyOpenError refusal(std::string why) { return PolicyOpenError{std::move(why), 0, true}; }
 
 // One lookup, name by name, as the kernel does it but judging each directory and link on the way.
 class Lookup {
 public:
     explicit Lookup(const PolicyTrust& trust) : trust_(trust) {}
 
-    OpenedPolicy open(const std::string& path) {
+    Opened open(const std::string& path) {
         UniqueFd root(::open(trust_.root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
         if (!root.valid()) return io_failure(errno);
-        if (std::string why = directory_problem(root.get(), "/"); !why.empty()) return refusal(std::move(why));
+        if (std::optional<std::string> why = directory_problem(root.get(), "/")) return refusal(std::move(*why));
         dirs_.push_back(std::move(root));
         std::deque<std::string> pending;
         for (std::string& name : path_names(path)) pending.push_back(std::move(name));
@@ -212,7 +205,7 @@ public:
             const bool kernel_link = S_ISLNK(st.st_mode) && on_procfs(dir);
             if (S_ISLNK(st.st_mode) && !kernel_link) {
                 if (++links > max_symlinks) return io_failure(ELOOP);
-                if (std::string why = owner_problem(st, at, trust_); !why.empty()) return refusal(std::move(why));
+                if (std::optional<std::string> why = owner_problem(st, at, trust_)) return refusal(std::move(*why));
                 char target[PATH_MAX];
                 const ssize_t n = ::readlinkat(dir, name.c_str(), target, sizeof target);
                 if (n < 0) return io_failure(errno);
@@ -231,7 +224,7 @@ public:
             if (pending.empty()) return opened(::openat(dir, name.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | follow), at);
             UniqueFd next(::openat(dir, name.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC | follow));
             if (!next.valid()) return io_failure(errno);
-            if (std::string why = directory_problem(next.get(), at); !why.empty()) return refusal(std::move(why));
+            if (std::optional<std::string> why = directory_problem(next.get(), at)) return refusal(std::move(*why));
             dirs_.push_back(std::move(next));
             names_.push_back(name);
         }
@@ -248,20 +241,17 @@ private:
         return path.empty() ? "/" : path;
     }
 
-    std::string directory_problem(int fd, const std::string& path) const {
+    std::optional<std::string> directory_problem(int fd, const std::string& path) const {
+        if (on_procfs(fd)) return std::nullopt;
         struct stat st {};
         if (::fstat(fd, &st) != 0) return fmt::format("policy refused: cannot check {}: {}", path, std::strerror(errno));
-        std::string why = owner_problem(st, path, trust_);
-        if (why.empty()) why = writers_problem(st, path, trust_, true);
-        return why.empty() || on_procfs(fd) ? "" : why;
+        std::optional<std::string> why = owner_problem(st, path, trust_);
+        return why ? why : writers_problem(st, path, trust_, true);
     }
 
-    static OpenedPolicy opened(int fd, std::string path) {
+    static Opened opened(int fd, std::string path) {
         if (fd < 0) return io_failure(errno);
-        OpenedPolicy file;
-        file.fd = UniqueFd(fd);
-        file.path = std::move(path);
-        return file;
+        return OpenedPolicy{UniqueFd(fd), std::move(path)};
     }
 
     const PolicyTrust& trust_;
@@ -271,14 +261,14 @@ private:
 
 }  // namespace
 
-OpenedPolicy open_policy(const std::string& path, const PolicyTrust& trust) {
+Result<OpenedPolicy, PolicyOpenError> open_policy(const std::string& path, const PolicyTrust& trust) {
     if (path.empty()) return io_failure(ENOENT);
     return Lookup(trust).open(path);
 }
 
-std::string untrusted_file(const struct stat& st, const std::string& path, const PolicyTrust& trust) {
-    std::string why = writers_problem(st, path, trust, !trust.secure);
-    return why.empty() ? owner_problem(st, path, trust) : why;
+std::optional<std::string> untrusted_file(const struct stat& st, const std::string& path, const PolicyTrust& trust) {
+    std::optional<std::string> why = writers_problem(st, path, trust, !trust.secure);
+    return why ? why : owner_problem(st, path, trust);
 }
 
 }  // namespace tcpkeep

@@ -17,7 +17,9 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include <optional>
 #include <string>
+#include "config/result.h"
 #include "system/unique_fd.h"
 
 namespace tcpkeep {
@@ -39,19 +41,25 @@ PolicyTrust trust_of(uid_t euid, bool secure, std::string root = "/");
 PolicyTrust trust_of_this_process(bool secure);
 
 struct OpenedPolicy {
-    UniqueFd fd;             // read-only, non-blocking (a FIFO never waits for a writer)
-    std::string path;        // the file as the lookup resolved it: what a message about it names
-    std::string error;       // why it was not opened, when fd is not valid
-    bool untrusted = false;  // error says who else could change the path, not an I/O problem
+    UniqueFd fd;       // read-only, non-blocking (a FIFO never waits for a writer)
+    std::string path;  // the file as the lookup resolved it: what a message about it names
+};
+
+// Why a policy file is not read: a refusal of who else could change it (`untrusted`), or an I/O
+// problem (`code` is its errno).
+struct PolicyOpenError {
+    std::string message;
+    int code = 0;
+    bool untrusted = false;
 };
 
 // Opens `path` for reading, looking it up one name at a time from trust.root (a relative path from
 // the working directory) and refusing any directory or link on the way that breaks the rule. The
 // file itself is not judged here: its type comes first (see untrusted_file).
-OpenedPolicy open_policy(const std::string& path, const PolicyTrust& trust);
+Result<OpenedPolicy, PolicyOpenError> open_policy(const std::string& path, const PolicyTrust& trust);
 
-// Why the opened file's owner or mode breaks the rule ("policy refused: PATH ...; fix: ..."), or "".
-// `path` is OpenedPolicy::path.
-std::string untrusted_file(const struct stat& st, const std::string& path, const PolicyTrust& trust);
+// Why the opened file's owner or mode breaks the rule ("policy refused: PATH ...; fix: ..."), or
+// nullopt when it keeps it. `path` is OpenedPolicy::path.
+std::optional<std::string> untrusted_file(const struct stat& st, const std::string& path, const PolicyTrust& trust);
 
 }  // namespace tcpkeep
