@@ -83,7 +83,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     const PolicyLoad load = read_policy(text, "fuzz.toml");
     for (const Diagnostic& d : load.diagnostics)
-        if (d.line == 0 || d.column == 0) broken("a diagnostic without a position");
+        if (d.kind != Diagnostic::Kind::located || d.line == 0 || d.column == 0) broken("a diagnostic of a text without a position");
     if (!load.ok()) {
         if (first_error(load.diagnostics) == nullptr) broken("refused without an error");
         return 0;

@@ -41,9 +41,9 @@ int run_env(const EnvArgs& args) {
     const EnvFormat format = args.format == "systemd" ? EnvFormat::systemd : args.format == "shell" ? EnvFormat::shell : EnvFormat::docker;
     std::string out = format == EnvFormat::systemd ? "[Service]\n" : "";
     for (const auto& [key, value] : {std::pair{"LD_PRELOAD", *shim}, std::pair{"TCPKEEP_POLICY", policy}}) {
-        const std::optional<std::string> line = environment_line(format, key, value);
+        const Result<std::string> line = environment_line(format, key, value);
         if (!line) {
-            std::fprintf(stderr, "tcpkeep: %s: a Dockerfile ENV line cannot hold a line break\n", value.c_str());
+            std::fprintf(stderr, "tcpkeep: %s: %s\n", value.c_str(), line.error().message.c_str());
             return exit_error;
         }
         out += *line;

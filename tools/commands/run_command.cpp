@@ -67,14 +67,14 @@ int run(const RunArgs& args) {
     if (args.log) ::setenv("TCPKEEP_LOG", args.log->c_str(), 1);
 
     // One search, as execvp's: the file checked is the file executed.
-    const ProgramFile program = find_program(args.command[0]);
-    int e = program.error;
-    if (e == 0) {
-        warn_if_unreachable(program.path);
+    const Result<std::string> program = find_program(args.command[0]);
+    int e = program ? 0 : program.error().code;
+    if (program) {
+        warn_if_unreachable(*program);
         std::vector<char*> argv;
         for (const std::string& a : args.command) argv.push_back(const_cast<char*>(a.c_str()));
         argv.push_back(nullptr);
-        e = exec_program(program.path, argv.data());
+        e = exec_program(*program, argv.data());
     }
     std::fprintf(stderr, "tcpkeep: cannot run %s: %s\n", args.command[0].c_str(), std::strerror(e));
     return e == ENOENT ? 127 : 126;

@@ -43,9 +43,9 @@ std::string shell_line(std::string_view key, std::string_view value) {
 }
 
 // Dockerfile double quotes: a backslash escapes '"', '$' and itself; '$' unescaped would expand.
-std::optional<std::string> docker_line(std::string_view key, std::string_view value) {
+Result<std::string> docker_line(std::string_view key, std::string_view value) {
     if (plain(value)) return fmt::format("ENV {}={}\n", key, value);
-    if (value.find_first_of("\n\r") != std::string_view::npos) return std::nullopt;
+    if (value.find_first_of("\n\r") != std::string_view::npos) return Error{"a Dockerfile ENV line cannot hold a line break"};
     std::string out = fmt::format("ENV {}=\"", key);
     for (char c : value) {
         if (c == '\\' || c == '"' || c == '$') out += '\\';
@@ -64,7 +64,7 @@ std::string prepend_shim(const std::string& shim, const std::optional<std::strin
     return out;
 }
 
-std::optional<std::string> environment_line(EnvFormat format, std::string_view key, std::string_view value) {
+Result<std::string> environment_line(EnvFormat format, std::string_view key, std::string_view value) {
     switch (format) {
         case EnvFormat::systemd: return systemd_line(key, value);
         case EnvFormat::shell: return shell_line(key, value);

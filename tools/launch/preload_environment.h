@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include "config/result.h"
+
 namespace tcpkeep::cli {
 
 // `shim` followed by the entries of `existing` (':' or space separated, as ld.so reads it) that
@@ -17,8 +19,8 @@ enum class EnvFormat { systemd, shell, docker };
 // One assignment of `value` to `key` as a line of `format`, ending in '\n': a systemd
 // `Environment=` line, a shell `export` line or a Dockerfile `ENV` line. Values of letters, digits
 // and "/._-+:,=@" stay bare; others are quoted so that the program receives exactly `value`.
-// nullopt when `format` cannot hold the value: a Dockerfile joins a line ending in a backslash
+// An Error when `format` cannot hold the value: a Dockerfile joins a line ending in a backslash
 // to the next, so no ENV line carries a line break.
-std::optional<std::string> environment_line(EnvFormat format, std::string_view key, std::string_view value);
+Result<std::string> environment_line(EnvFormat format, std::string_view key, std::string_view value);
 
 }  // namespace tcpkeep::cli

@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <string_view>
 #include <vector>
 
@@ -22,11 +23,13 @@ std::string default_search_path() {
     return path;
 }
 
+Error not_found(int error) { return Error{std::strerror(error), error}; }
+
 }  // namespace
 
-ProgramFile find_program(const std::string& name) {
-    if (name.empty()) return {"", ENOENT};
-    if (name.find('/') != std::string::npos) return {name, 0};
+Result<std::string> find_program(const std::string& name) {
+    if (name.empty()) return not_found(ENOENT);
+    if (name.find('/') != std::string::npos) return name;
     const char* env = std::getenv("PATH");
     const std::string search = env != nullptr ? env : default_search_path();
     bool denied = false;
@@ -37,7 +40,7 @@ ProgramFile find_program(const std::string& name) {
         const std::string candidate = dir.empty() ? name : std::string(dir) + "/" + name;
         struct stat st {};
         if (::stat(candidate.c_str(), &st) == 0) {
-            if (S_ISREG(st.st_mode) && ::faccessat(AT_FDCWD, candidate.c_str(), X_OK, AT_EACCESS) == 0) return {candidate, 0};
+            if (S_ISREG(st.st_mode) && ::faccessat(AT_FDCWD, candidate.c_str(), X_OK, AT_EACCESS) == 0) return candidate;
             denied = true;  // execve fails with EACCES here, and execvp goes on
         } else if (errno == EACCES) {
             denied = true;
@@ -45,7 +48,7 @@ ProgramFile find_program(const std::string& name) {
         if (end == search.size()) break;
         start = end + 1;
     }
-    return {"", denied ? EACCES : ENOENT};
+    return not_found(denied ? EACCES : ENOENT);
 }
 
 int exec_program(const std::string& path, char* const argv[]) {

@@ -3,17 +3,15 @@
 #pragma once
 #include <string>
 
-namespace tcpkeep::cli {
+#include "config/result.h"
 
-struct ProgramFile {
-    std::string path;  // the file to execute; empty when none was found
-    int error = 0;     // then: ENOENT (nothing there), EACCES (found, but not executable by us)
-};
+namespace tcpkeep::cli {
 
 // A name holding a '/' is the file itself. Any other name is looked for in each entry of PATH in
 // turn (PATH unset: confstr(_CS_PATH), execvp's default; an empty entry is the current directory):
-// the first DIR/NAME that is a regular file executable by the effective ids is the one.
-ProgramFile find_program(const std::string& name);
+// the first DIR/NAME that is a regular file executable by the effective ids is the one. Else an
+// Error with code ENOENT (nothing there) or EACCES (found, but not executable by us).
+Result<std::string> find_program(const std::string& name);
 
 // execv(path, argv), and for a file in no binary format (ENOEXEC), /bin/sh reading it as a script
 // as execvp does. Returns only on failure, with the errno.
