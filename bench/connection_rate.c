@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -34,11 +35,15 @@ static void* accept_loop(void* arg) {
 static int connect_once(struct sockaddr_in* to) {
     static const struct linger abortive = {1, 0};
     int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (connect(fd, (struct sockaddr*)to, sizeof *to) != 0) {
-        perror("connect");
+    if (fd < 0) {
+        perror("socket");
         return -1;
     }
-    setsockopt(fd, SOL_SOCKET, SO_LINGER, &abortive, sizeof abortive);
+    if (connect(fd, (struct sockaddr*)to, sizeof *to) != 0 || setsockopt(fd, SOL_SOCKET, SO_LINGER, &abortive, sizeof abortive) != 0) {
+        perror("connect");
+        close(fd);
+        return -1;
+    }
     return close(fd);
 }
 
@@ -57,14 +62,18 @@ int main(int argc, char** argv) {
     socklen_t len = sizeof addr;
     listener = socket(AF_INET, SOCK_STREAM, 0);
     const int reuse = 1;
-    setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &reuse, sizeof reuse);
-    if (bind(listener, (struct sockaddr*)&addr, len) != 0 || listen(listener, 4096) != 0 ||
+    if (listener < 0 || setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &reuse, sizeof reuse) != 0 ||
+        bind(listener, (struct sockaddr*)&addr, len) != 0 || listen(listener, 4096) != 0 ||
         getsockname(listener, (struct sockaddr*)&addr, &len) != 0) {
         perror("listen");
         return 1;
     }
     pthread_t thread;
-    pthread_create(&thread, NULL, accept_loop, NULL);
+    const int error = pthread_create(&thread, NULL, accept_loop, NULL);
+    if (error != 0) {
+        fprintf(stderr, "pthread_create: %s\n", strerror(error));
+        return 1;
+    }
     struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = addr.sin_port, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     if (warm_up && connect_once(&to) != 0) return 1;
     struct timespec start, end;

@@ -34,7 +34,10 @@ static double one_exec_us(const char* program, const char* preload) {
         exit(1);
     }
     int status;
-    waitpid(pid, &status, 0);
+    if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        fprintf(stderr, "exec_tax: %s under %s did not exit with status 0\n", program, preload);
+        exit(1);
+    }
     return (now() - start) * 1e6;
 }
 
@@ -45,8 +48,16 @@ int main(int argc, char** argv) {
     }
     const char* program = argv[1];
     int rounds = atoi(argv[2]), reps = atoi(argv[3]), variants = argc - 4;
+    if (rounds < 1 || reps < 1) {
+        fprintf(stderr, "%s: ROUNDS and REPS must be at least 1\n", argv[0]);
+        return 2;
+    }
     size_t samples = (size_t)rounds * (size_t)reps;
     double* times = calloc(samples * (size_t)variants, sizeof(double));
+    if (times == NULL) {
+        perror("calloc");
+        return 1;
+    }
     /* The variants alternate exec by exec, so a slow spell of the machine (another tenant, a
      * frequency change) lands on all of them alike; the median per exec ignores the outliers. */
     for (size_t i = 0; i < samples; i++)
