@@ -12,7 +12,7 @@ import re
 import subprocess
 import tempfile
 
-from tcpkeep_test import EMBEDDED_DEFAULT, OPTIONS, remote_values
+from tcpkeep_test import EMBEDDED_DEFAULT, KERNEL_DEFAULTS, OPTIONS, remote_values
 
 SOURCE = os.environ["TCPKEEP_SOURCE_DIR"]
 EXAMPLES = os.path.join(SOURCE, "examples")
@@ -129,10 +129,7 @@ def assert_holds(test, program, values, shim, policy=None, tool=BUILD_TOOL):
 
 def kernel_values():
     """What a socket nobody configured holds: keepalive off, this namespace's sysctls, no user timeout."""
-    def sysctl(name):
-        with open(f"/proc/sys/net/ipv4/{name}") as f:
-            return int(f.read())
-    return [0, sysctl("tcp_keepalive_time"), sysctl("tcp_keepalive_intvl"), sysctl("tcp_keepalive_probes"), 0]
+    return list(KERNEL_DEFAULTS.values())
 
 
 def check_run_and_verify(test, layout):
