@@ -18,6 +18,7 @@ struct OptionSpec {
     int name;
     const char* key;         // in a policy's tables and in `-s KEY=VALUE`
     const char* json_field;  // in `tcpkeep verify --json`: the unit is part of the name
+    const char* unit;        // after a value in the shim's log: "s", "ms" or ""
     // The value in Settings as setsockopt takes it: keepalive 0/1, the others in their kernel
     // unit (seconds, probes, milliseconds).
     std::int32_t (*value)(const Settings& s);
@@ -40,11 +41,11 @@ constexpr void store_user_timeout(Settings& s, std::int32_t v) { s.user_timeout_
 
 // In the order of enum Option, which is also the order the shim sets them in.
 inline constexpr OptionSpec option_table[option_count] = {
-    {Option::keepalive, SOL_SOCKET, SO_KEEPALIVE, "keepalive", "keepalive", option_fields::keepalive, option_fields::store_keepalive},
-    {Option::idle, IPPROTO_TCP, TCP_KEEPIDLE, "idle", "idle_s", option_fields::idle, option_fields::store_idle},
-    {Option::interval, IPPROTO_TCP, TCP_KEEPINTVL, "interval", "interval_s", option_fields::interval, option_fields::store_interval},
-    {Option::count, IPPROTO_TCP, TCP_KEEPCNT, "count", "count", option_fields::count, option_fields::store_count},
-    {Option::user_timeout, IPPROTO_TCP, TCP_USER_TIMEOUT, "user_timeout", "user_timeout_ms", option_fields::user_timeout,
+    {Option::keepalive, SOL_SOCKET, SO_KEEPALIVE, "keepalive", "keepalive", "", option_fields::keepalive, option_fields::store_keepalive},
+    {Option::idle, IPPROTO_TCP, TCP_KEEPIDLE, "idle", "idle_s", "s", option_fields::idle, option_fields::store_idle},
+    {Option::interval, IPPROTO_TCP, TCP_KEEPINTVL, "interval", "interval_s", "s", option_fields::interval, option_fields::store_interval},
+    {Option::count, IPPROTO_TCP, TCP_KEEPCNT, "count", "count", "", option_fields::count, option_fields::store_count},
+    {Option::user_timeout, IPPROTO_TCP, TCP_USER_TIMEOUT, "user_timeout", "user_timeout_ms", "ms", option_fields::user_timeout,
      option_fields::store_user_timeout},
 };
 

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstdio>
 
+#include "config/option_table.h"
 #include "shim/engine_loader.h"
 #include "shim/fd_table.h"
 #include "shim/log.h"
@@ -58,9 +59,10 @@ void format_host(const sockaddr* addr, char (&host)[INET6_ADDRSTRLEN]) {
 struct LineBuffer {
     char text[240] = "";
     std::size_t used = 0;
-    void add(const char* format, const char* name, int value = 0) {
+    template <typename... Args>
+    void add(const char* format, Args... args) {
         if (used >= sizeof text) return;
-        const int n = std::snprintf(text + used, sizeof text - used, format, name, value);
+        const int n = std::snprintf(text + used, sizeof text - used, format, args...);
         if (n > 0) used += static_cast<std::size_t>(n);
     }
 };
@@ -80,19 +82,17 @@ void log_decision(int fd, const char* what, const sockaddr* addr, const char* po
         return;
     }
     const Settings& s = v.settings;
-    const int values[option_count] = {s.keepalive ? 1 : 0, s.idle_s, s.interval_s, s.count, s.user_timeout_ms};
-    const char* const formats[option_count] = {" %s=%d", " %s=%ds", " %s=%ds", " %s=%d", " %s=%dms"};
     const std::uint8_t program_own = v.enforce ? 0 : s.mask & leave;
     const std::uint8_t failed = s.mask & ~program_own & ~set;
     LineBuffer line;
-    line.add(set != 0 ? "set" : "set nothing", "");
-    for (int i = 0; i < option_count; ++i)
-        if ((set & bit(static_cast<Option>(i))) != 0) line.add(formats[i], option_key(static_cast<Option>(i)), values[i]);
+    line.add(set != 0 ? "set" : "set nothing");
+    for (const OptionSpec& o : option_table)
+        if ((set & bit(o.option)) != 0) line.add(" %s=%d%s", o.key, o.value(s), o.unit);
     auto list = [&](std::uint8_t mask, const char* title) {
         if (mask == 0) return;
         line.add("; %s:", title);
-        for (int i = 0; i < option_count; ++i)
-            if ((mask & bit(static_cast<Option>(i))) != 0) line.add(" %s", option_key(static_cast<Option>(i)));
+        for (const OptionSpec& o : option_table)
+            if ((mask & bit(o.option)) != 0) line.add(" %s", o.key);
     };
     list(program_own, "left as the program set them");
     list(failed, "setsockopt failed");
