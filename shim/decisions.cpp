@@ -108,14 +108,14 @@ std::uint16_t local_address(int fd, sockaddr_storage& local) {
 }
 
 void configure_listener(int fd, FdState& st, const sockaddr_storage& local, std::uint16_t port) {
-    const Engine* e = engine();
-    if (e == nullptr) return;
+    const Engine e = engine();
+    if (!e) return;
     st.local_port = port;
-    if (e->api->depends_on_peer(e->policy, true, port)) {
+    if (e.api->depends_on_peer(e.policy, true, port)) {
         st.listener = ListenerMode::per_accept;
         log_line(LogLevel::debug, "fd %d listening port %u: rules with peers, deciding per accepted connection", fd, port);
     } else {
-        const Verdict* v = e->api->decide(e->policy, true, port, nullptr, 0);
+        const Verdict* v = e.api->decide(e.policy, true, port, nullptr, 0);
         const std::uint8_t set = apply_verdict(fd, st, *v, st.program_set);
         st.listener = ListenerMode::configured;
         log_decision(fd, "listening", reinterpret_cast<const sockaddr*>(&local), "port", port, *v, st.program_set, set);
@@ -154,10 +154,10 @@ void configure_outbound(int fd, const sockaddr* remote, socklen_t len) {
     FdState st = fd_state(fd);
     if (st.kind == FdKind::not_tcp || st.configured || st.listener != ListenerMode::none) return;
     if (!ensure_tcp(fd, st)) return;
-    const Engine* e = engine();
-    if (e == nullptr) return;
+    const Engine e = engine();
+    if (!e) return;
     const std::uint16_t port = inet_port(remote, len);
-    const Verdict* v = e->api->decide(e->policy, false, port, remote, len);
+    const Verdict* v = e.api->decide(e.policy, false, port, remote, len);
     const std::uint8_t set = apply_verdict(fd, st, *v, st.program_set);
     set_fd_state(fd, st);
     log_decision(fd, "outbound", remote, "port", port, *v, st.program_set, set);
@@ -219,8 +219,8 @@ void after_accept(int listener, int accepted, AcceptPlan plan, const sockaddr* p
         set_fd_state(accepted, st);
         return;
     }
-    const Engine* e = engine();
-    if (e == nullptr) return;
+    const Engine e = engine();
+    if (!e) return;
     sockaddr_storage ss{};
     if (plan == AcceptPlan::per_peer && peer == nullptr) {
         socklen_t len = sizeof ss;
@@ -230,7 +230,7 @@ void after_accept(int listener, int accepted, AcceptPlan plan, const sockaddr* p
         }
     }
     const sockaddr* decide_peer = plan == AcceptPlan::per_peer ? peer : nullptr;
-    const Verdict* v = e->api->decide(e->policy, true, lst.local_port, decide_peer, decide_peer ? peer_len : 0);
+    const Verdict* v = e.api->decide(e.policy, true, lst.local_port, decide_peer, decide_peer ? peer_len : 0);
     // The accepted socket inherited the listener's options, the program's own among them.
     const std::uint8_t set = apply_verdict(accepted, st, *v, lst.program_set);
     st.program_set = lst.program_set;

@@ -11,7 +11,7 @@
 
 namespace tcpkeep {
 
-inline constexpr int engine_abi_version = 3;  // checked by the shim: both files come from one build
+inline constexpr int engine_abi_version = 4;  // checked by the shim: both files come from one build
 inline constexpr const char* engine_symbol = "tcpkeep_engine_v1";
 inline constexpr const char* engine_file_name = "libtcpkeep-engine.so";
 
@@ -20,10 +20,22 @@ struct EngineLoadResult {
     const PublishedPolicy* published = nullptr;  // always set: what was loaded, for verify to read
 };
 
+// What reload_if_changed found. All null: the file is as loaded (or a change waits for its writer,
+// or was already refused). `refused` (the first time a version is seen): why the new version is not
+// used; the policy loaded before stays.
+struct EngineReloadResult {
+    const void* policy = nullptr;                // the new policy; the old one stays valid (never freed)
+    const PublishedPolicy* published = nullptr;  // with `policy`: what verify reads from now on
+    const char* refused = nullptr;
+};
+
 struct EngineApi {
     int abi_version;
     // Discovers and compiles the policy for the calling process. policy_env: TCPKEEP_POLICY or null.
     void (*load)(const char* policy_env, bool secure, EngineLoadResult* out) noexcept;
+    // After a successful load: one stat of the policy file; reads, validates and compiles it again
+    // when it changed. Called by one thread at a time, at most once a second.
+    void (*reload_if_changed)(EngineReloadResult* out) noexcept;
     // inbound: false for connect() (port = remote port), true for accept() (port = local port).
     const Verdict* (*decide)(const void* policy, bool inbound, std::uint16_t port, const sockaddr* peer, socklen_t peer_len) noexcept;
     bool (*depends_on_peer)(const void* policy, bool inbound, std::uint16_t port) noexcept;

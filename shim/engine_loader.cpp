@@ -21,7 +21,17 @@ constexpr std::int32_t ready = static_cast<std::int32_t>(EngineStatus::ready);
 constexpr std::int32_t disabled = static_cast<std::int32_t>(EngineStatus::disabled);
 
 std::int32_t& state = published.engine;
-Engine loaded;
+const EngineApi* loaded_api = nullptr;  // written once, before state becomes ready
+const void* loaded_policy = nullptr;    // atomic: a reload replaces it
+std::int64_t next_check = 0;            // atomic: CLOCK_MONOTONIC_COARSE time (ns) of the next file check
+constexpr std::int64_t check_interval_ns = 1'000'000'000;
+
+// CLOCK_MONOTONIC_COARSE in nanoseconds: read from the vDSO, no system call.
+std::int64_t coarse_now_ns() {
+    timespec t{};
+    ::clock_gettime(CLOCK_MONOTONIC_COARSE, &t);
+    return t.tv_sec * 1'000'000'000 + t.tv_nsec;
+}
 // The thread loading the engine, while state == loading: a socket call it makes meanwhile (from the
 // dynamic loader or the engine's initialisers) passes through instead of waiting for itself. Not a
 // thread_local: static TLS in a preloaded library costs every process a page fault and ~300
@@ -70,8 +80,25 @@ DisabledReason load() {
         return DisabledReason::nothing_applies;
     }
     log_line(LogLevel::info, "%s", result.published->message);
-    loaded = Engine{api, result.policy};
+    loaded_api = api;
+    __atomic_store_n(&loaded_policy, result.policy, __ATOMIC_RELEASE);
+    __atomic_store_n(&next_check, coarse_now_ns() + check_interval_ns, __ATOMIC_RELAXED);
     return DisabledReason::none;
+}
+
+// The policy file changed? Asked by one thread at a time, at most once a second, and only by a
+// thread making a TCP decision: a program that makes none pays nothing, not even a timer.
+void reload_when_due() {
+    std::int64_t due = __atomic_load_n(&next_check, __ATOMIC_RELAXED);
+    const std::int64_t now = coarse_now_ns();
+    if (now < due || !__atomic_compare_exchange_n(&next_check, &due, now + check_interval_ns, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) return;
+    EngineReloadResult result;
+    loaded_api->reload_if_changed(&result);
+    if (result.refused != nullptr) log_line(LogLevel::error, "%s; the policy loaded before stays in use", result.refused);
+    if (result.policy == nullptr) return;
+    __atomic_store_n(&published.policy, result.published, __ATOMIC_RELEASE);
+    __atomic_store_n(&loaded_policy, result.policy, __ATOMIC_RELEASE);
+    log_line(LogLevel::info, "%s (reloaded: the file changed)", result.published->message);
 }
 
 void wait_for_loader() {
@@ -80,15 +107,20 @@ void wait_for_loader() {
     for (int i = 0; i < 10'000 && __atomic_load_n(&state, __ATOMIC_ACQUIRE) == loading; ++i) ::nanosleep(&pause, nullptr);
 }
 
+Engine current() { return Engine{loaded_api, __atomic_load_n(&loaded_policy, __ATOMIC_ACQUIRE)}; }
+
 }  // namespace
 
 bool engine_disabled() { return __atomic_load_n(&state, __ATOMIC_ACQUIRE) == disabled; }
 
-const Engine* engine() {
+Engine engine() {
     int s = __atomic_load_n(&state, __ATOMIC_ACQUIRE);
-    if (s == ready) return &loaded;
-    if (s == disabled) return nullptr;
-    if (s == loading && ::pthread_equal(__atomic_load_n(&loading_thread, __ATOMIC_ACQUIRE), ::pthread_self())) return nullptr;
+    if (s == ready) {
+        reload_when_due();
+        return current();
+    }
+    if (s == disabled) return {};
+    if (s == loading && ::pthread_equal(__atomic_load_n(&loading_thread, __ATOMIC_ACQUIRE), ::pthread_self())) return {};
     int expected = idle;
     if (__atomic_compare_exchange_n(&state, &expected, loading, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
         __atomic_store_n(&loading_thread, ::pthread_self(), __ATOMIC_RELEASE);
@@ -96,12 +128,12 @@ const Engine* engine() {
         const DisabledReason result = load();
         __atomic_store_n(&loading_thread, pthread_t{}, __ATOMIC_RELEASE);
         publish_engine_status(result == DisabledReason::none ? EngineStatus::ready : EngineStatus::disabled, result);
-        return result == DisabledReason::none ? &loaded : nullptr;
+        return result == DisabledReason::none ? current() : Engine{};
     }
     wait_for_loader();
     s = __atomic_load_n(&state, __ATOMIC_ACQUIRE);
     if (s == loading) log_once(Once::engine_wait, LogLevel::warn, "policy still loading in another thread after 2s; this socket left unchanged");
-    return s == ready ? &loaded : nullptr;
+    return s == ready ? current() : Engine{};
 }
 
 }  // namespace tcpkeep::shim

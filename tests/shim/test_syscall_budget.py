@@ -4,6 +4,7 @@ import os
 import re
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import unittest
@@ -31,8 +32,12 @@ def count_syscalls(make_args, n, preload, setup):
 
 
 def strace_total(summary):
-    """The total number of calls in an `strace -c` summary."""
-    return int(re.search(r"^\s*100\.00\s+\S+\s+\S+\s+(\d+)\s+(\d+\s+)?total$", summary, re.M).group(1))
+    """The total number of calls in an `strace -c` summary, less the stat family: the shim's once-a-second
+    check of its policy file (test_policy_file_checks_at_most_once_a_second counts those) would otherwise
+    land in a run that happens to last a second."""
+    total = int(re.search(r"^\s*100\.00\s+\S+\s+\S+\s+(\d+)\s+(\d+\s+)?total$", summary, re.M).group(1))
+    stats = re.findall(r"^\s*[\d.]+\s+\S+\s+\S+\s+(\d+)\s+(?:\d+\s+)?(?:stat|newfstatat|statx|lstat)$", summary, re.M)
+    return total - sum(int(n) for n in stats)
 
 
 def added_per_operation(make_args, setup=lambda n: lambda: ((), None)):
@@ -108,6 +113,26 @@ class SyscallBudget(unittest.TestCase):
                                env=shim_env(preload=False, LD_PRELOAD=preload), check=True, capture_output=True, timeout=60)
                 return strace_total(out.read())
         self.assertEqual(total(SHIM), total(os.environ["TCPKEEP_EMPTY_PRELOAD"]))
+
+    def test_policy_file_checked_at_most_once_a_second_while_connecting(self):
+        # python3 connects for 3.2 s, then sleeps 2.5 s. The shim stat()s the policy file when it loads it
+        # and then at most once a second, only while the program makes connections: none while it sleeps.
+        client = ("import socket, sys, time\n"
+                  "l = socket.create_server(('127.0.0.1', 0))\n"
+                  "start = time.monotonic()\n"
+                  "while time.monotonic() - start < 3.2:\n"
+                  "    socket.create_connection(l.getsockname()).close()\n"
+                  "    l.accept()[0].close()\n"
+                  "print(time.monotonic() - start, flush=True)\n"
+                  "time.sleep(2.5)\n")
+        with tempfile.NamedTemporaryFile("r") as out, PolicyFile("version = 1\n[defaults]\nidle = \"40s\"\n") as p:
+            run = subprocess.run(["strace", "-f", "-qq", "-e", "trace=stat,newfstatat,statx,lstat", "-o", out.name, sys.executable, "-c", client],
+                                 env=shim_env(p.path), check=True, capture_output=True, text=True, timeout=60)
+            stats = [line for line in out.read().splitlines() if f'"{p.path}"' in line]
+        connecting = float(run.stdout)
+        checks = len(stats) - 1  # the first is the load's
+        self.assertGreaterEqual(checks, 2, stats)
+        self.assertLessEqual(checks, int(connecting), stats)
 
     def test_no_tcp_means_no_policy_and_no_engine_opened(self):
         with tempfile.NamedTemporaryFile("r") as out, PolicyFile("version = 1\n") as p:
