@@ -1,0 +1,310 @@
+"""Shared by the engine tests: the Debian root file system they boot and import (built once, cached
+by what it is made of), the Debian package they install, systemd booted in systemd-nspawn, and a
+private dockerd. Every engine is started in a way that cannot outlive the test: systemd-nspawn and
+dockerd get their own mount namespace (their mounts vanish with their last process), and this
+process becomes the subreaper of everything they start, so a test that fails or times out still
+ends them (run_tests.py kills the descendants of a test that overruns).
+
+ctest passes TCPKEEP_ENGINES_PACKAGE (the directory holding the one tcpkeep_*.deb),
+TCPKEEP_ECHO_SERVER_DIR (the legacy programs of examples/legacy) and TCPKEEP_TOOL (the build tree's
+tcpkeep, for verifying from the host); TCPKEEP_ENGINES_CACHE, when set, is where root file
+systems are kept (default /var/cache/tcpkeep-engines)."""
+import ctypes
+import glob
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import unittest
+
+import run_tests
+from tcpkeep_test import EMBEDDED_DEFAULT, OPTIONS, remote_values
+
+SUITE = "bookworm"
+VARIANT = "minbase"
+# systemd as PID 1 needs systemd-sysv and dbus; python3 for scripted programs inside.
+PACKAGES = ("systemd", "systemd-sysv", "dbus", "python3")
+
+ECHO_DIR = os.environ.get("TCPKEEP_ECHO_SERVER_DIR", "")
+LEGACY_PROGRAMS = ("echo_server", "echo_client")
+MULTIARCH = os.environ.get("TCPKEEP_MULTIARCH", "x86_64-linux-gnu")
+# Where the Debian package installs (what examples/ name).
+PACKAGE_SHIM = f"/usr/lib/{MULTIARCH}/tcpkeep/libtcpkeep.so"
+PACKAGE_POLICY = "/etc/tcpkeep/policy.toml"
+DEFAULT_VALUES = [EMBEDDED_DEFAULT[key] for key, _, _ in OPTIONS]  # the package's policy.toml
+FIELDS = ["keepalive", "idle_s", "interval_s", "count", "user_timeout_ms"]
+CLEAN_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+def missing_engines(*programs):
+    """Why the engine tests cannot run here (not root, a program missing), or None."""
+    missing = [p for p in programs if shutil.which(p, path=CLEAN_PATH) is None]
+    return "needs root" if os.geteuid() != 0 else f"needs {', '.join(missing)}" if missing else None
+
+
+def require_engines(*programs):
+    """Root and these programs, or a failure under TCPKEEP_REQUIRE_NETNS=1, else a skip."""
+    reason = missing_engines(*programs)
+    if reason is None:
+        return
+    if os.environ.get("TCPKEEP_REQUIRE_NETNS") == "1":
+        raise AssertionError(f"{reason} (TCPKEEP_REQUIRE_NETNS=1 makes that a failure; scripts/test installs them)")
+    raise unittest.SkipTest(reason)
+
+
+def rootfs_key():
+    """What the root file system is made of; a different list is a different cache entry."""
+    return hashlib.sha256(f"mmdebstrap --variant={VARIANT} {SUITE} {','.join(PACKAGES)}".encode()).hexdigest()[:16]
+
+
+def rootfs_dir():
+    return os.path.join(os.environ.get("TCPKEEP_ENGINES_CACHE", "/var/cache/tcpkeep-engines"), f"rootfs-{rootfs_key()}")
+
+
+def build_rootfs():
+    """The cached root file system, made with mmdebstrap first when there is none. Built beside its
+    place and renamed into it, so an interrupted build is never taken for a finished one."""
+    target = rootfs_dir()
+    if os.path.isdir(target):
+        return target
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    partial = tempfile.mkdtemp(prefix=os.path.basename(target) + ".partial-", dir=os.path.dirname(target))
+    os.rmdir(partial)  # mmdebstrap wants to create it
+    try:
+        # stdin: without a mirror argument mmdebstrap reads mirrors from a stdin that is not a terminal.
+        subprocess.run(["nice", "-n", "10", "mmdebstrap", "--quiet", f"--variant={VARIANT}",
+                        f"--include={','.join(PACKAGES)}", SUITE, partial],
+                       stdin=subprocess.DEVNULL, check=True)
+        os.rename(partial, target)
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
+    return target
+
+
+def the_package():
+    found = glob.glob(os.path.join(os.environ["TCPKEEP_ENGINES_PACKAGE"], "tcpkeep_*.deb"))
+    if len(found) != 1:
+        raise AssertionError(f"expected one tcpkeep_*.deb in {os.environ['TCPKEEP_ENGINES_PACKAGE']}, found {found}")
+    return found[0]
+
+
+def become_subreaper():
+    """Orphans below this process (nspawn's container, containerd's shims) are reparented here, not to
+    PID 1, so run_tests.py's clean-up on a timeout finds them among this process's descendants."""
+    PR_SET_CHILD_SUBREAPER = 36
+    if ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER)")
+
+
+def wait_until(condition, what, timeout):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.05)
+
+
+def host_pid(leader, pid):
+    """The pid, as this process sees it, of `pid` in the pid namespace whose init is `leader`."""
+    namespace = os.readlink(f"/proc/{leader}/ns/pid")
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if os.readlink(f"/proc/{entry}/ns/pid") != namespace:
+                continue
+            with open(f"/proc/{entry}/status") as f:
+                nspid = next(line for line in f if line.startswith("NSpid:")).split()
+        except (OSError, StopIteration):
+            continue
+        if int(nspid[-1]) == pid:
+            return int(entry)
+    raise AssertionError(f"no process {pid} in the pid namespace of {leader}")
+
+
+def verify_report(test, run, pid, expect):
+    """`tcpkeep verify --pid PID --json` through `run` (a function running a command inside an
+    engine), its exit status asserted; the report."""
+    r = run(["tcpkeep", "verify", "--pid", str(pid), "--json"])
+    test.assertEqual(r.returncode, expect, r.stdout + r.stderr)
+    return json.loads(r.stdout)
+
+
+def socket_values(report):
+    """{state: [keepalive, idle, interval, count, user timeout]} of each TCP socket verify reported."""
+    found = {}
+    for s in report["sockets"]:
+        found.setdefault(s["state"], []).append([int(s["actual"][f]) for f in FIELDS])
+    return found
+
+
+def assert_sockets(test, report, host_pid, expected):
+    """verify's report holds `expected` ({state: [values, ...]}), and pidfd_getfd from this process
+    reads the same values from each socket it names."""
+    test.assertEqual(socket_values(report), expected, report)
+    for s in report["sockets"]:
+        independent = remote_values(host_pid, s["fd"])
+        test.assertEqual([independent[key] for key, _, _ in OPTIONS], [int(s["actual"][f]) for f in FIELDS], s)
+
+
+def run_host(argv):
+    """argv on this machine with a clean environment (no TCPKEEP_*, no LD_PRELOAD)."""
+    return subprocess.run(argv, capture_output=True, text=True, timeout=60, env={"PATH": CLEAN_PATH}, cwd="/")
+
+
+class BootedSystemd:
+    """systemd as PID 1 in systemd-nspawn over `rootfs`, which stays unchanged: the container writes
+    to a tmpfs overlay (--volatile=overlay). The host's PID 1 is not systemd, hence --register=no
+    --keep-unit; --private-network keeps its sockets in its own network namespace."""
+
+    def __init__(self, rootfs):
+        self.log = tempfile.TemporaryFile("w+")
+        self.nspawn = subprocess.Popen(
+            ["systemd-nspawn", "-q", "-D", rootfs, "--volatile=overlay", "-b", "--register=no", "--keep-unit",
+             "--private-network", "--console=read-only"],
+            stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            self.leader = wait_until(self._leader, "systemd-nspawn's container to start systemd", 30)
+            # systemctl needs the manager's private bus, created once systemd runs.
+            wait_until(lambda: os.path.exists(f"/proc/{self.leader}/root/run/systemd/private"), "systemd's bus", 30)
+            state = self.run(["systemctl", "is-system-running", "--wait"], timeout=60).stdout.strip()
+            if state not in ("running", "degraded"):
+                raise AssertionError(f"systemd in the container is {state}:\n{self.output()}")
+        except BaseException:
+            self.close()
+            raise
+
+    def _leader(self):
+        if self.nspawn.poll() is not None:
+            raise AssertionError(f"systemd-nspawn exited {self.nspawn.returncode}:\n{self.output()}")
+        try:
+            with open(f"/proc/{self.nspawn.pid}/task/{self.nspawn.pid}/children") as f:
+                children = f.read().split()
+            with open(f"/proc/{children[0]}/comm") as f:
+                return int(children[0]) if f.read().strip() == "systemd" else None
+        except (OSError, IndexError):
+            return None
+
+    def output(self):
+        self.log.seek(0)
+        return self.log.read()
+
+    def run(self, argv, timeout=60, input=None):
+        """argv inside the container (all its namespaces), with a clean environment."""
+        return subprocess.run(["nsenter", "-t", str(self.leader), "-a", "env", "-i", f"PATH={CLEAN_PATH}",
+                               "LANG=C.UTF-8", *argv],
+                              input=input, capture_output=True, text=True, timeout=timeout)
+
+    def check(self, argv, timeout=60, input=None):
+        r = self.run(argv, timeout, input)
+        if r.returncode != 0:
+            raise AssertionError(f"{argv} exited {r.returncode}:\n{r.stdout}{r.stderr}")
+        return r.stdout
+
+    def write(self, path, text, mode=0o644):
+        """A file in the container (its root as seen through the leader)."""
+        full = f"/proc/{self.leader}/root{path}"
+        os.makedirs(os.path.dirname(full), exist_ok=True)
+        with open(full, "w") as f:
+            f.write(text)
+        os.chmod(full, mode)
+
+    def copy_in(self, source, path, mode=0o755):
+        full = f"/proc/{self.leader}/root{path}"
+        os.makedirs(os.path.dirname(full), exist_ok=True)
+        shutil.copyfile(source, full)
+        os.chmod(full, mode)
+
+    def close(self):
+        """Kills the container's init (the whole pid namespace goes with it), then nspawn ends."""
+        if self.nspawn.poll() is None:
+            leader = self._leader() if hasattr(self, "leader") else None
+            if leader:
+                os.kill(leader, signal.SIGKILL)
+            try:
+                self.nspawn.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.nspawn.pid, signal.SIGKILL)
+                self.nspawn.wait()
+        end_descendants()
+        self.log.close()
+
+
+class Dockerd:
+    """A private Docker daemon: its own socket, data and exec roots under a scratch directory, no
+    bridge, iptables or forwarding changes on the host, in its own mount namespace (the overlay and
+    network-namespace mounts it makes vanish with it)."""
+
+    def __init__(self):
+        self.root = tempfile.mkdtemp(prefix="tcpkeep-dockerd-")
+        self.socket = os.path.join(self.root, "docker.sock")
+        self.log = open(os.path.join(self.root, "dockerd.log"), "w+")
+        self.daemon = subprocess.Popen(
+            ["unshare", "--mount", "--propagation", "private", "dockerd", "-H", f"unix://{self.socket}",
+             "--data-root", os.path.join(self.root, "data"), "--exec-root", os.path.join(self.root, "exec"),
+             "--pidfile", os.path.join(self.root, "docker.pid"), "--bridge=none", "--iptables=false",
+             "--ip-forward=false", "--ip-masq=false"],
+            stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
+            env={"PATH": CLEAN_PATH})
+        try:
+            wait_until(self._ready, "dockerd to answer", 60)
+        except BaseException:
+            self.close()
+            raise
+
+    def _ready(self):
+        if self.daemon.poll() is not None:
+            raise AssertionError(f"dockerd exited {self.daemon.returncode}:\n{self.output()}")
+        return os.path.exists(self.socket) and self.docker("version", check=False).returncode == 0
+
+    def output(self):
+        self.log.seek(0)
+        return self.log.read()
+
+    def docker(self, *args, check=True, input=None, timeout=120, stdin=None):
+        """The docker client (Debian's, beside this dockerd) talking to this daemon."""
+        r = subprocess.run(["/usr/bin/docker", "-H", f"unix://{self.socket}", *args], input=input, stdin=stdin,
+                           capture_output=True, text=input is None or isinstance(input, str), timeout=timeout,
+                           env={"PATH": CLEAN_PATH, "DOCKER_BUILDKIT": "0", "HOME": self.root})
+        if check and r.returncode != 0:
+            raise AssertionError(f"docker {' '.join(args)} exited {r.returncode}:\n{r.stdout}{r.stderr}")
+        return r
+
+    def import_rootfs(self, rootfs, name):
+        """`tar -C ROOTFS -c . | docker import - NAME`."""
+        tar = subprocess.Popen(["tar", "-C", rootfs, "-c", "."], stdout=subprocess.PIPE)
+        try:
+            self.docker("import", "-", name, stdin=tar.stdout, timeout=180)
+        finally:
+            tar.stdout.close()
+            if tar.wait() != 0:
+                raise AssertionError(f"tar of {rootfs} exited {tar.returncode}")
+
+    def close(self):
+        """Stops the daemon (on SIGTERM it stops its containers and containerd), ends whatever it
+        left (reparented here), then removes its directories."""
+        if self.daemon.poll() is None:
+            self.daemon.terminate()
+            try:
+                self.daemon.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.daemon.kill()
+                self.daemon.wait()
+        end_descendants()
+        self.log.close()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def end_descendants():
+    """Kills and reaps every process still below this one (orphans an engine left to its subreaper)."""
+    for pid in run_tests.descendants(os.getpid()):
+        try:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        except (ProcessLookupError, ChildProcessError):
+            pass  # gone already, or not reparented here (its parent, killed too, reaps it)

@@ -1,0 +1,189 @@
+"""examples/container and examples/kubernetes on a real Docker daemon (a private dockerd): the
+Debian root file system imported as the base image, the legacy echo programs added as the
+"application image", the image built from examples/container's Dockerfile and entrypoint on top of
+it (the package installed inside), then:
+- a legacy client and server in one container (no bridge here: --network none), verified from
+  inside with `docker exec … tcpkeep verify`, exit 0;
+- `--env TCPKEEP_POLICY=` naming a mounted policy overrides the image's;
+- a broken mounted policy: the program runs, and `docker logs` holds exactly one `tcpkeep[PID]:` line;
+- the Kubernetes manifest's init container (its command, in the package image) and app container
+  (its environment, in the application image without tcpkeep) as two containers sharing a volume,
+  the app verified from the host."""
+import json
+import os
+import shutil
+import tempfile
+import unittest
+
+import engines
+import yaml_subset
+from engines import DEFAULT_VALUES, PACKAGE_POLICY, PACKAGE_SHIM, socket_values, verify_report
+from tcpkeep_test import TCP_ESTABLISHED, TCP_LISTEN, remote_values, tcp_sockets
+
+SOURCE = os.environ.get("TCPKEEP_SOURCE_DIR", "")
+CONTAINER_EXAMPLE = os.path.join(SOURCE, "examples", "container")
+MANIFEST = os.path.join(SOURCE, "examples", "kubernetes", "deployment.yaml")
+BASE_IMAGE = "tcpkeep-engines/debian:bookworm"
+PORT = 7070
+# Waits in the container's shell until the server listens (state 0A in /proc/net/tcp), without a tool.
+UNTIL_LISTENING = f"until grep -q ':{PORT:04X} 00000000:0000 0A' /proc/net/tcp; do sleep 0.05; done"
+CUSTOM_POLICY = 'version = 1\n\n[defaults]\nkeepalive = true\nidle = "33s"\ninterval = "7s"\ncount = 4\nuser_timeout = "off"\n'
+CUSTOM_VALUES = [1, 33, 7, 4, 0]
+BROKEN_POLICY = "version = 1\n\n[defaults]\nidle = 30\n"  # a bare number: invalid
+
+
+def pod():
+    with open(MANIFEST) as f:
+        return yaml_subset.parse(f.read())["spec"]["template"]["spec"]
+
+
+def only(items):
+    assert len(items) == 1, items
+    return items[0]
+
+
+class Docker(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        engines.require_engines("dockerd", "unshare", "tar")
+        engines.become_subreaper()
+        cls.pod = pod()
+        cls.app_image = only(cls.pod["containers"])["image"]  # registry.example.com/legacy-app:1.0
+        cls.tcpkeep_image = only(cls.pod["initContainers"])["image"]  # tcpkeep:0.1.0
+        cls.scratch = tempfile.mkdtemp(prefix="tcpkeep-engines-")
+        cls.addClassCleanup(shutil.rmtree, cls.scratch, ignore_errors=True)
+        cls.daemon = engines.Dockerd()
+        cls.addClassCleanup(cls.daemon.close)
+        cls.daemon.import_rootfs(engines.rootfs_dir(), BASE_IMAGE)
+        # The application image: a legacy program in a glibc image, no tcpkeep.
+        app = cls.context("app", {p: os.path.join(engines.ECHO_DIR, p) for p in engines.LEGACY_PROGRAMS})
+        with open(os.path.join(app, "Dockerfile"), "w") as f:
+            f.write(f"FROM {BASE_IMAGE}\nCOPY echo_server echo_client /usr/local/bin/\n")
+        cls.daemon.docker("build", "-q", "--network", "none", "-t", cls.app_image, app)
+        # examples/container on top of it, as its Dockerfile's comment says; the tag the manifest names.
+        deb = engines.the_package()
+        context = cls.context("tcpkeep", {"Dockerfile": os.path.join(CONTAINER_EXAMPLE, "Dockerfile"),
+                                          "entrypoint.sh": os.path.join(CONTAINER_EXAMPLE, "entrypoint.sh"),
+                                          os.path.basename(deb): deb})
+        # --network none: the package installs from the base image's libraries alone (apt-get update
+        # then only warns); the build needs no mirror.
+        cls.daemon.docker("build", "-q", "--network", "none", "--build-arg", f"BASE={cls.app_image}",
+                          "-t", cls.tcpkeep_image, context, timeout=150)
+
+    @classmethod
+    def context(cls, name, files):
+        directory = os.path.join(cls.scratch, name)
+        os.makedirs(directory)
+        for target, source in files.items():
+            shutil.copy2(source, os.path.join(directory, target))
+        return directory
+
+    def docker(self, *args, **kwargs):
+        return self.daemon.docker(*args, **kwargs)
+
+    def run_container(self, *args):
+        """`docker run -d --network none ARGS`; removed when the test ends. (name, host pid of its pid 1)"""
+        name = self.id().rsplit(".", 1)[-1].replace("_", "-")
+        self.docker("run", "-d", "--name", name, "--network", "none", *args)
+        self.addCleanup(self.docker, "rm", "-f", name, check=False)
+        pid = int(self.docker("inspect", "-f", "{{.State.Pid}}", name).stdout)
+        self.assertNotEqual(pid, 0, self.docker("logs", name, check=False).stderr)
+        return name, pid
+
+    def wait_for(self, host_pid, state):
+        engines.wait_until(lambda: any(st == state and PORT in (local, remote)
+                                       for st, local, remote in tcp_sockets(host_pid).values()),
+                           f"process {host_pid} to have a socket in state {state:#x} on port {PORT}", 20)
+
+    def policy_file(self, name, text):
+        directory = os.path.join(self.scratch, self.id().rsplit(".", 1)[-1])
+        os.makedirs(directory, mode=0o755)
+        path = os.path.join(directory, name)
+        with open(path, "w") as f:
+            f.write(text)
+        os.chmod(path, 0o644)
+        return path
+
+    def exec_in(self, name):
+        return lambda argv: self.docker("exec", name, *argv, check=False)
+
+    def test_client_and_server_in_one_container_verified_inside(self):
+        name, client = self.run_container(
+            "--cap-add", "SYS_PTRACE", self.tcpkeep_image,
+            "sh", "-c", f"echo_server {PORT} & {UNTIL_LISTENING}; exec echo_client 127.0.0.1 {PORT}")
+        self.wait_for(client, TCP_ESTABLISHED)
+        self.assertIn('echo_client: got "hello"', self.docker("logs", name).stdout)
+        # The entrypoint exec'd the command: the client is the container's pid 1.
+        report = verify_report(self, self.exec_in(name), 1, 0)
+        self.assertEqual((report["shim"]["loaded"], report["shim"]["path"], report["policy"]),
+                         (True, PACKAGE_SHIM, PACKAGE_POLICY), report)
+        engines.assert_sockets(self, report, client, {"ESTABLISHED": [DEFAULT_VALUES]})
+        # The server: its listener, and the connection it accepted in a forked child (inherited values).
+        r = self.docker("exec", name, "tcpkeep", "verify", "echo_server", "--json", check=False)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        servers = json.loads(r.stdout)
+        self.assertEqual(sorted(state for report in servers for state in socket_values(report)), ["ESTABLISHED", "LISTEN"])
+        for report in servers:
+            self.assertEqual(list(socket_values(report).values()), [[DEFAULT_VALUES]], report)
+        self.assertEqual(self.docker("logs", name).stderr, "")
+
+    def test_mounted_policy_named_by_env_overrides_the_image_policy(self):
+        policy = self.policy_file("custom.toml", CUSTOM_POLICY)
+        name, server = self.run_container(
+            "--cap-add", "SYS_PTRACE", "-v", f"{policy}:/policies/custom.toml:ro",
+            "--env", "TCPKEEP_POLICY=/policies/custom.toml", self.tcpkeep_image, "echo_server", str(PORT))
+        self.wait_for(server, TCP_LISTEN)
+        report = verify_report(self, self.exec_in(name), 1, 0)
+        self.assertEqual(report["policy"], "/policies/custom.toml")
+        engines.assert_sockets(self, report, server, {"LISTEN": [CUSTOM_VALUES]})
+        # From the host, as examples/README.md says: the container's file, read through /proc/PID/root.
+        host = verify_report(self, lambda argv: engines.run_host([os.environ["TCPKEEP_TOOL"], *argv[1:]]), server, 0)
+        self.assertEqual((host["policy"], host["policy_view"]), ("/policies/custom.toml", "process"))
+        self.assertEqual(socket_values(host), {"LISTEN": [CUSTOM_VALUES]})
+
+    def test_broken_mounted_policy_leaves_the_program_running_with_one_line(self):
+        policy = self.policy_file("broken.toml", BROKEN_POLICY)
+        name, server = self.run_container(
+            "-v", f"{policy}:/policies/broken.toml:ro", "--env", "TCPKEEP_POLICY=/policies/broken.toml",
+            self.tcpkeep_image, "echo_server", str(PORT))
+        self.wait_for(server, TCP_LISTEN)
+        logs = self.docker("logs", name)
+        self.assertEqual(logs.stdout, f"echo_server: listening on 127.0.0.1 port {PORT}\n")
+        lines = [line for line in logs.stderr.splitlines() if line.startswith("tcpkeep")]
+        self.assertEqual(len(lines), 1, logs.stderr)
+        self.assertRegex(lines[0], r"^tcpkeep\[1\]: .*/policies/broken\.toml:4:")
+        self.assertTrue(lines[0].endswith("sockets left unchanged"), lines[0])
+        # Untouched: the kernel's values (keepalive off, no user timeout).
+        values = remote_values(server, next(iter(tcp_sockets(server))))
+        self.assertEqual((values["ka"], values["user_timeout"]), (0, 0))
+
+    def test_kubernetes_init_container_and_app_container_share_a_volume(self):
+        volume_name = only(self.pod["volumes"])["name"]
+        init, app = only(self.pod["initContainers"]), only(self.pod["containers"])
+        volume = f"{self.id().rsplit('.', 1)[-1]}-{volume_name}".replace("_", "-")
+        self.docker("volume", "create", volume)
+        self.addCleanup(self.docker, "volume", "rm", "-f", volume, check=False)
+
+        def mounts(container):
+            return [arg for m in container["volumeMounts"] if m["name"] == volume_name
+                    for arg in ("-v", f"{volume}:{m['mountPath']}{':ro' if m.get('readOnly') is True else ''}")]
+
+        # The init container: `command` replaces the image's entrypoint, as in Kubernetes.
+        command = init["command"]
+        r = self.docker("run", "--rm", "--network", "none", *mounts(init), "--entrypoint", command[0],
+                        init["image"], *command[1:], check=False)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        # The app container: its image (no tcpkeep inside), its environment, the volume read-only.
+        env = [arg for e in app["env"] for arg in ("--env", f"{e['name']}={e['value']}")]
+        name, server = self.run_container(*mounts(app), *env, app["image"], "/usr/local/bin/echo_server", str(PORT))
+        self.wait_for(server, TCP_LISTEN)
+        values = {e["name"]: e["value"] for e in app["env"]}
+        report = verify_report(self, lambda argv: engines.run_host([os.environ["TCPKEEP_TOOL"], *argv[1:]]), server, 0)
+        self.assertEqual((report["shim"]["loaded"], report["shim"]["path"], report["policy"]),
+                         (True, values["LD_PRELOAD"], values["TCPKEEP_POLICY"]), report)
+        engines.assert_sockets(self, report, server, {"LISTEN": [DEFAULT_VALUES]})
+        self.assertEqual(self.docker("logs", name).stderr, "")
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
