@@ -157,17 +157,44 @@ def run_host(argv):
     return subprocess.run(argv, capture_output=True, text=True, timeout=60, env={"PATH": CLEAN_PATH}, cwd="/")
 
 
-class BootedSystemd:
+class Engine:
+    """A long-running engine process in its own session, its output kept in a file."""
+
+    def _start(self, name, argv, log, env=None):
+        self.name, self.log = name, log
+        self.process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                                        start_new_session=True, env=env)
+
+    def output(self):
+        self.log.seek(0)
+        return self.log.read()
+
+    def ensure_running(self):
+        if self.process.poll() is not None:
+            raise AssertionError(f"{self.name} exited {self.process.returncode}:\n{self.output()}")
+
+    def _stop(self, stop, timeout):
+        """stop(), then SIGKILL to its session after `timeout` s; then ends and reaps what it left."""
+        if self.process.poll() is None:
+            stop()
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        end_descendants()
+        self.log.close()
+
+
+class BootedSystemd(Engine):
     """systemd as PID 1 in systemd-nspawn over `rootfs`, which stays unchanged: the container writes
     to a tmpfs overlay (--volatile=overlay). The host's PID 1 is not systemd, hence --register=no
     --keep-unit; --private-network keeps its sockets in its own network namespace."""
 
     def __init__(self, rootfs):
-        self.log = tempfile.TemporaryFile("w+")
-        self.nspawn = subprocess.Popen(
-            ["systemd-nspawn", "-q", "-D", rootfs, "--volatile=overlay", "-b", "--register=no", "--keep-unit",
-             "--private-network", "--console=read-only"],
-            stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        self._start("systemd-nspawn",
+                    ["systemd-nspawn", "-q", "-D", rootfs, "--volatile=overlay", "-b", "--register=no", "--keep-unit",
+                     "--private-network", "--console=read-only"], tempfile.TemporaryFile("w+"))
         try:
             self.leader = wait_until(self._leader, "systemd-nspawn's container to start systemd", 30)
             # systemctl needs the manager's private bus, created once systemd runs.
@@ -180,28 +207,23 @@ class BootedSystemd:
             raise
 
     def _leader(self):
-        if self.nspawn.poll() is not None:
-            raise AssertionError(f"systemd-nspawn exited {self.nspawn.returncode}:\n{self.output()}")
+        self.ensure_running()
         try:
-            with open(f"/proc/{self.nspawn.pid}/task/{self.nspawn.pid}/children") as f:
+            with open(f"/proc/{self.process.pid}/task/{self.process.pid}/children") as f:
                 children = f.read().split()
             with open(f"/proc/{children[0]}/comm") as f:
                 return int(children[0]) if f.read().strip() == "systemd" else None
         except (OSError, IndexError):
             return None
 
-    def output(self):
-        self.log.seek(0)
-        return self.log.read()
-
-    def run(self, argv, timeout=60, input=None):
+    def run(self, argv, timeout=60):
         """argv inside the container (all its namespaces), with a clean environment."""
         return subprocess.run(["nsenter", "-t", str(self.leader), "-a", "env", "-i", f"PATH={CLEAN_PATH}",
                                "LANG=C.UTF-8", *argv],
-                              input=input, capture_output=True, text=True, timeout=timeout)
+                              capture_output=True, text=True, timeout=timeout)
 
-    def check(self, argv, timeout=60, input=None):
-        r = self.run(argv, timeout, input)
+    def check(self, argv, timeout=60):
+        r = self.run(argv, timeout)
         if r.returncode != 0:
             raise AssertionError(f"{argv} exited {r.returncode}:\n{r.stdout}{r.stderr}")
         return r.stdout
@@ -222,35 +244,48 @@ class BootedSystemd:
 
     def close(self):
         """Kills the container's init (the whole pid namespace goes with it), then nspawn ends."""
-        if self.nspawn.poll() is None:
-            leader = self._leader() if hasattr(self, "leader") else None
+        def kill_init():
+            leader = self._leader() if self.process.poll() is None else None
             if leader:
                 os.kill(leader, signal.SIGKILL)
-            try:
-                self.nspawn.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.nspawn.pid, signal.SIGKILL)
-                self.nspawn.wait()
-        end_descendants()
-        self.log.close()
+        self._stop(kill_init, 20)
 
 
-class Dockerd:
+def remove_stale_roots(prefix):
+    """Removes the scratch directories of daemons whose test was killed (nothing is mounted there:
+    the mounts went with the daemon's mount namespace), older than a minute and whose owner is gone."""
+    for root in glob.glob(os.path.join(tempfile.gettempdir(), prefix + "*")):
+        try:
+            with open(os.path.join(root, "owner")) as f:
+                os.kill(int(f.read()), 0)
+            continue  # its test still runs
+        except ProcessLookupError:
+            pass
+        except (OSError, ValueError):
+            if time.time() - os.stat(root).st_mtime < 60:
+                continue  # just made: its owner file comes next
+        shutil.rmtree(root, ignore_errors=True)
+
+
+class Dockerd(Engine):
     """A private Docker daemon: its own socket, data and exec roots under a scratch directory, no
     bridge, iptables or forwarding changes on the host, in its own mount namespace (the overlay and
     network-namespace mounts it makes vanish with it)."""
 
+    PREFIX = "tcpkeep-dockerd-"
+
     def __init__(self):
-        self.root = tempfile.mkdtemp(prefix="tcpkeep-dockerd-")
+        remove_stale_roots(self.PREFIX)
+        self.root = tempfile.mkdtemp(prefix=self.PREFIX)
+        with open(os.path.join(self.root, "owner"), "w") as f:
+            f.write(str(os.getpid()))
         self.socket = os.path.join(self.root, "docker.sock")
-        self.log = open(os.path.join(self.root, "dockerd.log"), "w+")
-        self.daemon = subprocess.Popen(
-            ["unshare", "--mount", "--propagation", "private", "dockerd", "-H", f"unix://{self.socket}",
-             "--data-root", os.path.join(self.root, "data"), "--exec-root", os.path.join(self.root, "exec"),
-             "--pidfile", os.path.join(self.root, "docker.pid"), "--bridge=none", "--iptables=false",
-             "--ip-forward=false", "--ip-masq=false"],
-            stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
-            env={"PATH": CLEAN_PATH})
+        self._start("dockerd",
+                    ["unshare", "--mount", "--propagation", "private", "dockerd", "-H", f"unix://{self.socket}",
+                     "--data-root", os.path.join(self.root, "data"), "--exec-root", os.path.join(self.root, "exec"),
+                     "--pidfile", os.path.join(self.root, "docker.pid"), "--bridge=none", "--iptables=false",
+                     "--ip-forward=false", "--ip-masq=false"],
+                    open(os.path.join(self.root, "dockerd.log"), "w+"), env={"PATH": CLEAN_PATH})
         try:
             wait_until(self._ready, "dockerd to answer", 60)
         except BaseException:
@@ -258,18 +293,13 @@ class Dockerd:
             raise
 
     def _ready(self):
-        if self.daemon.poll() is not None:
-            raise AssertionError(f"dockerd exited {self.daemon.returncode}:\n{self.output()}")
+        self.ensure_running()
         return os.path.exists(self.socket) and self.docker("version", check=False).returncode == 0
 
-    def output(self):
-        self.log.seek(0)
-        return self.log.read()
-
-    def docker(self, *args, check=True, input=None, timeout=120, stdin=None):
+    def docker(self, *args, check=True, timeout=120, stdin=None):
         """The docker client (Debian's, beside this dockerd) talking to this daemon."""
-        r = subprocess.run(["/usr/bin/docker", "-H", f"unix://{self.socket}", *args], input=input, stdin=stdin,
-                           capture_output=True, text=input is None or isinstance(input, str), timeout=timeout,
+        r = subprocess.run(["/usr/bin/docker", "-H", f"unix://{self.socket}", *args], stdin=stdin,
+                           capture_output=True, text=True, timeout=timeout,
                            env={"PATH": CLEAN_PATH, "DOCKER_BUILDKIT": "0", "HOME": self.root})
         if check and r.returncode != 0:
             raise AssertionError(f"docker {' '.join(args)} exited {r.returncode}:\n{r.stdout}{r.stderr}")
@@ -288,15 +318,7 @@ class Dockerd:
     def close(self):
         """Stops the daemon (on SIGTERM it stops its containers and containerd), ends whatever it
         left (reparented here), then removes its directories."""
-        if self.daemon.poll() is None:
-            self.daemon.terminate()
-            try:
-                self.daemon.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.daemon.kill()
-                self.daemon.wait()
-        end_descendants()
-        self.log.close()
+        self._stop(self.process.terminate, 30)
         shutil.rmtree(self.root, ignore_errors=True)
 
 
