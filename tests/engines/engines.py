@@ -269,8 +269,9 @@ def remove_stale_roots(prefix):
 
 class Dockerd(Engine):
     """A private Docker daemon: its own socket, data and exec roots under a scratch directory, no
-    bridge, iptables or forwarding changes on the host, in its own mount namespace (the overlay and
-    network-namespace mounts it makes vanish with it)."""
+    default bridge, iptables or forwarding changes, in its own mount and network namespaces: the
+    overlay and network-namespace mounts it makes vanish with it, and the bridges of user-defined
+    networks are made in its namespace, never on the host's network."""
 
     PREFIX = "tcpkeep-dockerd-"
 
@@ -281,9 +282,9 @@ class Dockerd(Engine):
             f.write(str(os.getpid()))
         self.socket = os.path.join(self.root, "docker.sock")
         self._start("dockerd",
-                    ["unshare", "--mount", "--propagation", "private", "dockerd", "-H", f"unix://{self.socket}",
-                     "--data-root", os.path.join(self.root, "data"), "--exec-root", os.path.join(self.root, "exec"),
-                     "--pidfile", os.path.join(self.root, "docker.pid"), "--bridge=none", "--iptables=false",
+                    ["unshare", "--mount", "--propagation", "private", "--net", "dockerd", "-H", f"unix://{self.socket}",
+                     "--data-root", os.path.join(self.root, "data"),
+                     "--exec-root", os.path.join(self.root, "exec"), "--pidfile", os.path.join(self.root, "docker.pid"), "--bridge=none", "--iptables=false",
                      "--ip-forward=false", "--ip-masq=false"],
                     open(os.path.join(self.root, "dockerd.log"), "w+"), env={"PATH": CLEAN_PATH})
         try:

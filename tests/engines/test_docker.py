@@ -2,7 +2,7 @@
 Debian root file system imported as the base image, the legacy echo programs added as the
 "application image", the image built from examples/container's Dockerfile and entrypoint on top of
 it (the package installed inside), then:
-- a legacy client and server in one container (no bridge here: --network none), verified from
+- a legacy client and server in two containers on a user-defined network, each verified from
   inside with `docker exec … tcpkeep verify`, exit 0;
 - `--env TCPKEEP_POLICY=` naming a mounted policy overrides the image's;
 - a broken mounted policy: the program runs, and `docker logs` holds exactly one `tcpkeep[PID]:` line;
@@ -24,8 +24,6 @@ CONTAINER_EXAMPLE = os.path.join(SOURCE, "examples", "container")
 MANIFEST = os.path.join(SOURCE, "examples", "kubernetes", "deployment.yaml")
 BASE_IMAGE = "tcpkeep-engines/debian:bookworm"
 PORT = 7070
-# Waits in the container's shell until the server listens (state 0A in /proc/net/tcp), without a tool.
-UNTIL_LISTENING = f"until grep -q ':{PORT:04X} 00000000:0000 0A' /proc/net/tcp; do sleep 0.05; done"
 CUSTOM_POLICY = 'version = 1\n\n[defaults]\nkeepalive = true\nidle = "33s"\ninterval = "7s"\ncount = 4\nuser_timeout = "off"\n'
 CUSTOM_VALUES = [1, 33, 7, 4, 0]
 BROKEN_POLICY = "version = 1\n\n[defaults]\nidle = 30\n"  # a bare number: invalid
@@ -79,10 +77,12 @@ class Docker(unittest.TestCase):
     def docker(self, *args, **kwargs):
         return self.daemon.docker(*args, **kwargs)
 
-    def run_container(self, *args):
-        """`docker run -d --network none ARGS`; removed when the test ends. (name, host pid of its pid 1)"""
-        name = self.id().rsplit(".", 1)[-1].replace("_", "-")
-        self.docker("run", "-d", "--name", name, "--network", "none", *args)
+    def run_container(self, *args, name=None):
+        """`docker run -d ARGS` (`--network none` unless ARGS name one), named after the test unless
+        `name` is given; removed when the test ends. (its name, the host pid of its pid 1)"""
+        name = name or self.id().rsplit(".", 1)[-1].replace("_", "-")
+        network = () if "--network" in args else ("--network", "none")
+        self.docker("run", "-d", "--name", name, *network, *args)
         self.addCleanup(self.docker, "rm", "-f", name, check=False)
         pid = int(self.docker("inspect", "-f", "{{.State.Pid}}", name).stdout)
         self.assertNotEqual(pid, 0, self.docker("logs", name, check=False).stderr)
@@ -105,25 +105,32 @@ class Docker(unittest.TestCase):
     def exec_in(self, name):
         return lambda argv: self.docker("exec", name, *argv, check=False)
 
-    def test_client_and_server_in_one_container_verified_inside(self):
-        name, client = self.run_container(
-            "--cap-add", "SYS_PTRACE", self.tcpkeep_image,
-            "sh", "-c", f"echo_server {PORT} & {UNTIL_LISTENING}; exec echo_client 127.0.0.1 {PORT}")
+    def test_client_and_server_on_a_user_network_verified_inside(self):
+        network = "legacy-net"
+        self.docker("network", "create", network)
+        self.addCleanup(self.docker, "network", "rm", network, check=False)
+        server_name, server = self.run_container("--network", network, "--cap-add", "SYS_PTRACE", self.tcpkeep_image,
+                                                 "echo_server", str(PORT), "0.0.0.0", name="legacy-server")
+        self.wait_for(server, TCP_LISTEN)
+        client_name, client = self.run_container("--network", network, "--cap-add", "SYS_PTRACE", self.tcpkeep_image,
+                                                 "echo_client", server_name, str(PORT), name="legacy-client")
         self.wait_for(client, TCP_ESTABLISHED)
-        self.assertIn('echo_client: got "hello"', self.docker("logs", name).stdout)
-        # The entrypoint exec'd the command: the client is the container's pid 1.
-        report = verify_report(self, self.exec_in(name), 1, 0)
+        self.assertIn('echo_client: got "hello"', self.docker("logs", client_name).stdout)
+        # The entrypoint exec'd the command: the client is its container's pid 1.
+        report = verify_report(self, self.exec_in(client_name), 1, 0)
         self.assertEqual((report["shim"]["loaded"], report["shim"]["path"], report["policy"]),
                          (True, PACKAGE_SHIM, PACKAGE_POLICY), report)
         engines.assert_sockets(self, report, client, {"ESTABLISHED": [DEFAULT_VALUES]})
-        # The server: its listener, and the connection it accepted in a forked child (inherited values).
-        r = self.docker("exec", name, "tcpkeep", "verify", "echo_server", "--json", check=False)
+        # The server: its listener (pid 1), and the connection it accepted in a forked child, which
+        # inherits the listener's values.
+        r = self.docker("exec", server_name, "tcpkeep", "verify", "echo_server", "--json", check=False)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-        servers = json.loads(r.stdout)
-        self.assertEqual(sorted(state for report in servers for state in socket_values(report)), ["ESTABLISHED", "LISTEN"])
-        for report in servers:
-            self.assertEqual(list(socket_values(report).values()), [[DEFAULT_VALUES]], report)
-        self.assertEqual(self.docker("logs", name).stderr, "")
+        reports = {report["pid"]: report for report in json.loads(r.stdout)}
+        self.assertEqual(len(reports), 2, reports)
+        engines.assert_sockets(self, reports.pop(1), server, {"LISTEN": [DEFAULT_VALUES]})
+        self.assertEqual([socket_values(report) for report in reports.values()], [{"ESTABLISHED": [DEFAULT_VALUES]}])
+        for name in (server_name, client_name):
+            self.assertEqual(self.docker("logs", name).stderr, "")
 
     def test_mounted_policy_named_by_env_overrides_the_image_policy(self):
         policy = self.policy_file("custom.toml", CUSTOM_POLICY)
