@@ -56,6 +56,18 @@ def require_engines(*programs):
     raise unittest.SkipTest(reason)
 
 
+def setup_can_run(step, *programs):
+    """For the fixture setups: whether the tests they prepare can run here. If not, the setup fails
+    under TCPKEEP_REQUIRE_NETNS=1 (SystemExit), else says why and does nothing (the tests skip)."""
+    reason = missing_engines(*programs)
+    if reason is None:
+        return True
+    if os.environ.get("TCPKEEP_REQUIRE_NETNS") == "1":
+        raise SystemExit(f"{step}: {reason} (TCPKEEP_REQUIRE_NETNS=1 makes that a failure)")
+    print(f"{step}: nothing done; the engine tests cannot run here: {reason}")
+    return False
+
+
 def rootfs_key():
     """What the root file system is made of; a different list is a different cache entry."""
     return hashlib.sha256(f"mmdebstrap --variant={VARIANT} {SUITE} {','.join(PACKAGES)}".encode()).hexdigest()[:16]
