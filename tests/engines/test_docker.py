@@ -17,7 +17,7 @@ import unittest
 import engines
 import yaml_subset
 from engines import DEFAULT_VALUES, PACKAGE_POLICY, PACKAGE_SHIM, socket_values, verify_report
-from tcpkeep_test import TCP_ESTABLISHED, TCP_LISTEN, remote_values, tcp_sockets
+from tcpkeep_test import TCP_ESTABLISHED, TCP_LISTEN, remote_values, wait_for_socket
 
 SOURCE = os.environ.get("TCPKEEP_SOURCE_DIR", "")
 CONTAINER_EXAMPLE = os.path.join(SOURCE, "examples", "container")
@@ -27,6 +27,11 @@ PORT = 7070
 CUSTOM_POLICY = 'version = 1\n\n[defaults]\nkeepalive = true\nidle = "33s"\ninterval = "7s"\ncount = 4\nuser_timeout = "off"\n'
 CUSTOM_VALUES = [1, 33, 7, 4, 0]
 BROKEN_POLICY = "version = 1\n\n[defaults]\nidle = 30\n"  # a bare number: invalid
+
+
+def on_host(argv):
+    """A tcpkeep command line run by the build tree's tcpkeep on the host, as root."""
+    return engines.run_host([os.environ["TCPKEEP_TOOL"], *argv[1:]])
 
 
 def pod():
@@ -89,9 +94,8 @@ class Docker(unittest.TestCase):
         return name, pid
 
     def wait_for(self, host_pid, state):
-        engines.wait_until(lambda: any(st == state and PORT in (local, remote)
-                                       for st, local, remote in tcp_sockets(host_pid).values()),
-                           f"process {host_pid} to have a socket in state {state:#x} on port {PORT}", 20)
+        """The fd of the process's socket in `state` on PORT, once it has one."""
+        return wait_for_socket(host_pid, state, PORT, timeout=20)
 
     def policy_file(self, name, text):
         directory = os.path.join(self.scratch, self.id().rsplit(".", 1)[-1])
@@ -101,6 +105,13 @@ class Docker(unittest.TestCase):
             f.write(text)
         os.chmod(path, 0o644)
         return path
+
+    def logs_once(self, name, condition):
+        """`docker logs NAME` once condition(stdout, stderr) holds (they reach it asynchronously)."""
+        def logs():
+            r = self.docker("logs", name)
+            return r if condition(r.stdout, r.stderr) else None
+        return engines.wait_until(logs, f"the logs of {name}", 20)
 
     def exec_in(self, name):
         return lambda argv: self.docker("exec", name, *argv, check=False)
@@ -115,7 +126,7 @@ class Docker(unittest.TestCase):
         client_name, client = self.run_container("--network", network, "--cap-add", "SYS_PTRACE", self.tcpkeep_image,
                                                  "echo_client", server_name, str(PORT), name="legacy-client")
         self.wait_for(client, TCP_ESTABLISHED)
-        self.assertIn('echo_client: got "hello"', self.docker("logs", client_name).stdout)
+        self.logs_once(client_name, lambda out, err: 'echo_client: got "hello"' in out)
         # The entrypoint exec'd the command: the client is its container's pid 1.
         report = verify_report(self, self.exec_in(client_name), 1, 0)
         self.assertEqual((report["shim"]["loaded"], report["shim"]["path"], report["policy"]),
@@ -142,7 +153,7 @@ class Docker(unittest.TestCase):
         self.assertEqual(report["policy"], "/policies/custom.toml")
         engines.assert_sockets(self, report, server, {"LISTEN": [CUSTOM_VALUES]})
         # From the host, as examples/README.md says: the container's file, read through /proc/PID/root.
-        host = verify_report(self, lambda argv: engines.run_host([os.environ["TCPKEEP_TOOL"], *argv[1:]]), server, 0)
+        host = verify_report(self, on_host, server, 0)
         self.assertEqual((host["policy"], host["policy_view"]), ("/policies/custom.toml", "process"))
         self.assertEqual(socket_values(host), {"LISTEN": [CUSTOM_VALUES]})
 
@@ -151,14 +162,14 @@ class Docker(unittest.TestCase):
         name, server = self.run_container(
             "-v", f"{policy}:/policies/broken.toml:ro", "--env", "TCPKEEP_POLICY=/policies/broken.toml",
             self.tcpkeep_image, "echo_server", str(PORT))
-        self.wait_for(server, TCP_LISTEN)
-        logs = self.docker("logs", name)
+        listener = self.wait_for(server, TCP_LISTEN)
+        logs = self.logs_once(name, lambda out, err: out and err)
         self.assertEqual(logs.stdout, f"echo_server: listening on 127.0.0.1 port {PORT}\n")
         # One line, from the program (the container's pid 1): the file, where, why, and what it did.
         self.assertEqual(logs.stderr.splitlines(), ['tcpkeep[1]: /policies/broken.toml:4:8: idle needs a unit; '
                                                     'did you mean "30s"?; sockets left unchanged'])
         # Untouched: the kernel's values (keepalive off, no user timeout).
-        values = remote_values(server, next(iter(tcp_sockets(server))))
+        values = remote_values(server, listener)
         self.assertEqual((values["ka"], values["user_timeout"]), (0, 0))
 
     def test_kubernetes_init_container_and_app_container_share_a_volume(self):
@@ -182,7 +193,7 @@ class Docker(unittest.TestCase):
         name, server = self.run_container(*mounts(app), *env, app["image"], "/usr/local/bin/echo_server", str(PORT))
         self.wait_for(server, TCP_LISTEN)
         values = {e["name"]: e["value"] for e in app["env"]}
-        report = verify_report(self, lambda argv: engines.run_host([os.environ["TCPKEEP_TOOL"], *argv[1:]]), server, 0)
+        report = verify_report(self, on_host, server, 0)
         self.assertEqual((report["shim"]["loaded"], report["shim"]["path"], report["policy"]),
                          (True, values["LD_PRELOAD"], values["TCPKEEP_POLICY"]), report)
         engines.assert_sockets(self, report, server, {"LISTEN": [DEFAULT_VALUES]})
