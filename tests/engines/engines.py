@@ -78,22 +78,28 @@ def rootfs_dir():
 
 
 def build_rootfs():
-    """The cached root file system, made with mmdebstrap first when there is none. Built beside its
-    place and renamed into it, so an interrupted build is never taken for a finished one."""
+    """The cached root file system, made with mmdebstrap first when there is none. Built in a
+    scratch directory beside its place and renamed into it, so an interrupted build is never taken
+    for a finished one; mmdebstrap runs in a mount namespace of its own, so the mounts it makes in
+    the new tree end with it, even when it is killed."""
     target = rootfs_dir()
     if os.path.isdir(target):
         return target
-    os.makedirs(os.path.dirname(target), exist_ok=True)
-    partial = tempfile.mkdtemp(prefix=os.path.basename(target) + ".partial-", dir=os.path.dirname(target))
-    os.rmdir(partial)  # mmdebstrap wants to create it
+    cache = os.path.dirname(target)
+    os.makedirs(cache, exist_ok=True)
+    scratch = owned_scratch_dir(cache, ".partial-")
     try:
         # stdin: without a mirror argument mmdebstrap reads mirrors from a stdin that is not a terminal.
-        subprocess.run(["nice", "-n", "10", "mmdebstrap", "--quiet", f"--variant={VARIANT}",
-                        f"--include={','.join(PACKAGES)}", SUITE, partial],
+        subprocess.run(["nice", "-n", "10", "unshare", "--mount", "--propagation", "private", "mmdebstrap", "--quiet",
+                        f"--variant={VARIANT}", f"--include={','.join(PACKAGES)}", SUITE, os.path.join(scratch, "rootfs")],
                        stdin=subprocess.DEVNULL, check=True)
-        os.rename(partial, target)
+        try:
+            os.rename(os.path.join(scratch, "rootfs"), target)
+        except OSError:
+            if not os.path.isdir(target):
+                raise  # else another run finished the same root file system first: use that one
     finally:
-        shutil.rmtree(partial, ignore_errors=True)
+        shutil.rmtree(scratch, ignore_errors=True)
     return target
 
 
@@ -263,20 +269,25 @@ class BootedSystemd(Engine):
         self._stop(kill_init, 20)
 
 
-def remove_stale_roots(prefix):
-    """Removes the scratch directories of daemons whose test was killed (nothing is mounted there:
-    the mounts went with the daemon's mount namespace), older than a minute and whose owner is gone."""
-    for root in glob.glob(os.path.join(tempfile.gettempdir(), prefix + "*")):
+def owned_scratch_dir(parent, prefix):
+    """A new directory in `parent` that records this process as its owner; first removes those of
+    the same kind whose owner is gone (a test killed before it could clean up; nothing is mounted
+    there: the engines' mounts live in their own mount namespaces)."""
+    for stale in glob.glob(os.path.join(parent, prefix + "*")):
         try:
-            with open(os.path.join(root, "owner")) as f:
+            with open(os.path.join(stale, "owner")) as f:
                 os.kill(int(f.read()), 0)
-            continue  # its test still runs
+            continue  # its owner still runs
         except ProcessLookupError:
             pass
         except (OSError, ValueError):
-            if time.time() - os.stat(root).st_mtime < 60:
+            if time.time() - os.stat(stale).st_mtime < 60:
                 continue  # just made: its owner file comes next
-        shutil.rmtree(root, ignore_errors=True)
+        shutil.rmtree(stale, ignore_errors=True)
+    directory = tempfile.mkdtemp(prefix=prefix, dir=parent)
+    with open(os.path.join(directory, "owner"), "w") as f:
+        f.write(str(os.getpid()))
+    return directory
 
 
 class Dockerd(Engine):
@@ -285,13 +296,8 @@ class Dockerd(Engine):
     overlay and network-namespace mounts it makes vanish with it, and the bridges of user-defined
     networks are made in its namespace, never on the host's network."""
 
-    PREFIX = "tcpkeep-dockerd-"
-
     def __init__(self):
-        remove_stale_roots(self.PREFIX)
-        self.root = tempfile.mkdtemp(prefix=self.PREFIX)
-        with open(os.path.join(self.root, "owner"), "w") as f:
-            f.write(str(os.getpid()))
+        self.root = owned_scratch_dir(tempfile.gettempdir(), "tcpkeep-dockerd-")
         self.socket = os.path.join(self.root, "docker.sock")
         self._start("dockerd",
                     ["unshare", "--mount", "--propagation", "private", "--net", "dockerd", "-H", f"unix://{self.socket}",
