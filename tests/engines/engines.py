@@ -175,11 +175,23 @@ def run_host(argv):
     return subprocess.run(argv, capture_output=True, text=True, timeout=60, env={"PATH": CLEAN_PATH}, cwd="/")
 
 
-class Engine:
-    """A long-running engine process in its own session, its output kept in a file."""
+def leftovers(paths, interfaces_before):
+    """What an engine left on the host: mounts below `paths`, and Docker-named network interfaces
+    (docker0, br-<network>) that were not there before. Only what is the engine's own is looked at:
+    other tests may mount and make interfaces meanwhile."""
+    with open("/proc/self/mounts") as f:
+        mounts = [m for m in (line.split()[1] for line in f) if any(m == p or m.startswith(p + "/") for p in paths)]
+    interfaces = [i for i in os.listdir("/sys/class/net") if i.startswith(("docker", "br-")) and i not in interfaces_before]
+    return mounts + interfaces
 
-    def _start(self, name, argv, log, env=None):
-        self.name, self.log = name, log
+
+class Engine:
+    """A long-running engine process in its own session, its output kept in a file. Stopping it
+    checks that it left no mount below its own paths and no bridge on the host."""
+
+    def _start(self, name, argv, log, own_paths, env=None):
+        self.name, self.log, self.own_paths = name, log, own_paths
+        self.interfaces_before = os.listdir("/sys/class/net")
         self.process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                         start_new_session=True, env=env)
 
@@ -202,6 +214,9 @@ class Engine:
                 self.process.wait()
         end_descendants()
         self.log.close()
+        left = leftovers(self.own_paths, self.interfaces_before)
+        if left:
+            raise AssertionError(f"{self.name} left on the host: {left}")
 
 
 class BootedSystemd(Engine):
@@ -212,7 +227,7 @@ class BootedSystemd(Engine):
     def __init__(self, rootfs):
         self._start("systemd-nspawn",
                     ["systemd-nspawn", "-q", "-D", rootfs, "--volatile=overlay", "-b", "--register=no", "--keep-unit",
-                     "--private-network", "--console=read-only"], tempfile.TemporaryFile("w+"))
+                     "--private-network", "--console=read-only"], tempfile.TemporaryFile("w+"), [rootfs])
         try:
             self.leader = wait_until(self._leader, "systemd-nspawn's container to start systemd", 30)
             # systemctl needs the manager's private bus, created once systemd runs.
@@ -304,7 +319,7 @@ class Dockerd(Engine):
                      "--data-root", os.path.join(self.root, "data"),
                      "--exec-root", os.path.join(self.root, "exec"), "--pidfile", os.path.join(self.root, "docker.pid"), "--bridge=none", "--iptables=false",
                      "--ip-forward=false", "--ip-masq=false"],
-                    open(os.path.join(self.root, "dockerd.log"), "w+"), env={"PATH": CLEAN_PATH})
+                    open(os.path.join(self.root, "dockerd.log"), "w+"), [self.root], env={"PATH": CLEAN_PATH})
         try:
             wait_until(self._ready, "dockerd to answer", 60)
         except BaseException:
