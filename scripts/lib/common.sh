@@ -12,6 +12,7 @@ tcpkeep_packages=(
   redis-server nginx-light golang-go  # daemons that rewrite their title; a cgo Go client (verify's tests)
   groff-base                       # the man page test
   clang libclang-rt-14-dev valgrind # libFuzzer targets, leak checks
+  mmdebstrap systemd-container docker.io  # real engines (label engines): a Debian rootfs, systemd-nspawn, dockerd
 )
 
 # Installs what is missing (as root, with apt-get); otherwise says what to install.
