@@ -111,6 +111,9 @@ class Audit(unittest.TestCase):
         only_nobody = self.audit("--worse-than", "5min", "--user", "nobody", expect=0)
         self.assertEqual([r["pid"] for r in only_nobody["processes"]], [p["nobody"].pid])
 
+        same_pidns = self.audit("--worse-than", "5min", "--container", str(p["shimmed"].pid), expect=1)
+        self.assertEqual({r["pid"] for r in same_pidns["processes"]}, {t.pid for t in p.values()})
+
         text = tool("audit", "--cgroup", self.cgroup, "--worse-than", "5min")
         self.assertEqual(text.returncode, 1)
         lines = text.stdout.splitlines()
@@ -122,6 +125,18 @@ class Audit(unittest.TestCase):
         header = next(i for i, line in enumerate(lines) if line.startswith("PID "))
         self.assertEqual(lines[header].split(), ["PID", "USER", "COVERAGE", "LISTEN", "OUT", "IN", "WORST", "VERIFY", "EXECUTABLE"])
         self.assertEqual([line.split()[6] for line in lines[header + 1:header + 6]], ["never", "never", "2min", "2min", "2min"])
+
+    def test_container_by_pid_namespace(self):
+        self.fixture()  # processes in the host's PID namespace, which --container must leave out
+        hold = self.staged.copy(HOLD, "tcp_hold_pidns")
+        # A process in a PID namespace of its own: unshare forks it, so its host pid is read from the cgroup.
+        with Target(self.joined("unshare", "--pid", "--fork", hold, "4"), env=target_env(policy=self.policy)) as t:
+            with open(os.path.join(self.cgroup_dir, "cgroup.procs")) as f:
+                (inner,) = [int(pid) for pid in f.read().split() if os.path.realpath(f"/proc/{pid}/exe") == hold
+                            and os.readlink(f"/proc/{pid}/ns/pid") != os.readlink(f"/proc/{t.pid}/ns/pid")]
+            report = self.audit("--worse-than", "5min", "--container", str(inner), expect=1)
+            self.assertEqual([r["pid"] for r in report["processes"]], [inner])
+            self.assertEqual(report["processes"][0]["sockets"], {"listening": 1, "outbound": 1, "inbound": 1})
 
     def test_default_threshold_is_the_policys_detection_time(self):
         self.fixture()
