@@ -97,14 +97,18 @@ HostAudit audit_host(const AuditScope& scope, const InspectRequest& request, std
         if (::stat(scope.netns->c_str(), &st) != 0) throw TargetError(fmt::format("--netns {}: {}", *scope.netns, std::strerror(errno)));
         inodes.netns = st.st_ino;
     }
+    NamespaceTables tables;  // one snapshot per namespace for the whole scan
     for (const pid_t pid : all_pids()) {
         bool selected = false;  // in the scope: an exit from here on is counted
         try {
             if (!in_scope(pid, scope, inodes)) continue;
             selected = true;
-            if (tcp_sockets_of(pid).sockets.empty()) continue;
+            const ProcessTcp tcp = tcp_sockets_of(pid, &tables);
+            if (tcp.sockets.empty()) continue;
+            InspectRequest with_sockets = request;
+            with_sockets.tcp = &tcp;
             AuditedProcess a;
-            a.report = inspect_process(pid, request);
+            a.report = inspect_process(pid, with_sockets);
             a.uid = effective_uid(pid);
             a.netns = fmt::format("net:[{}]", namespace_inode(pid, "net"));
             summarize(a, threshold_ms);

@@ -140,7 +140,7 @@ ProcessReport inspect_process(pid_t pid, const InspectRequest& request) {
     const CompiledPolicy compiled = CompiledPolicy::compile(chosen.policy, chosen.identity, report.kernel);
     report.policy_applies = compiled.applies_anything();
 
-    const ProcessTcp tcp = tcp_sockets_of(pid);
+    const ProcessTcp tcp = request.tcp != nullptr ? *request.tcp : tcp_sockets_of(pid);
     report.shim_inactive = inactive_shim(pid, state, tcp);
 
     const RemoteProcess remote(pid);
