@@ -13,7 +13,8 @@ namespace tcpkeep::cli {
 
 // Runs `read` in the network namespace of `pid`: directly when it is the tool's own, else on a
 // thread that joined it (needs CAP_SYS_ADMIN over that namespace and ptrace access to the process).
-// The error says why the namespace could not be entered; `read` has then not run.
+// The error says why the namespace could not be entered; `read` has then not run. `read` must not
+// throw (it may run on another thread).
 Result<void> in_network_namespace_of(pid_t pid, const std::function<void()>& read);
 
 // The TCP sysctls of the process's network namespace.
