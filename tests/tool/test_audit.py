@@ -1,5 +1,5 @@
 """tcpkeep audit on a fixture host of real processes, confined to a cgroup of their own: a shimmed
-program, a plain one, a static one, one run as nobody and one in another network namespace.
+program, a plain one, a static one, one run as nobody, one in another network namespace, a forked server.
 Classification, socket groups, worst detection times and the summary are asserted exactly."""
 import json
 import os
@@ -8,10 +8,30 @@ import time
 import unittest
 
 from staging import staged_for
-from tooltest import (DEFAULT_POLICY, HOLD, HOLD_STATIC, SHIM, Target, as_nobody, main, require_root, target_env, tool)
+from tooltest import (DEFAULT_POLICY, HOLD, HOLD_STATIC, PYTHON, SHIM, Target, as_nobody, main, require_root, target_env, tool)
 
 CGROUP_ROOT = "/sys/fs/cgroup/unified"  # cgroup v2 on this hybrid layout; plain v2 hosts mount it at /sys/fs/cgroup
 DEFAULT_DETECTION_MS = 120_000  # the embedded default: 60 s + 6 x 10 s, user timeout 120 s
+
+
+# A forked server: the parent keeps the listener and the client; the child it forks after accept()
+# keeps only the accepted connection (and leaves when stdin, shared with the parent, closes).
+FORKED_SERVER = """
+import os, socket, sys
+listener = socket.socket()
+listener.bind(("127.0.0.1", 0))
+listener.listen()
+client = socket.create_connection(listener.getsockname())
+accepted, _ = listener.accept()
+if os.fork() == 0:
+    listener.close()
+    client.close()
+    sys.stdin.read()
+    os._exit(0)
+accepted.close()
+print("ready", listener.getsockname()[1], flush=True)
+sys.stdin.read()
+"""
 
 
 def cgroup2_mount():
@@ -137,6 +157,17 @@ class Audit(unittest.TestCase):
             report = self.audit("--worse-than", "5min", "--container", str(inner), expect=1)
             self.assertEqual([r["pid"] for r in report["processes"]], [inner])
             self.assertEqual(report["processes"][0]["sockets"], {"listening": 1, "outbound": 1, "inbound": 1})
+
+    def test_forked_server(self):
+        with Target(self.joined(PYTHON, "-c", FORKED_SERVER), env=target_env(policy=self.policy)) as t:
+            report = self.audit("--worse-than", "5min", expect=1)
+            rows = {r["pid"]: r for r in report["processes"]}
+            (child,) = set(rows) - {t.pid}
+            self.assertEqual(rows[t.pid]["sockets"], {"listening": 1, "outbound": 1, "inbound": 0})
+            # The child's connection is inbound: its local port is listened on in the namespace.
+            self.assertEqual(rows[child]["sockets"], {"listening": 0, "outbound": 0, "inbound": 1})
+            self.assertEqual([rows[pid]["worst_never"] for pid in (t.pid, child)], [True, True])
+            self.assertEqual(report["summary"]["above_threshold"], 2)
 
     def test_default_threshold_is_the_policys_detection_time(self):
         self.fixture()
