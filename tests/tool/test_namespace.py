@@ -5,7 +5,8 @@ import shutil
 import tempfile
 import unittest
 
-from tooltest import HOLD, Target, as_list, main, require_root, target_env, tool, tool_json
+from staging import staged_for
+from tooltest import HOLD, TOOL, Target, as_list, as_nobody, main, require_root, target_env, tool, tool_json
 
 # Values no host uses: a namespace tuned so, whatever the host's own sysctls are.
 TUNED = {"tcp_keepalive_time": 1234, "tcp_keepalive_intvl": 56, "tcp_keepalive_probes": 7, "tcp_retries2": 8}
@@ -65,6 +66,21 @@ class Namespace(unittest.TestCase):
             self.assertEqual(text.returncode, 0, text.stderr)
             self.assertIn(f"(network namespace of pid {t.pid})\n", text.stdout)
             self.assertIn("  idle          20min 34s  sysctl net.ipv4.tcp_keepalive_time\n", text.stdout)
+
+    def test_a_namespace_it_may_not_enter_is_said(self):
+        # nobody's process in a user and network namespace of its own: nobody's verify may read its
+        # sockets but not join its namespace (setns needs CAP_SYS_ADMIN in the tool's own namespace too).
+        staged = staged_for(self)
+        hold, staged_tool = staged.copy(HOLD), staged.copy(TOOL)
+        cmd = as_nobody("unshare", "-rn", "sh", "-c", 'ip link set lo up && exec "$@"', "sh", hold, "4")
+        with Target(cmd, env=target_env()) as t:
+            r = tool("verify", "--pid", str(t.pid), "--json", prefix=as_nobody(), exe=staged_tool)
+            self.assertEqual(r.returncode, 1, r.stderr)
+            report = json.loads(r.stdout)
+            self.assertEqual(report["kernel_view"], "tool")
+            self.assertEqual(report["kernel_note"], f"cannot enter the network namespace of process {t.pid} (setns: Operation not "
+                                                    "permitted; needs CAP_SYS_ADMIN): the sysctls shown are the tool's own namespace's")
+            self.assertIsNone(report["missing"])
 
     def test_explain_pid_of_no_process(self):
         r = tool("explain", "--pid", "999999999", "--policy", self.policy.name)
