@@ -22,7 +22,7 @@ std::string value_cell(const SocketReport& s, Option o) {
     return fmt::format("{} (want {})", format_option(o, actual), format_option(o, option_value(o, s.expected)));
 }
 
-// "1min 52s (idle)", "15min 25s (busy)", "never (idle, keepalive off)"; "-" when not predicted.
+// "119.87s (idle)", "~29.4s (busy)", "never (idle, keepalive off)"; "-" when not predicted.
 std::string dead_peer_cell(const SocketReport& s) {
     if (!s.prediction) return "-";
     const LivePrediction& p = *s.prediction;
