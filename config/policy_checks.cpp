@@ -5,6 +5,7 @@
 #include <unordered_map>
 
 #include "config/duration.h"
+#include "config/middlebox_timeouts.h"
 #include "config/timeline.h"
 
 namespace tcpkeep {
@@ -37,6 +38,10 @@ void check_settings(const SettingsSpec& own, const SettingsSpec& fallback, Who w
                 warn(out, file, (*field)->pos, fmt::format("{}: {} has no effect because keepalive = false", who(), key));
             }
         }
+    }
+    if (own.idle_s && (!keepalive || keepalive->value)) {
+        if (const std::optional<std::string> middlebox = middlebox_warning(own.idle_s->value))
+            warn(out, file, own.idle_s->pos, fmt::format("{}: {}", who(), *middlebox));
     }
     const bool explicit_timeout = user_timeout && !user_timeout->value.automatic && user_timeout->value.ms > 0;
     const bool own_part = own.user_timeout || own.idle_s || own.interval_s || own.count;

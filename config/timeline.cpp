@@ -39,19 +39,20 @@ std::int64_t replay(const RetransmitRule& r, const KernelDefaults& k, std::vecto
     return t;
 }
 
-// (b) Unacknowledged data to a silent peer, on a LAN:
-// - with tail loss probes (tcp_early_retrans >= 3) a probe goes out after about one RTO and the
-//   retransmission timer restarts from it;
+}  // namespace
+
+// (b) Unacknowledged data to a silent peer:
+// - with tail loss probes (tcp_early_retrans >= 3) a probe goes out after the probe timeout (about
+//   one RTO on a LAN) and the retransmission timer restarts from it;
 // - the first timeout retransmission starts the clock (tp->retrans_stamp) of both the user timeout
 //   and the tcp_retries2 limit;
 // - with a user timeout the timer is clamped to fire exactly when it expires; without one, the
 //   timer doubles and the connection dies at the first firing past tcp_model_timeout(retries2).
-void busy_timeline(const EffectiveValues& v, const KernelDefaults& k, Timeline& t) {
-    const std::int64_t rto = k.rto_min_ms + lan_rto_excess_ms;
+void busy_timeline(const EffectiveValues& v, const KernelDefaults& k, std::int64_t rto, std::int64_t pto, Timeline& t) {
     std::int64_t first = rto;
     if (k.early_retrans >= 3) {
-        t.retransmit_ms.push_back(rto);  // the tail loss probe
-        first += rto;
+        t.retransmit_ms.push_back(pto);  // the tail loss probe
+        first += pto;
     }
     t.retransmit_ms.push_back(first);
     const std::int64_t limit = v.user_timeout_ms > 0 ? v.user_timeout_ms : model_timeout_ms(k.retries2, k.rto_min_ms, k.rto_max_ms);
@@ -68,6 +69,8 @@ void busy_timeline(const EffectiveValues& v, const KernelDefaults& k, Timeline& 
     t.busy_bounded_by_user_timeout = v.user_timeout_ms > 0;
     t.detect_busy_ms = t.busy_bounded_by_user_timeout ? first + limit : at;
 }
+
+namespace {
 
 std::int64_t syn_rto(int n, const KernelDefaults& k) {
     const int doublings = std::max(0, n - k.syn_linear_timeouts);
@@ -95,7 +98,8 @@ Timeline compute_timeline(const EffectiveValues& v, const KernelDefaults& kernel
 
     const bool user_timeout = v.user_timeout_ms > 0;
     const KernelDefaults& k = kernel;
-    busy_timeline(v, k, t);
+    const std::int64_t lan_rto = k.rto_min_ms + lan_rto_excess_ms;
+    busy_timeline(v, k, lan_rto, lan_rto, t);
 
     RetransmitRule syn{syn_rto, k.syn_retries + k.syn_linear_timeouts, 0, true, 0};
     const std::int64_t syn_model = model_timeout_ms(k.syn_retries, syn_initial_rto_ms, k.rto_max_ms);

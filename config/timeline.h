@@ -45,4 +45,9 @@ std::int64_t keepalive_detection_ms(std::int64_t idle_ms, std::int64_t interval_
 
 Timeline compute_timeline(const EffectiveValues& v, const KernelDefaults& kernel);
 
+// Case (b) alone, from the moment data goes out to a silent peer: the tail loss probe after `pto`
+// (when tcp_early_retrans enables it), then retransmissions from `rto`, doubling. Fills
+// retransmit_ms, detect_busy_ms and busy_bounded_by_user_timeout.
+void busy_timeline(const EffectiveValues& v, const KernelDefaults& kernel, std::int64_t rto, std::int64_t pto, Timeline& t);
+
 }  // namespace tcpkeep

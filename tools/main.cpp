@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
     add_explain_command(app, status);
     add_run_command(app, status);
     add_verify_command(app, status);
+    add_audit_command(app, status);
     add_apply_command(app, status);
     add_env_command(app, status);
     try {

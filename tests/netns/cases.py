@@ -15,6 +15,10 @@ class Case:
     vanish: str = "drop"   # drop: the peer falls silent; reset: it answers with RST
     sysctls: dict = field(default_factory=dict)  # set in the program's namespace
     shim: bool = True      # False: the control; no detection is expected within the window
+    # "explain": predicted_by is an explain --json field, before the program starts; "verify": a field
+    # of the connection's dead_peer in `tcpkeep verify --pid` of the running program, asked just
+    # before the peer vanishes (idle: half-way through the idle time), from the socket's TCP_INFO
+    predict_with: str = "explain"
 
     @property
     def direction(self):
@@ -45,6 +49,11 @@ CASES = {
     "connect_blackhole": Case("connect", {"user_timeout": "3s"}, "detect_connect_ms"),
     # the peer answers the first probe with RST
     "peer_reset": Case("idle", KEEPALIVE_2_1_3, "detect_reset_ms", errno="ECONNRESET", vanish="reset"),
+    # the live prediction of verify, half-way through idle: 4 s + 2 x 1 s after the echo, minus the 2 s passed
+    "verify_idle_midway": Case("idle", {"keepalive": True, "idle": "4s", "interval": "1s", "count": 2, "user_timeout": "off"},
+                               "detect_in_ms", predict_with="verify"),
+    # the live prediction of verify for data sent now (the live RTO, then the user timeout), asked just before the drop
+    "verify_busy": Case("busy", {"user_timeout": "3s"}, "if_sending_ms", predict_with="verify"),
     # case 1 without the shim: still blocked after the window, so the shim is what detected it above
     "control_no_shim": Case("idle", KEEPALIVE_2_1_3, "detect_idle_ms", shim=False),
 }

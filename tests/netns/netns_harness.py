@@ -213,6 +213,11 @@ class Program:
         if line != wanted:
             raise AssertionError(f"expected {wanted!r} from the program, got {line!r}; stderr: {self.stderr()}")
 
+    @property
+    def pid(self):
+        """The program's pid (ip netns exec and setpriv exec it in place)."""
+        return self._proc.pid
+
     def go(self):
         self._proc.stdin.write("x")
         self._proc.stdin.flush()

@@ -1,5 +1,6 @@
 """Runs one case of cases.py: the program loses its peer, and its blocked call must fail when
-`tcpkeep explain --json` (run in the program's namespace, so it reads that namespace's sysctls)
+`tcpkeep explain --json` (run in the program's namespace, so it reads that namespace's sysctls), or
+for the live cases `tcpkeep verify --pid` of the running program (the tool enters its namespace),
 predicts: |measured - predicted| <= max(0.5 s, 10 %), with the expected errno.
 
     run_case.py CASE    exit 0 pass, 1 fail, 77 cannot run here (skip; with TCPKEEP_REQUIRE_NETNS=1 a failure)
@@ -11,6 +12,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 
 from cases import CASES
 from netns_harness import CapabilityMissing, EchoServer, NetnsPair, Program, check_capabilities, socket_in
@@ -60,10 +62,11 @@ class Run:
         for key, value in case.sysctls.items():
             net.sysctl(net.program_ns, key, value)
         self.prediction = explain(net, policy, case)
-        self.predicted = self.prediction[case.predicted_by]
+        self.predicted = self.prediction[case.predicted_by] if case.predict_with == "explain" else None  # verify: in start()
         self.env = shim_env(policy, log="debug") if case.shim else shim_env(preload=False)
         self.sockets = ""  # `ss` right after the peer vanished, for failure reports
         self.program = self.peer = None
+        self.live = None  # verify's dead_peer, for predict_with = "verify"
 
     def start(self):
         """Starts the program, does the exchange and makes the peer vanish."""
@@ -81,9 +84,30 @@ class Run:
             self.peer.sendall(b"ping\n")
         if case.mode != "connect":
             self.program.expect("ready")
+            if case.predict_with == "verify":
+                self.predict_live()
             net.vanish(PORT, case.vanish)
             self.program.go()
         self.sockets = net.sockets(net.program_ns, PORT)
+
+    def predict_live(self):
+        """verify's dead_peer for the program's connection; idle: asked half-way through the idle time,
+        and the time already passed since the program's T0 (its "ready") added back."""
+        ready = time.monotonic()
+        if self.case.mode == "idle":
+            time.sleep(self.prediction["values"]["idle_s"]["value"] / 2)
+        asked = time.monotonic()
+        argv = [TOOL, "verify", "--pid", str(self.program.pid), "--json"]
+        r = subprocess.run(argv, env=shim_env(preload=False), capture_output=True, text=True, timeout=20)
+        if r.returncode not in (0, 1):
+            raise AssertionError(f"{' '.join(argv)}: exit {r.returncode}: {r.stderr}")
+        connection = [s for s in json.loads(r.stdout)["sockets"] if s["remote"].endswith(f":{PORT}")]
+        if len(connection) != 1:
+            raise AssertionError(f"verify: expected one connection to port {PORT}: {r.stdout}")
+        self.live = connection[0]["dead_peer"]
+        self.predicted = self.live[self.case.predicted_by]
+        if self.case.mode == "idle":
+            self.predicted += (asked - ready) * 1000
 
     def close(self):
         if self.program is not None:
@@ -124,6 +148,8 @@ class Run:
         print(f"  explain: {self.case.predicted_by} = {self.predicted}, {timeline} = {self.prediction[timeline]}, "
               f"values = { {k: v['value'] for k, v in self.prediction['values'].items()} }, "
               f"kernel = {self.prediction['kernel']}")
+        if self.live is not None:
+            print(f"  verify dead_peer: {self.live}")
         print(f"  ss in {self.net.program_ns} after the peer vanished:\n{self.sockets.rstrip()}")
         print(f"  program stderr:\n{self.program.stderr()}")
 

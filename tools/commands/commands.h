@@ -20,6 +20,7 @@ void add_check_command(CLI::App& app, int& status);
 void add_explain_command(CLI::App& app, int& status);
 void add_run_command(CLI::App& app, int& status);
 void add_verify_command(CLI::App& app, int& status);
+void add_audit_command(CLI::App& app, int& status);
 void add_apply_command(CLI::App& app, int& status);
 void add_env_command(CLI::App& app, int& status);
 

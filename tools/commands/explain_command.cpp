@@ -3,8 +3,10 @@
 #include <cstdio>
 
 #include "system/read_kernel_defaults.h"
+#include "system/read_process_identity.h"
 #include "tools/commands/commands.h"
 #include "tools/policy/policy_loading.h"
+#include "tools/process/network_namespace.h"
 #include "tools/report/explanation.h"
 
 namespace tcpkeep::cli {
@@ -13,6 +15,7 @@ namespace {
 struct ExplainArgs {
     std::optional<std::string> policy;
     std::optional<std::string> process;
+    std::optional<int> pid;
     std::string direction = "outbound";
     std::optional<int> port;
     std::optional<std::string> peer;
@@ -43,8 +46,18 @@ int run_explain(const ExplainArgs& args) {
     if (const LoadStatus status = report_load(chosen, false); status != LoadStatus::usable)
         return status == LoadStatus::unreadable ? exit_error : exit_findings;
 
-    const KernelDefaults kernel = read_kernel_defaults();
-    const CompiledPolicy compiled = CompiledPolicy::compile(*chosen.load.policy, identity_for(args.process), kernel);
+    KernelDefaults kernel = read_kernel_defaults();
+    ProcessIdentity who = identity_for(args.process);
+    if (args.pid) {  // a running process: its namespace's sysctls, and its name unless --process says otherwise
+        const Result<KernelDefaults> theirs = kernel_defaults_of(*args.pid);
+        if (!theirs) {
+            std::fprintf(stderr, "tcpkeep: --pid %d: %s\n", *args.pid, theirs.error().message.c_str());
+            return exit_error;
+        }
+        kernel = *theirs;
+        if (!args.process) who = read_process_identity(*args.pid);
+    }
+    const CompiledPolicy compiled = CompiledPolicy::compile(*chosen.load.policy, who, kernel);
     const Direction direction = args.direction == "inbound" ? Direction::inbound : Direction::outbound;
     const auto port = static_cast<std::uint16_t>(args.port.value_or(0));
     const Explanation e = explain(compiled, direction, port, peer ? &*peer : nullptr, kernel);
@@ -53,6 +66,7 @@ int run_explain(const ExplainArgs& args) {
         nlohmann::json j = to_json(e);
         j["policy"] = chosen.path_or_name();
         j["process"] = args.process ? nlohmann::json(*args.process) : nlohmann::json(nullptr);
+        j["pid"] = args.pid ? nlohmann::json(*args.pid) : nlohmann::json(nullptr);
         j["direction"] = args.direction;
         j["port"] = args.port ? nlohmann::json(*args.port) : nlohmann::json(nullptr);
         j["peer"] = peer ? nlohmann::json(peer->to_string()) : nlohmann::json(nullptr);
@@ -62,15 +76,21 @@ int run_explain(const ExplainArgs& args) {
     std::printf("policy:   %s\n", chosen.describe().c_str());
     std::printf("socket:   %s%s%s, process %s\n", args.direction.c_str(),
                 args.port ? fmt::format(" {} port {}", direction == Direction::inbound ? "on local" : "to", *args.port).c_str() : " (any port)",
-                peer ? fmt::format(", peer {}", peer->to_string()).c_str() : "", args.process ? args.process->c_str() : "(any)");
-    if (!args.process || !args.port)
+                peer ? fmt::format(", peer {}", peer->to_string()).c_str() : "",
+                args.process ? args.process->c_str()
+                : args.pid   ? fmt::format("{} (pid {})", who.exe_name, *args.pid).c_str()
+                             : "(any)");
+    std::printf("sysctls:  %s (%s)\n", kernel_text(kernel).c_str(),
+                args.pid ? fmt::format("network namespace of pid {}", *args.pid).c_str() : "this network namespace");
+    const bool named = args.process || args.pid;
+    if (!named || !args.port)
         std::printf("note:     rules that name %s do not match without %s\n",
-                    !args.process && !args.port ? "a process or ports"
-                    : !args.process             ? "a process"
-                                                : "ports",
-                    !args.process && !args.port ? "--process and --port"
-                    : !args.process             ? "--process"
-                                                : "--port");
+                    !named && !args.port ? "a process or ports"
+                    : !named             ? "a process"
+                                         : "ports",
+                    !named && !args.port ? "--process and --port"
+                    : !named             ? "--process"
+                                         : "--port");
     std::printf("%s", to_text(e).c_str());
     return exit_ok;
 }
@@ -82,6 +102,9 @@ void add_explain_command(CLI::App& app, int& status) {
     auto args = std::make_shared<ExplainArgs>();
     cmd->add_option("--policy", args->policy, "Policy file (default: discovery: TCPKEEP_POLICY, system policy, embedded default)");
     cmd->add_option("--process", args->process, "Process name or executable path");
+    cmd->add_option("--pid", args->pid,
+                    "A running process: the sysctls of its network namespace, and its name for `process` patterns unless --process is given")
+        ->check(CLI::PositiveNumber);
     cmd->add_option("--direction", args->direction, "outbound (the program connects) or inbound (it accepts)")
         ->check(CLI::IsMember({"outbound", "inbound"}));
     cmd->add_option("--port", args->port, "Remote port (outbound) or local port (inbound)")->check(CLI::Range(1, 65535));

@@ -11,6 +11,7 @@
 #include "system/read_kernel_defaults.h"
 #include "tools/elf/elf_image.h"
 #include "tools/policy/target_policy.h"
+#include "tools/process/network_namespace.h"
 #include "tools/process/process_facts.h"
 #include "tools/process/remote_socket.h"
 #include "tools/process/target_error.h"
@@ -19,9 +20,11 @@
 namespace tcpkeep::cli {
 namespace {
 
-// The local port range of the tool's network namespace: connections a program makes get their
-// local port from it, so a socket with an ephemeral local port and a fixed remote one is outbound.
-std::pair<std::uint16_t, std::uint16_t> ephemeral_ports() {
+using PortRange = std::pair<std::uint16_t, std::uint16_t>;
+
+// The local port range of the current thread's network namespace: connections a program makes get
+// their local port from it, so a socket with an ephemeral local port and a fixed remote one is outbound.
+PortRange ephemeral_ports() {
     unsigned low = 32768;
     unsigned high = 60999;
     if (const Result<std::string> range = read_small_file("/proc/sys/net/ipv4/ip_local_port_range"))
@@ -29,14 +32,28 @@ std::pair<std::uint16_t, std::uint16_t> ephemeral_ports() {
     return {static_cast<std::uint16_t>(low), static_cast<std::uint16_t>(high)};
 }
 
+// The sysctls of the process's network namespace; the tool's own (and why) when it cannot be entered.
+PortRange read_namespace(pid_t pid, ProcessReport& report) {
+    PortRange ports;
+    const Result<void> entered = in_network_namespace_of(pid, [&] {
+        report.kernel = read_kernel_defaults();
+        ports = ephemeral_ports();
+    });
+    if (!entered) {
+        report.kernel = read_kernel_defaults();
+        ports = ephemeral_ports();
+        report.kernel_note = fmt::format("{}: the sysctls shown are the tool's own namespace's", entered.error().message);
+    }
+    return ports;
+}
+
 // Direction when the shim did not record it: inbound when the socket listens or its local port is
 // listened on in the namespace (an accepted connection); with no such listener left, inbound when
 // only the remote port is ephemeral (the peer connected to us).
-Direction inferred_direction(const TcpSocket& socket, const std::set<std::uint16_t>& listen_ports) {
+Direction inferred_direction(const TcpSocket& socket, const std::set<std::uint16_t>& listen_ports, PortRange ephemeral_range) {
     const TcpEntry& e = socket.entry;
     if (socket.listening() || listen_ports.contains(e.local.port)) return Direction::inbound;
-    static const auto [low, high] = ephemeral_ports();
-    auto ephemeral = [](std::uint16_t port) { return port >= low && port <= high; };
+    auto ephemeral = [&](std::uint16_t port) { return port >= ephemeral_range.first && port <= ephemeral_range.second; };
     return !ephemeral(e.local.port) && ephemeral(e.remote.port) ? Direction::inbound : Direction::outbound;
 }
 
@@ -119,17 +136,18 @@ ProcessReport inspect_process(pid_t pid, const InspectRequest& request) {
     report.policy_process_view = chosen.process_view;
     report.policy_note = chosen.note;
     if (request.overrides != nullptr) apply_overrides(chosen.policy, *request.overrides);
-    const CompiledPolicy compiled = CompiledPolicy::compile(chosen.policy, chosen.identity, read_kernel_defaults());
+    const PortRange ephemeral_range = read_namespace(pid, report);
+    const CompiledPolicy compiled = CompiledPolicy::compile(chosen.policy, chosen.identity, report.kernel);
     report.policy_applies = compiled.applies_anything();
 
-    const ProcessTcp tcp = tcp_sockets_of(pid);
+    const ProcessTcp tcp = request.tcp != nullptr ? *request.tcp : tcp_sockets_of(pid);
     report.shim_inactive = inactive_shim(pid, state, tcp);
 
     const RemoteProcess remote(pid);
     for (const TcpSocket& socket : tcp.sockets) {
         SocketReport s;
         s.socket = socket;
-        s.direction = inferred_direction(socket, tcp.namespace_listen_ports);
+        s.direction = inferred_direction(socket, tcp.namespace_listen_ports, ephemeral_range);
         if (state != nullptr) take_shim_record(*state, s);
         decide(compiled, s);
         if (report.missing) {  // pidfd_getfd already refused: list what /proc shows
@@ -151,6 +169,8 @@ ProcessReport inspect_process(pid_t pid, const InspectRequest& request) {
             s.actual = *actual;
             if (request.mode != InspectMode::verify && s.action == Verdict::Kind::apply)
                 apply_policy(fd->get(), request.mode == InspectMode::dry_run, s);
+            if (const Result<LiveTcpState> live = read_live_state(fd->get()); live && live->established)
+                s.prediction = predict_live(effective_values(*s.actual), report.kernel, *live);
         } else {
             report.missing = fmt::format("option values of fd {}: getsockopt: {}", socket.fd, actual.error().message);
         }

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "tools/policy/settings_overrides.h"
+#include "tools/process/process_sockets.h"
 #include "tools/report/socket_report.h"
 
 namespace tcpkeep::cli {
@@ -21,6 +22,7 @@ struct InspectRequest {
     InspectMode mode = InspectMode::verify;
     std::optional<std::string> policy_path;  // --policy; else the process's own discovery
     const Overrides* overrides = nullptr;    // apply -s
+    const ProcessTcp* tcp = nullptr;         // the sockets when already read (audit); else read here
 };
 
 // Throws TargetError for the process as a whole (gone, not ours to look at, its policy invalid,

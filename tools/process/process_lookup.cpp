@@ -24,7 +24,7 @@ bool has_name(pid_t pid, const std::string& name) {
 
 }  // namespace
 
-std::vector<pid_t> pids_named(const std::string& name) {
+std::vector<pid_t> all_pids() {
     std::vector<pid_t> pids;
     std::unique_ptr<DIR, int (*)(DIR*)> proc(::opendir("/proc"), ::closedir);
     if (!proc) return pids;
@@ -33,10 +33,15 @@ std::vector<pid_t> pids_named(const std::string& name) {
         pid_t pid = 0;
         const std::string_view entry = d->d_name;
         auto [end, ec] = std::from_chars(entry.data(), entry.data() + entry.size(), pid);
-        if (ec != std::errc{} || end != entry.data() + entry.size() || pid == self) continue;
-        if (has_name(pid, name)) pids.push_back(pid);
+        if (ec == std::errc{} && end == entry.data() + entry.size() && pid != self) pids.push_back(pid);
     }
     std::sort(pids.begin(), pids.end());
+    return pids;
+}
+
+std::vector<pid_t> pids_named(const std::string& name) {
+    std::vector<pid_t> pids = all_pids();
+    std::erase_if(pids, [&](pid_t pid) { return !has_name(pid, name); });
     return pids;
 }
 

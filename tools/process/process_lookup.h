@@ -9,4 +9,7 @@ namespace tcpkeep::cli {
 
 std::vector<pid_t> pids_named(const std::string& name);
 
+// Every process in /proc but this one, sorted.
+std::vector<pid_t> all_pids();
+
 }  // namespace tcpkeep::cli

@@ -1,6 +1,7 @@
 #include "tools/process/process_sockets.h"
 
 #include <dirent.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <algorithm>
 #include <cerrno>
@@ -53,18 +54,36 @@ std::unordered_map<ino_t, TcpEntry> tcp_table_of(pid_t pid, const char* entry, F
     return parse_tcp_table(*text, family);
 }
 
+NamespaceTables::Tables read_tables(pid_t pid) {
+    NamespaceTables::Tables t;
+    t.entries = tcp_table_of(pid, "net/tcp", Family::v4);
+    t.entries.merge(tcp_table_of(pid, "net/tcp6", Family::v6));
+    for (const auto& [inode, entry] : t.entries)
+        if (entry.state == tcp_state_listen) t.listen_ports.insert(entry.local.port);
+    return t;
+}
+
 }  // namespace
 
-ProcessTcp tcp_sockets_of(pid_t pid) {
+const NamespaceTables::Tables& NamespaceTables::of(pid_t pid) {
+    const std::string path = proc_path(pid, "ns/net");
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) throw_target_error(pid, path, errno);
+    const auto known = by_namespace_.find(st.st_ino);
+    if (known != by_namespace_.end()) return known->second;
+    return by_namespace_.emplace(st.st_ino, read_tables(pid)).first->second;
+}
+
+ProcessTcp tcp_sockets_of(pid_t pid, NamespaceTables* tables) {
     const std::vector<SocketFd> fds = socket_fds(pid);
-    std::unordered_map<ino_t, TcpEntry> table = tcp_table_of(pid, "net/tcp", Family::v4);
-    table.merge(tcp_table_of(pid, "net/tcp6", Family::v6));
+    if (fds.empty()) return {};  // most processes: no need to read the namespace's tables
+    NamespaceTables::Tables own;
+    const NamespaceTables::Tables& t = tables != nullptr ? tables->of(pid) : (own = read_tables(pid));
     ProcessTcp out;
-    for (const auto& [inode, entry] : table)
-        if (entry.state == tcp_state_listen) out.namespace_listen_ports.insert(entry.local.port);
+    out.namespace_listen_ports = t.listen_ports;
     for (const SocketFd& s : fds) {
-        const auto it = table.find(s.inode);
-        if (it != table.end()) out.sockets.push_back({s.fd, it->second});
+        const auto it = t.entries.find(s.inode);
+        if (it != t.entries.end()) out.sockets.push_back({s.fd, it->second});
     }
     std::sort(out.sockets.begin(), out.sockets.end(), [](const TcpSocket& a, const TcpSocket& b) { return a.fd < b.fd; });
     return out;

@@ -5,6 +5,7 @@
 #include <sys/types.h>
 #include <cstdint>
 #include <set>
+#include <unordered_map>
 #include <vector>
 
 #include "tools/process/tcp_table.h"
@@ -26,7 +27,23 @@ struct ProcessTcp {
     std::set<std::uint16_t> namespace_listen_ports;
 };
 
-// Throws TargetError.
-ProcessTcp tcp_sockets_of(pid_t pid);
+// The TCP tables of network namespaces, each read once: a host-wide scan reads a namespace's
+// tables once instead of once per process (each read walks every socket of the namespace).
+class NamespaceTables {
+public:
+    struct Tables {
+        std::unordered_map<ino_t, TcpEntry> entries;
+        std::set<std::uint16_t> listen_ports;
+    };
+    // Those of `pid`'s namespace, read through its /proc/PID/net on first use. Throws TargetError.
+    const Tables& of(pid_t pid);
+
+private:
+    std::unordered_map<ino_t, Tables> by_namespace_;
+};
+
+// Throws TargetError. A process without socket fds gets an empty result without the tables read.
+// `tables`: a cache shared by several calls, or null to read the tables now.
+ProcessTcp tcp_sockets_of(pid_t pid, NamespaceTables* tables = nullptr);
 
 }  // namespace tcpkeep::cli

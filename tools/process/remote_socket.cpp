@@ -1,8 +1,12 @@
 #include "tools/process/remote_socket.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
+
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <algorithm>
 #include <cerrno>
 
 #include "config/option_table.h"
@@ -35,6 +39,22 @@ Result<Settings> read_options(int fd) {
         read.mask |= bit(spec.option);
     }
     return read;
+}
+
+Result<LiveTcpState> read_live_state(int fd) {
+    tcp_info info{};
+    socklen_t len = sizeof info;
+    if (::getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) != 0) return system_error();
+    LiveTcpState s;
+    s.established = info.tcpi_state == TCP_ESTABLISHED;
+    s.rto_ms = info.tcpi_rto / 1000;
+    s.srtt_us = info.tcpi_rtt;
+    s.backoff = info.tcpi_backoff;
+    s.retransmits = info.tcpi_retransmits;
+    s.unacked = info.tcpi_unacked;
+    s.probes = info.tcpi_probes;
+    s.since_last_receive_ms = std::min(info.tcpi_last_data_recv, info.tcpi_last_ack_recv);
+    return s;
 }
 
 Result<void> write_option(int fd, Option option, const Settings& values) {

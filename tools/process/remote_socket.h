@@ -4,6 +4,7 @@
 #pragma once
 #include <sys/types.h>
 
+#include "config/live_prediction.h"
 #include "config/result.h"
 #include "config/settings.h"
 #include "system/unique_fd.h"
@@ -26,6 +27,9 @@ private:
 
 // All five options as the kernel reports them (mask = all), or getsockopt's errno.
 Result<Settings> read_options(int fd);
+
+// What TCP_INFO says about the connection now (the model's inputs), or getsockopt's errno.
+Result<LiveTcpState> read_live_state(int fd);
 
 // Sets one option to its value in `values`, or setsockopt's errno.
 Result<void> write_option(int fd, Option option, const Settings& values);

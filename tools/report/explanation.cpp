@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "config/duration.h"
+#include "config/middlebox_timeouts.h"
 
 namespace tcpkeep::cli {
 namespace {
@@ -26,6 +27,24 @@ std::string list_seconds(const std::vector<std::int64_t>& times, std::size_t sho
 }
 
 }  // namespace
+
+nlohmann::json kernel_json(const KernelDefaults& k) {
+    return {{"tcp_keepalive_time", k.keepalive_time_s},
+            {"tcp_keepalive_intvl", k.keepalive_intvl_s},
+            {"tcp_keepalive_probes", k.keepalive_probes},
+            {"tcp_retries2", k.retries2},
+            {"tcp_syn_retries", k.syn_retries},
+            {"tcp_syn_linear_timeouts", k.syn_linear_timeouts},
+            {"tcp_rto_min_ms", k.rto_min_ms},
+            {"tcp_rto_max_ms", k.rto_max_ms},
+            {"tcp_early_retrans", k.early_retrans}};
+}
+
+std::string kernel_text(const KernelDefaults& k) {
+    return fmt::format("tcp_keepalive_time {}, tcp_keepalive_intvl {}, tcp_keepalive_probes {}, tcp_retries2 {}, tcp_syn_retries {}",
+                       format_duration(std::int64_t{k.keepalive_time_s} * 1000), format_duration(std::int64_t{k.keepalive_intvl_s} * 1000),
+                       k.keepalive_probes, k.retries2, k.syn_retries);
+}
 
 Explanation explain(const CompiledPolicy& policy, Direction direction, std::uint16_t port, const PeerAddress* peer, const KernelDefaults& kernel) {
     const Verdict& v = policy.decide(direction, port, peer);
@@ -63,6 +82,7 @@ nlohmann::json to_json(const Explanation& e) {
     };
     const Timeline& t = e.timeline;
     auto optional_ms = [](const std::optional<std::int64_t>& ms) { return ms ? json(*ms) : json(nullptr); };
+    const std::optional<std::string> middlebox = e.effective.keepalive ? middlebox_warning(e.effective.idle_s) : std::nullopt;
     return json{
         {"action", e.action},
         {"rule", e.rule.empty() ? json(nullptr) : json(e.rule)},
@@ -73,16 +93,7 @@ nlohmann::json to_json(const Explanation& e) {
           {"interval_s", value(Option::interval, e.effective.interval_s)},
           {"count", value(Option::count, e.effective.count)},
           {"user_timeout_ms", value(Option::user_timeout, e.effective.user_timeout_ms)}}},
-        {"kernel",
-         {{"tcp_keepalive_time", e.kernel.keepalive_time_s},
-          {"tcp_keepalive_intvl", e.kernel.keepalive_intvl_s},
-          {"tcp_keepalive_probes", e.kernel.keepalive_probes},
-          {"tcp_retries2", e.kernel.retries2},
-          {"tcp_syn_retries", e.kernel.syn_retries},
-          {"tcp_syn_linear_timeouts", e.kernel.syn_linear_timeouts},
-          {"tcp_rto_min_ms", e.kernel.rto_min_ms},
-          {"tcp_rto_max_ms", e.kernel.rto_max_ms},
-          {"tcp_early_retrans", e.kernel.early_retrans}}},
+        {"kernel", kernel_json(e.kernel)},
         {"probe_times_ms", t.probe_ms},
         {"detect_idle_ms", optional_ms(t.detect_idle_ms)},
         {"retransmit_times_ms", t.retransmit_ms},
@@ -92,6 +103,7 @@ nlohmann::json to_json(const Explanation& e) {
         {"detect_connect_ms", t.detect_connect_ms},
         {"connect_bound", t.connect_bounded_by_user_timeout ? "user_timeout" : "tcp_syn_retries"},
         {"detect_reset_ms", optional_ms(t.detect_reset_ms)},
+        {"middlebox_warning", middlebox ? json(*middlebox) : json(nullptr)},
     };
 }
 
@@ -116,6 +128,9 @@ std::string to_text(const Explanation& e) {
     row("count", std::to_string(v.count), Option::count);
     row("user_timeout", v.user_timeout_ms ? format_duration(v.user_timeout_ms) : "off", Option::user_timeout);
     if (e.user_timeout_auto) out += "                           (auto = idle + interval x count)\n";
+    if (v.keepalive) {
+        if (const std::optional<std::string> middlebox = middlebox_warning(v.idle_s)) out += fmt::format("warning:  {}\n", *middlebox);
+    }
     const Timeline& t = e.timeline;
     out += "when the peer disappears:\n";
     if (t.detect_idle_ms) {

@@ -25,6 +25,9 @@ struct Explanation {
 Explanation explain(const CompiledPolicy& policy, Direction direction, std::uint16_t port, const PeerAddress* peer, const KernelDefaults& kernel);
 
 nlohmann::json to_json(const Explanation& e);
+// A network namespace's TCP sysctls: every one as JSON, the keepalive and retry ones as a line.
+nlohmann::json kernel_json(const KernelDefaults& k);
+std::string kernel_text(const KernelDefaults& k);
 std::string to_text(const Explanation& e);
 
 }  // namespace tcpkeep::cli

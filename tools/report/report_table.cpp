@@ -5,27 +5,12 @@
 #include <algorithm>
 #include <cstring>
 
+#include "config/duration.h"
+#include "tools/report/explanation.h"
 #include "tools/report/option_values.h"
 
 namespace tcpkeep::cli {
 namespace {
-
-using Row = std::vector<std::string>;
-
-std::string aligned(const std::vector<Row>& rows, std::string_view indent) {
-    std::vector<std::size_t> width;
-    for (const Row& r : rows) {
-        width.resize(std::max(width.size(), r.size()));
-        for (std::size_t i = 0; i < r.size(); ++i) width[i] = std::max(width[i], r[i].size());
-    }
-    std::string out;
-    for (const Row& r : rows) {
-        std::string line(indent);
-        for (std::size_t i = 0; i < r.size(); ++i) line += i + 1 < r.size() ? fmt::format("{:<{}}  ", r[i], width[i]) : r[i];
-        out += line + "\n";
-    }
-    return out;
-}
 
 // "60s", or "2h (want 1min)" when the policy wants another value, "?" when unknown.
 std::string value_cell(const SocketReport& s, Option o) {
@@ -35,6 +20,14 @@ std::string value_cell(const SocketReport& s, Option o) {
     if ((s.program_chose() & bit(o)) != 0)
         return fmt::format("{} (program's own; policy {})", format_option(o, actual), format_option(o, option_value(o, s.expected)));
     return fmt::format("{} (want {})", format_option(o, actual), format_option(o, option_value(o, s.expected)));
+}
+
+// "119.87s (idle)", "~29.4s (busy)", "never (idle, keepalive off)"; "-" when not predicted.
+std::string dead_peer_cell(const SocketReport& s) {
+    if (!s.prediction) return "-";
+    const LivePrediction& p = *s.prediction;
+    if (!p.detect_in_ms) return "never (idle, keepalive off)";
+    return fmt::format("{}{} ({})", p.approximate ? "~" : "", format_seconds(*p.detect_in_ms), case_name(p.now));
 }
 
 std::string ok_cell(const SocketReport& s) {
@@ -89,6 +82,21 @@ std::string verdict_text(const ProcessReport& r) {
 
 }  // namespace
 
+std::string aligned(const std::vector<Row>& rows, std::string_view indent) {
+    std::vector<std::size_t> width;
+    for (const Row& r : rows) {
+        width.resize(std::max(width.size(), r.size()));
+        for (std::size_t i = 0; i < r.size(); ++i) width[i] = std::max(width[i], r[i].size());
+    }
+    std::string out;
+    for (const Row& r : rows) {
+        std::string line(indent);
+        for (std::size_t i = 0; i < r.size(); ++i) line += i + 1 < r.size() ? fmt::format("{:<{}}  ", r[i], width[i]) : r[i];
+        out += line + "\n";
+    }
+    return out;
+}
+
 std::string to_table(const ProcessReport& r, bool dry_run) {
     std::string out = fmt::format("process {} ({}{})\n", r.pid, r.executable.value_or("executable unknown"),
                                   r.runs_as ? fmt::format(", running as {}", *r.runs_as) : "");
@@ -104,11 +112,12 @@ std::string to_table(const ProcessReport& r, bool dry_run) {
                        : r.policy_process_view   ? ", read in the process's mount namespace)"
                                                  : ")");
     if (!r.policy_note.empty()) out += fmt::format("          {}\n", r.policy_note);
+    out += fmt::format("  sysctls: {} ({})\n", kernel_text(r.kernel), r.kernel_note ? *r.kernel_note : "its network namespace");
     if (r.sockets.empty()) {
         out += "  no TCP sockets\n";
     } else {
-        std::vector<Row> rows{
-            {"FD", "STATE", "DIRECTION", "LOCAL", "REMOTE", "RULE", "KEEPALIVE", "IDLE", "INTERVAL", "COUNT", "USER_TIMEOUT", "OK"}};
+        std::vector<Row> rows{{"FD", "STATE", "DIRECTION", "LOCAL", "REMOTE", "RULE", "KEEPALIVE", "IDLE", "INTERVAL", "COUNT", "USER_TIMEOUT",
+                               "DEAD PEER NOTICED IN", "OK"}};
         if (r.missing) rows[0].insert(rows[0].end() - 1, "TIMER");
         for (const SocketReport& s : r.sockets) {
             Row row{std::to_string(s.socket.fd),
@@ -120,6 +129,7 @@ std::string to_table(const ProcessReport& r, bool dry_run) {
                     : s.rule.empty()                ? "-"
                                                     : s.rule};
             for (int i = 0; i < option_count; ++i) row.push_back(value_cell(s, static_cast<Option>(i)));
+            row.push_back(dead_peer_cell(s));
             if (r.missing) row.push_back(s.socket.keepalive_timer() ? "keepalive" : "-");
             row.push_back(ok_cell(s));
             rows.push_back(std::move(row));

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "tools/commands/commands.h"
+#include "tools/report/explanation.h"
 #include "tools/report/option_values.h"
 
 namespace tcpkeep::cli {
@@ -46,6 +47,15 @@ json values_json(const Settings& s) {
     return out;
 }
 
+json prediction_json(const std::optional<LivePrediction>& p) {
+    if (!p) return nullptr;
+    return {{"now", case_name(p->now)},
+            {"detect_in_ms", p->detect_in_ms ? json(*p->detect_in_ms) : json(nullptr)},
+            {"if_sending_ms", p->if_sending_ms},
+            {"rto_ms", p->rto_ms},
+            {"approximate", p->approximate}};
+}
+
 json socket_json(const SocketReport& s) {
     json changes = json::array();
     for (const OptionChange& c : s.changes) {
@@ -65,7 +75,8 @@ json socket_json(const SocketReport& s) {
              {"ok", optional_json(s.ok())},
              {"direction_source", s.direction_from_shim ? "shim" : "inferred"},
              {"program_set", s.program_set ? options_json(*s.program_set) : json(nullptr)},
-             {"program_chose", options_json(s.program_chose())}};
+             {"program_chose", options_json(s.program_chose())},
+             {"dead_peer", prediction_json(s.prediction)}};
     if (!s.changes.empty()) out["changes"] = std::move(changes);
     return out;
 }
@@ -124,7 +135,10 @@ json to_json(const ProcessReport& r) {
                 {"shim_inactive", optional_json(r.shim_inactive)},
                 {"policy_origin", r.policy_origin},
                 {"policy_view", r.policy_process_view ? "process" : "tool"},
-                {"policy_note", r.policy_note.empty() ? json(nullptr) : json(r.policy_note)}};
+                {"policy_note", r.policy_note.empty() ? json(nullptr) : json(r.policy_note)},
+                {"kernel", kernel_json(r.kernel)},
+                {"kernel_view", r.kernel_note ? "tool" : "process"},
+                {"kernel_note", optional_json(r.kernel_note)}};
 }
 
 }  // namespace tcpkeep::cli

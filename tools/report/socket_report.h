@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "config/kernel_defaults.h"
+#include "config/live_prediction.h"
 #include "config/policy.h"
 #include "config/verdict.h"
 #include "shim/published_state.h"
@@ -35,6 +37,9 @@ struct SocketReport {
     Settings expected;                  // mask: the options the policy sets (none for skip/untouched)
     std::optional<Settings> actual;     // unknown when pidfd_getfd was refused
     std::vector<OptionChange> changes;  // apply: set (or, dry run, to be set)
+    // When a peer dying now would be noticed, from the actual values and TCP_INFO; unknown for
+    // listeners and when the socket could not be read.
+    std::optional<LivePrediction> prediction;
 
     // Expected options whose actual value differs because the program chose it (Settings bits).
     [[nodiscard]] std::uint8_t program_chose() const;
@@ -51,12 +56,14 @@ struct ProcessReport {
     std::optional<EngineStatus> engine;  // the loaded shim's engine, when its state could be read
     // The shim is loaded but cannot act on the process's sockets (e.g. a Go program), and why.
     std::optional<std::string> shim_inactive;
-    std::string policy;                // file, or "<embedded default>"
-    std::string policy_origin;         // command_line, shim or discovery (a fallback)
-    bool policy_process_view = false;  // the file was read in the process's mount namespace
-    std::string policy_note;           // how the policy was found, when it is a fallback
-    bool policy_applies = false;       // the policy sets values on some sockets of this process
-    bool judge_shim = true;            // verify: a missing shim is a finding; after apply only sockets count
+    std::string policy;                      // file, or "<embedded default>"
+    std::string policy_origin;               // command_line, shim or discovery (a fallback)
+    bool policy_process_view = false;        // the file was read in the process's mount namespace
+    std::string policy_note;                 // how the policy was found, when it is a fallback
+    bool policy_applies = false;             // the policy sets values on some sockets of this process
+    KernelDefaults kernel;                   // the sysctls of the process's network namespace...
+    std::optional<std::string> kernel_note;  // ...or, when it could not be entered, the tool's, and why
+    bool judge_shim = true;                  // verify: a missing shim is a finding; after apply only sockets count
     std::vector<SocketReport> sockets;
     std::optional<std::string> missing;  // what could not be read and why
 

@@ -1,0 +1,66 @@
+// `tcpkeep audit`: every process of the host (or of one cgroup, container, network namespace or
+// user) that has TCP sockets, inspected as `verify` does, with how long each would take to notice
+// a dead idle peer. A process that cannot be inspected is kept with the reason; one that exits
+// during the scan is only counted.
+#pragma once
+#include <sys/types.h>
+
+#include <cstdint>
+#include <limits>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tools/process/process_inspection.h"
+#include "tools/process/tcp_counters.h"
+
+namespace tcpkeep::cli {
+
+struct AuditScope {
+    std::optional<std::string> cgroup;  // a cgroup path ("/system.slice/x.service"): it and those below it
+    std::optional<pid_t> container;     // the processes sharing this one's PID namespace
+    std::optional<std::string> netns;   // a network namespace file (/run/netns/NAME, /proc/PID/ns/net)
+    std::optional<uid_t> user;          // effective uid
+};
+
+// How long a socket takes to notice a dead idle peer, from its own values: keepalive's
+// idle + probes, or never (keepalive off).
+inline constexpr std::int64_t never_ms = std::numeric_limits<std::int64_t>::max();
+
+struct AuditedProcess {
+    ProcessReport report;
+    uid_t uid = 0;
+    std::string netns;  // "net:[INODE]"
+    int listening = 0;
+    int outbound = 0;
+    int inbound = 0;  // accepted connections
+    // The worst idle detection time among its connections (never_ms: keepalive off on one);
+    // nullopt when it has none whose values could be read.
+    std::optional<std::int64_t> worst_ms;
+    int above_threshold = 0;  // connections slower than the threshold (never counts)
+    int unknown = 0;          // connections whose values could not be read
+
+    [[nodiscard]] bool covered() const { return report.shim.loaded && !report.shim_inactive; }
+};
+
+struct NotInspected {
+    pid_t pid = 0;
+    std::optional<std::string> executable;
+    std::string reason;
+};
+
+struct HostAudit {
+    std::int64_t threshold_ms = 0;
+    std::vector<AuditedProcess> processes;  // worst first
+    std::vector<NotInspected> not_inspected;
+    int exited = 0;                                    // in the scope, gone before their inspection ended
+    std::map<std::string, Result<Counters>> counters;  // per network namespace seen
+};
+
+// The idle detection time of one connected socket's values (never_ms when keepalive is off).
+std::int64_t idle_detection_ms(const Settings& actual);
+
+HostAudit audit_host(const AuditScope& scope, const InspectRequest& request, std::int64_t threshold_ms);
+
+}  // namespace tcpkeep::cli
