@@ -12,6 +12,7 @@ tcpkeep_packages=(
   redis-server nginx-light golang-go  # daemons that rewrite their title; a cgo Go client (verify's tests)
   groff-base                       # the man page test
   clang libclang-rt-14-dev valgrind # libFuzzer targets, leak checks
+  bpftool libbpf-dev busybox-static  # cgroup mode: BPF skeleton and loader; a static nc to run in a cgroup
 )
 
 # Installs what is missing (as root, with apt-get); otherwise says what to install.

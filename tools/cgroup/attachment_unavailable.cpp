@@ -1,0 +1,16 @@
+// The attachment calls of a build without the BPF toolchain (clang, bpftool, libbpf-dev).
+#include "tools/cgroup/attachment.h"
+
+namespace tcpkeep {
+namespace {
+
+Error not_built() { return Error{"cgroup mode is not in this build of tcpkeep (clang, bpftool and libbpf-dev were missing when it was built)", 0}; }
+
+}  // namespace
+
+bool cgroup_mode_built() { return false; }
+Result<bool> attach_policy(const CgroupTarget&, const CgroupPolicy&, const PolicySource&) { return not_built(); }
+Result<void> detach_policy(const CgroupTarget&) { return not_built(); }
+Result<std::vector<Attachment>> list_attachments() { return not_built(); }
+
+}  // namespace tcpkeep
