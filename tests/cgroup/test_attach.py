@@ -1,0 +1,198 @@
+"""Cgroup mode on real programs: a statically linked client and server, busybox nc and python3 in
+an attached child cgroup get the policy's values (read back through pidfd_getfd and by the
+programs themselves), outbound and inbound, IPv4 and IPv6; the program's own setsockopt wins
+unless the policy enforces; attaching again replaces the policy in place; detach leaves nothing."""
+import json
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+import unittest
+
+from cgrouptest import (SOCKET_TRIPLE, SOCKPROBE_STATIC, Cgroup, attached_programs, main, pinned_attachments,
+                        require_cgroup_root, tool, write_policy)
+from tcpkeep_test import KERNEL_DEFAULTS, TCP_ESTABLISHED, parse_values, remote_values, wait_for_socket
+
+ORDER = ("ka", "idle", "interval", "count", "user_timeout")
+KERNEL = [KERNEL_DEFAULTS[k] for k in ORDER]
+DEFAULTS = [1, 61, 11, 5, 9000]  # [defaults] below
+DB = [1, 30, 11, 5, 7000]  # rule "db" over [defaults]
+BUSYBOX = shutil.which("busybox")
+
+
+def policy_text(db_port, enforce=False):
+    return f"""version = 1
+[defaults]
+keepalive = true
+idle = "61s"
+interval = "11s"
+count = 5
+user_timeout = "9s"
+
+[[rule]]
+name = "db"
+direction = "outbound"
+ports = [{db_port}]
+idle = "30s"
+user_timeout = "7s"
+enforce = {"true" if enforce else "false"}
+"""
+
+
+class HoldingServer:
+    """Accepts in the test process (outside the cgroup) and keeps the connections open."""
+
+    def __init__(self, family=socket.AF_INET, host="127.0.0.1"):
+        self.sock = socket.socket(family)
+        self.sock.bind((host, 0))
+        self.sock.listen(64)
+        self.port = self.sock.getsockname()[1]
+        self.conns = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                self.conns.append(self.sock.accept()[0])
+            except OSError:
+                return
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.sock.close()
+        for c in self.conns:
+            c.close()
+
+
+def as_list(values):
+    return [values[k] for k in ORDER]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class CgroupAttachTest(unittest.TestCase):
+    def setUp(self):
+        require_cgroup_root(self)
+        self.dir = tempfile.TemporaryDirectory()
+        self.addCleanup(self.dir.cleanup)
+
+    def policy(self, name, db_port, enforce=False):
+        return write_policy(self.dir.name, name, policy_text(db_port, enforce))
+
+    def holding_client(self, cg, host, port, *before):
+        """A static sockprobe in cg connected to host:port and holding; its socket's values read
+        from outside, and as it printed them itself."""
+        family = "inet6" if ":" in host else "inet"
+        proc = cg.start([SOCKPROBE_STATIC, "socket", family, "stream", *before, "connect", host, str(port), "show", "wait"],
+                        stdin=subprocess.PIPE)
+        printed = None
+        for line in proc.stdout:
+            if line.startswith("ka="):
+                printed = as_list(parse_values(line))
+            if line.startswith("ready"):
+                break
+        fd = wait_for_socket(proc.pid, TCP_ESTABLISHED, port)
+        return as_list(remote_values(proc.pid, fd)), printed, proc
+
+    def test_static_client_outbound_v4_and_v6(self):
+        for family, host in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")):
+            with self.subTest(host=host), HoldingServer(family, host) as db, HoldingServer(family, host) as other, Cgroup() as cg:
+                cg.attach(self, self.policy("p.toml", db.port))
+                self.assertEqual(list(self.holding_client(cg, host, db.port)[:2]), [DB, DB])
+                self.assertEqual(list(self.holding_client(cg, host, other.port)[:2]), [DEFAULTS, DEFAULTS])
+
+    def test_static_server_inbound(self):
+        port = free_port()
+        with Cgroup() as cg:
+            cg.attach(self, self.policy("p.toml", port))  # "db" is outbound only: inbound gets [defaults]
+            proc = cg.start([SOCKPROBE_STATIC, "socket", "inet", "stream", "bind", "127.0.0.1", str(port), "listen", "show", "accept", "show",
+                             "wait"], stdin=subprocess.PIPE)
+            lines = []
+            for line in proc.stdout:
+                lines.append(line)
+                if line.startswith("listen"):
+                    self.assertIn("rc=0", line)
+                    client = socket.create_connection(("127.0.0.1", port))
+                    self.addCleanup(client.close)
+                if line.startswith("ready"):
+                    break
+            shown = [as_list(parse_values(l)) for l in lines if l.startswith("ka=")]
+            self.assertEqual(shown, [DEFAULTS, DEFAULTS], lines)  # the listener, then the accepted socket
+            self.assertEqual(as_list(remote_values(proc.pid, wait_for_socket(proc.pid, TCP_ESTABLISHED, port))), DEFAULTS)
+            # The test's own end, outside the cgroup, is untouched.
+            self.assertEqual([client.getsockopt(l, o) for l, o in ((socket.SOL_SOCKET, socket.SO_KEEPALIVE), (6, socket.TCP_KEEPIDLE))],
+                             KERNEL[:2])
+
+    @unittest.skipUnless(BUSYBOX, "busybox-static is not installed")
+    def test_busybox_nc(self):
+        with HoldingServer() as db, Cgroup() as cg:
+            cg.attach(self, self.policy("p.toml", db.port))
+            proc = cg.start([BUSYBOX, "nc", "127.0.0.1", str(db.port)], stdin=subprocess.PIPE)
+            self.assertEqual(as_list(remote_values(proc.pid, wait_for_socket(proc.pid, TCP_ESTABLISHED, db.port))), DB)
+
+    def test_python_listener_client_accepted(self):
+        port = free_port()
+        with Cgroup() as cg:
+            cg.attach(self, self.policy("p.toml", port))
+            rc, out, err = cg.run(["python3", SOCKET_TRIPLE, "127.0.0.1", "127.0.0.1", str(port)])
+            self.assertEqual(rc, 0, err)
+            # No rule with peers: the listener is configured at listen() and the accepted socket inherits.
+            self.assertEqual(json.loads(out), {"listener": DEFAULTS, "client": DB, "accepted": DEFAULTS})
+
+    def test_program_wins_unless_enforced(self):
+        with HoldingServer() as db, Cgroup() as cg:
+            cg.attach(self, self.policy("p.toml", db.port))
+            values, printed, _ = self.holding_client(cg, "127.0.0.1", db.port, "set", "idle", "99", "set", "user_timeout", "1234")
+            self.assertEqual(values, [1, 99, 11, 5, 1234])
+            self.assertEqual(printed, values)
+            cg.attach(self, self.policy("enforced.toml", db.port, enforce=True), expect="replaced")
+            proc = cg.start([SOCKPROBE_STATIC, "socket", "inet", "stream", "set", "idle", "99", "connect", "127.0.0.1", str(db.port), "show",
+                             "set", "idle", "77", "show"])
+            out, err = proc.communicate(timeout=30)
+            lines = out.splitlines()
+            self.assertEqual([as_list(parse_values(l)) for l in lines if l.startswith("ka=")], [DB, DB], out)
+            self.assertEqual([l for l in lines if l.startswith("set")], ["set rc=0 errno=0", "set rc=0 errno=0"])
+
+    def test_a_failed_setsockopt_is_not_the_programs_choice(self):
+        with HoldingServer() as db, Cgroup() as cg:
+            cg.attach(self, self.policy("p.toml", db.port))
+            values, printed, _ = self.holding_client(cg, "127.0.0.1", db.port, "set", "idle", "0")
+            self.assertEqual(values, DB)
+
+    def test_replace_in_place_then_detach_leaves_nothing(self):
+        with HoldingServer() as db, HoldingServer() as other, Cgroup() as cg:
+            cg.attach(self, self.policy("a.toml", db.port))
+            before, _, _ = self.holding_client(cg, "127.0.0.1", db.port)
+            self.assertEqual(before, DB)
+            cg_id = str(os.stat(cg.directory).st_ino)
+            programs = [("cgroup_setsockopt", "tcpkeep_setsockopt"), ("cgroup_sock_ops", "tcpkeep_sockops")]
+            self.assertEqual(attached_programs(cg.directory), programs)
+            b = cg.attach(self, self.policy("b.toml", other.port), expect="replaced the policy with")
+            self.assertIn(f"on cgroup {cg.path}", b.stdout)
+            self.assertEqual(attached_programs(cg.directory), programs)  # still one of each: replaced, not added
+            self.assertEqual(self.holding_client(cg, "127.0.0.1", other.port)[0], DB)
+            self.assertEqual(self.holding_client(cg, "127.0.0.1", db.port)[0], DEFAULTS)
+            listed = tool("attached")
+            self.assertEqual(listed.returncode, 0, listed.stderr)
+            ours = [l for l in listed.stdout.splitlines() if l.startswith(cg.path + "\t")]
+            self.assertEqual(len(ours), 1, listed.stdout)
+            self.assertIn(f"policy {os.path.join(self.dir.name, 'b.toml')} (1 rule, digest ", ours[0])
+            self.assertIn(cg_id, pinned_attachments())
+
+            r = tool("detach", "--cgroup", cg.path)
+            self.assertEqual((r.returncode, r.stdout, r.stderr), (0, f"detached from cgroup {cg.path}\n", ""))
+            self.assertEqual(attached_programs(cg.directory), [])
+            self.assertNotIn(cg_id, pinned_attachments() or [])
+            self.assertEqual(self.holding_client(cg, "127.0.0.1", db.port)[0], KERNEL)
+
+
+if __name__ == "__main__":
+    main()
