@@ -56,15 +56,15 @@ def attached_programs(directory):
 
 
 class Cgroup:
-    """A fresh child cgroup of the v2 hierarchy; on exit its processes are killed, any attachment
+    """A fresh child cgroup of the v2 hierarchy's root (or of `parent`); on exit its processes are killed, any attachment
     detached and the cgroup removed."""
 
     serial = 0
 
-    def __init__(self):
+    def __init__(self, parent=None):
         Cgroup.serial += 1
         self.mount = mount_of("cgroup2")
-        self.path = f"/tcpkeep-test-{os.getpid()}-{Cgroup.serial}"
+        self.path = f"{parent.path if parent else ''}/tcpkeep-test-{os.getpid()}-{Cgroup.serial}"
         self.directory = self.mount + self.path
         os.mkdir(self.directory)
         self.procs = []

@@ -193,6 +193,32 @@ class CgroupAttachTest(unittest.TestCase):
             self.assertNotIn(cg_id, pinned_attachments() or [])
             self.assertEqual(self.holding_client(cg, "127.0.0.1", db.port)[0], KERNEL)
 
+    def test_verify_reports_an_attachment_on_an_ancestor(self):
+        with HoldingServer() as db, Cgroup() as cg:
+            cg.attach(self, self.policy("p.toml", db.port))
+            with Cgroup(parent=cg) as child:  # the process runs in a child of the attached cgroup
+                values, _, proc = self.holding_client(child, "127.0.0.1", db.port)
+                self.assertEqual(values, DB)
+                r = tool("verify", "--pid", str(proc.pid), "--json")
+                self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+                report = json.loads(r.stdout)
+                report = report[0] if isinstance(report, list) else report
+                self.assertEqual((report["ok"], report["policy_origin"], report["policy"]), (True, "cgroup", cg_policy(self)))
+                self.assertEqual(report["cgroup_attachment"]["cgroup"], cg.path)
+                self.assertEqual([s["rule"] for s in report["sockets"]], ["db"])
+                text = tool("verify", "--pid", str(proc.pid))
+                self.assertIn(f"  cgroup: {cg.path} carries a tcpkeep attachment (policy {cg_policy(self)})", text.stdout)
+                # Detached: nothing gives new sockets the policy any more.
+                tool("detach", "--cgroup", cg.path)
+                r = tool("verify", "--pid", str(proc.pid), "--policy", cg_policy(self), "--json")
+                report = json.loads(r.stdout)
+                report = report[0] if isinstance(report, list) else report
+                self.assertEqual((r.returncode, report["ok"], report["cgroup_attachment"]), (1, False, None))
+
+
+def cg_policy(test):
+    return os.path.join(test.dir.name, "p.toml")
+
 
 if __name__ == "__main__":
     main()

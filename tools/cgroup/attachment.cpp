@@ -220,6 +220,21 @@ void remove_base_if_unused(const std::string& base) {
     ::rmdir(base.c_str());
 }
 
+// What the attachment pinned in <base>/<id> says about itself.
+Attachment read_attachment(const std::string& base, const std::string& id) {
+    Attachment a;
+    a.pin_directory = pin(base, id.c_str());
+    a.cgroup_id = std::strtoull(id.c_str(), nullptr, 10);
+    if (Result<tk_settings> s = read_settings(pin(a.pin_directory, sockops_pin))) {
+        a.cgroup = s->cgroup;
+        a.policy = s->policy;
+        a.digest = s->digest;
+        a.rules = s->rules;
+        a.attached_at = s->attached_at;
+    }
+    return a;
+}
+
 }  // namespace
 
 bool cgroup_mode_built() { return true; }
@@ -266,20 +281,24 @@ Result<std::vector<Attachment>> list_attachments() {
     if (!d) return out;
     while (const dirent* e = ::readdir(d)) {
         if (e->d_type != DT_DIR || e->d_name[0] == '.') continue;
-        Attachment a;
-        a.pin_directory = pin(*base, e->d_name);
-        a.cgroup_id = std::strtoull(e->d_name, nullptr, 10);
-        if (Result<tk_settings> s = read_settings(pin(a.pin_directory, sockops_pin))) {
-            a.cgroup = s->cgroup;
-            a.policy = s->policy;
-            a.digest = s->digest;
-            a.rules = s->rules;
-            a.attached_at = s->attached_at;
-        }
-        out.push_back(std::move(a));
+        out.push_back(read_attachment(*base, e->d_name));
     }
     ::closedir(d);
     return out;
+}
+
+std::optional<Attachment> attachment_covering(const CgroupTarget& cgroup) {
+    if (::geteuid() != 0) return std::nullopt;
+    libbpf_set_print(quiet_libbpf);
+    const Result<std::string> base = base_directory(false);
+    if (!base) return std::nullopt;
+    for (CgroupTarget at = cgroup;;) {
+        const std::string id = std::to_string(cgroup_id(at));
+        if (exists(pin(pin(*base, id.c_str()), sockops_pin))) return read_attachment(*base, id);
+        if (at.path == "/") return std::nullopt;
+        const std::size_t slash = at.path.rfind('/');
+        at.path = slash == 0 ? "/" : at.path.substr(0, slash);
+    }
 }
 
 }  // namespace tcpkeep

@@ -4,6 +4,7 @@
 // without a policy and never holds two. Built without the BPF toolchain, every call says so.
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,5 +38,9 @@ bool cgroup_mode_built();
 Result<bool> attach_policy(const CgroupTarget& cgroup, const CgroupPolicy& maps, const PolicySource& source);
 Result<void> detach_policy(const CgroupTarget& cgroup);
 Result<std::vector<Attachment>> list_attachments();
+
+// The attachment on the cgroup or its nearest ancestor that has one: what gives the processes in
+// it the policy. nullopt when there is none, or it cannot be read (not root).
+std::optional<Attachment> attachment_covering(const CgroupTarget& cgroup);
 
 }  // namespace tcpkeep

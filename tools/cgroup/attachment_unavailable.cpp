@@ -12,5 +12,6 @@ bool cgroup_mode_built() { return false; }
 Result<bool> attach_policy(const CgroupTarget&, const CgroupPolicy&, const PolicySource&) { return not_built(); }
 Result<void> detach_policy(const CgroupTarget&) { return not_built(); }
 Result<std::vector<Attachment>> list_attachments() { return not_built(); }
+std::optional<Attachment> attachment_covering(const CgroupTarget&) { return std::nullopt; }
 
 }  // namespace tcpkeep

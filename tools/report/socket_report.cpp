@@ -133,7 +133,12 @@ json to_json(const ProcessReport& r) {
                 {"shim_inactive", optional_json(r.shim_inactive)},
                 {"policy_origin", r.policy_origin},
                 {"policy_view", r.policy_process_view ? "process" : "tool"},
-                {"policy_note", r.policy_note.empty() ? json(nullptr) : json(r.policy_note)}};
+                {"policy_note", r.policy_note.empty() ? json(nullptr) : json(r.policy_note)},
+                {"cgroup_attachment", r.cgroup_attachment ? json{{"cgroup", r.cgroup_attachment->cgroup},
+                                                                 {"policy", r.cgroup_attachment->policy},
+                                                                 {"digest", r.cgroup_attachment->digest},
+                                                                 {"pinned", r.cgroup_attachment->pin_directory}}
+                                                          : json(nullptr)}};
 }
 
 }  // namespace tcpkeep::cli
