@@ -9,11 +9,12 @@ import socket
 import subprocess
 import tempfile
 import threading
+import time
 import unittest
 
 from cgrouptest import (SOCKET_TRIPLE, SOCKPROBE_STATIC, Cgroup, attached_programs, main, pinned_attachments,
                         require_cgroup_root, tool, write_policy)
-from tcpkeep_test import KERNEL_DEFAULTS, TCP_ESTABLISHED, parse_values, remote_values, wait_for_socket
+from tcpkeep_test import KERNEL_DEFAULTS, TCP_ESTABLISHED, SilentListener, parse_values, remote_values, wait_for_socket
 
 ORDER = ("ka", "idle", "interval", "count", "user_timeout")
 KERNEL = [KERNEL_DEFAULTS[k] for k in ORDER]
@@ -192,6 +193,19 @@ class CgroupAttachTest(unittest.TestCase):
             self.assertEqual(attached_programs(cg.directory), [])
             self.assertNotIn(cg_id, pinned_attachments() or [])
             self.assertEqual(self.holding_client(cg, "127.0.0.1", db.port)[0], KERNEL)
+
+    def test_user_timeout_bounds_a_connect_to_a_black_hole(self):
+        # A listener whose accept queue is full drops every SYN: only TCP_USER_TIMEOUT, set by
+        # the kernel-side program before the first SYN, ends the static program's connect.
+        with SilentListener() as hole, Cgroup() as cg:
+            p = write_policy(self.dir.name, "p.toml", 'version = 1\n[defaults]\nuser_timeout = "2s"\n')
+            cg.attach(self, p)
+            started = time.monotonic()
+            rc, out, err = cg.run([SOCKPROBE_STATIC, "socket", "inet", "stream", "connect", "127.0.0.1", str(hole.port)])
+            elapsed = time.monotonic() - started
+            self.assertEqual((rc, out.splitlines()[-1]), (0, "connect rc=-1 errno=ETIMEDOUT"), err)
+            self.assertGreaterEqual(elapsed, 2.0)
+            self.assertLess(elapsed, 2.5)  # max(0.5 s, 10 %) of the 2 s; the kernel's own retries would take ~127 s
 
     def test_verify_reports_an_attachment_on_an_ancestor(self):
         with HoldingServer() as db, Cgroup() as cg:
