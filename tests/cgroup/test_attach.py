@@ -21,6 +21,8 @@ KERNEL = [KERNEL_DEFAULTS[k] for k in ORDER]
 DEFAULTS = [1, 61, 11, 5, 9000]  # [defaults] below
 DB = [1, 30, 11, 5, 7000]  # rule "db" over [defaults]
 BUSYBOX = shutil.which("busybox")
+GO_CLIENT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "programs", "go_static_client", "main.go")
+GO_CACHE = os.environ.get("TCPKEEP_GO_CACHE", "/tmp/tcpkeep-go-cache")
 
 
 def policy_text(db_port, enforce=False):
@@ -226,6 +228,25 @@ class CgroupAttachTest(unittest.TestCase):
             rc, out, err = outer.run(["python3", SOCKET_TRIPLE, "127.0.0.1", "127.0.0.1", str(port)])
             self.assertEqual(rc, 0, err)
             self.assertEqual(json.loads(out)["client"], [0, 11, KERNEL[2], KERNEL[3], 0])
+
+    def test_go_static_client_keeps_its_own_keepalive(self):
+        go = shutil.which("go")
+        if go is None:  # scripts/lib/common.sh installs golang-go
+            if os.environ.get("TCPKEEP_REQUIRE_NETNS") == "1":
+                self.fail("go is not installed (TCPKEEP_REQUIRE_NETNS=1)")
+            self.skipTest("go is not installed")
+        program = os.path.join(self.dir.name, "go_static_client")
+        env = dict(os.environ, CGO_ENABLED="0", GOCACHE=GO_CACHE, GO111MODULE="off", HOME=self.dir.name)
+        subprocess.run([go, "build", "-o", program, GO_CLIENT], check=True, env=env, timeout=100, capture_output=True)
+        with open(program, "rb") as f:
+            self.assertNotIn(b".interp", f.read())  # no program interpreter: LD_PRELOAD would never be read
+        with HoldingServer() as db, Cgroup() as cg:
+            cg.attach(self, self.policy("p.toml", db.port))
+            proc = cg.start([program, f"127.0.0.1:{db.port}"], stdin=subprocess.PIPE)
+            self.assertEqual(proc.stdout.readline(), "ready\n")
+            # Go set keepalive, idle and interval itself (15 s) after connecting: its choice stays;
+            # count and user timeout come from the policy's rule "db".
+            self.assertEqual(as_list(remote_values(proc.pid, wait_for_socket(proc.pid, TCP_ESTABLISHED, db.port))), [1, 15, 15, 5, 7000])
 
     def test_setuid_program(self):
         # The dynamic loader ignores LD_PRELOAD for a setuid program; the cgroup's program does not care.
