@@ -77,9 +77,16 @@ std::string pin(const std::string& dir, const char* name) { return dir + "/" + n
 
 bool exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
 
+// One batch call for the whole array (131,072 port entries took that many system calls one by
+// one); element by element where the kernel has no batch operations for arrays.
 template <typename T>
 Result<void> fill(bpf_map* map, const std::vector<T>& values, const char* what) {
     const int fd = bpf_map__fd(map);
+    if (values.empty()) return {};
+    std::vector<std::uint32_t> keys(values.size());
+    for (std::uint32_t key = 0; key < keys.size(); ++key) keys[key] = key;
+    auto count = static_cast<std::uint32_t>(values.size());
+    if (bpf_map_update_batch(fd, keys.data(), values.data(), &count, nullptr) == 0 && count == values.size()) return {};
     for (std::uint32_t key = 0; key < values.size(); ++key)
         if (bpf_map_update_elem(fd, &key, &values[key], BPF_ANY) != 0) return errno_error(fmt::format("cannot fill the {} map", what), errno);
     return {};
