@@ -134,6 +134,25 @@ class CgroupAttachTest(unittest.TestCase):
             self.assertEqual([client.getsockopt(l, o) for l, o in ((socket.SOL_SOCKET, socket.SO_KEEPALIVE), (6, socket.TCP_KEEPIDLE))],
                              KERNEL[:2])
 
+    def test_listener_older_than_the_attachment(self):
+        # Listening before the attach: accepted connections are decided one by one, as the shim
+        # does for a listener it never saw listen() (systemd socket activation).
+        port = free_port()
+        with Cgroup() as cg:
+            proc = cg.start([SOCKPROBE_STATIC, "socket", "inet", "stream", "bind", "127.0.0.1", str(port), "listen", "show", "accept", "show",
+                             "wait"], stdin=subprocess.PIPE)
+            lines = []
+            for line in proc.stdout:
+                lines.append(line)
+                if line.startswith("ka=") and sum(l.startswith("ka=") for l in lines) == 1:  # the listener's, before the attach
+                    cg.attach(self, self.policy("p.toml", port))
+                    client = socket.create_connection(("127.0.0.1", port))
+                    self.addCleanup(client.close)
+                if line.startswith("ready"):
+                    break
+            shown = [as_list(parse_values(l)) for l in lines if l.startswith("ka=")]
+            self.assertEqual(shown, [KERNEL, DEFAULTS], lines)
+
     def test_busybox_nc(self):
         if not BUSYBOX:  # scripts/lib/common.sh installs busybox-static
             if os.environ.get("TCPKEEP_REQUIRE_NETNS") == "1":
