@@ -15,6 +15,7 @@ class Case:
     vanish: str = "drop"   # drop: the peer falls silent; reset: it answers with RST
     sysctls: dict = field(default_factory=dict)  # set in the program's namespace
     shim: bool = True      # False: the control; no detection is expected within the window
+    cgroup: bool = False   # a statically linked program given the policy by a cgroup attachment, no shim
 
     @property
     def direction(self):
@@ -45,6 +46,11 @@ CASES = {
     "connect_blackhole": Case("connect", {"user_timeout": "3s"}, "detect_connect_ms"),
     # the peer answers the first probe with RST
     "peer_reset": Case("idle", KEEPALIVE_2_1_3, "detect_reset_ms", errno="ECONNRESET", vanish="reset"),
+    # cgroup mode: a static program (the shim cannot load) in an attached cgroup, outbound, inbound, connect
+    "cgroup_keepalive_static": Case("idle", KEEPALIVE_2_1_3, "detect_idle_ms", cgroup=True),
+    "cgroup_inbound_static": Case("serve", {"keepalive": True, "idle": "2s", "interval": "1s", "count": 2, "user_timeout": "off"},
+                                  "detect_idle_ms", cgroup=True),
+    "cgroup_connect_blackhole_static": Case("connect", {"user_timeout": "3s"}, "detect_connect_ms", cgroup=True),
     # case 1 without the shim: still blocked after the window, so the shim is what detected it above
     "control_no_shim": Case("idle", KEEPALIVE_2_1_3, "detect_idle_ms", shim=False),
 }
