@@ -242,6 +242,21 @@ Attachment read_attachment(const std::string& base, const std::string& id) {
     return a;
 }
 
+// Holds <base> locked (blocking) while an attach or detach creates or removes the shared parts: the
+// socket records pinned by the first attachment and removed with the last. A base removed by the
+// detach that held the lock before is made again.
+Result<std::unique_ptr<Fd>> lock_base(const std::string& base, bool create) {
+    for (int attempt = 0; attempt < 3; ++attempt) {
+        if (create && ::mkdir(base.c_str(), 0700) != 0 && errno != EEXIST) return errno_error("cannot create " + base, errno);
+        auto fd = std::make_unique<Fd>(::open(base.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+        if (fd->fd < 0) return errno_error("cannot open " + base, errno);
+        if (::flock(fd->fd, LOCK_EX) != 0) return errno_error("cannot lock " + base, errno);
+        struct stat st {};
+        if (::fstat(fd->fd, &st) == 0 && st.st_nlink > 0) return fd;
+    }
+    return Error{base + " keeps disappearing: another tcpkeep is detaching; try again", EBUSY};
+}
+
 }  // namespace
 
 bool cgroup_mode_built() { return true; }
@@ -249,6 +264,8 @@ bool cgroup_mode_built() { return true; }
 Result<bool> attach_policy(const CgroupTarget& cgroup, const CgroupPolicy& maps, const PolicySource& source) {
     Result<std::string> base = preconditions(true);
     if (!base) return base.error();
+    const auto base_lock = lock_base(*base, true);
+    if (!base_lock) return base_lock.error();
     const std::string dir = fmt::format("{}/{}", *base, cgroup_id(cgroup));
     if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) return errno_error("cannot create " + dir, errno);
     auto locked = lock_directory(dir, cgroup);
@@ -272,6 +289,8 @@ Result<void> detach_policy(const CgroupTarget& cgroup) {
     if (!base) return base.error();
     const std::string dir = fmt::format("{}/{}", *base, cgroup_id(cgroup));
     if (!exists(pin(dir, sockops_pin))) return Error{"no tcpkeep policy is attached", ENOENT};
+    const auto base_lock = lock_base(*base, false);
+    if (!base_lock) return base_lock.error();
     auto locked = lock_directory(dir, cgroup);
     if (!locked) return locked.error();
     remove_pins(dir);
