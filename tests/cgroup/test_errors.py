@@ -74,6 +74,19 @@ class ErrorsTest(unittest.TestCase):
                          "milliseconds\n")
             self.assertEqual(attached_programs(cg.directory), [])
 
+    def test_check_says_whether_cgroup_mode_can_attach(self):
+        unnamed = write_policy(self.dir.name, "unnamed.toml", 'version = 1\n[[rule]]\nprocess = ["/usr/bin/psql"]\nidle = "5s"\n')
+        r = tool("check", "--cgroup", unnamed)
+        self.assertEqual((r.returncode, r.stderr), (1, ""))
+        self.assertEqual(r.stdout.splitlines()[1:], [
+            f"{unnamed}: cgroup mode: rule #1 (line 2): `process` cannot be matched in cgroup mode: the kernel shows only the "
+            "15-character command name when a socket connects, not the executable path and argv[0] the shim matches; attach this "
+            "rule's processes' own cgroup without `process`, or use the shim",
+            f"{unnamed}: cgroup mode: refused (tcpkeep attach would attach nothing)"])
+        r = tool("check", "--cgroup", self.valid)
+        self.assertEqual((r.returncode, r.stdout.splitlines()[-1]),
+                         (0, f"{self.valid}: cgroup mode: can be attached (tcpkeep attach) and decides every socket as the shim does"))
+
     def test_detach_where_nothing_is_attached(self):
         with Cgroup() as cg:
             self.refused(["detach", "--cgroup", cg.path], f"tcpkeep: cannot detach from cgroup {cg.path}: no tcpkeep policy is attached\n")

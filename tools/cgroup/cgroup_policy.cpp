@@ -9,7 +9,10 @@
 namespace tcpkeep {
 namespace {
 
-std::string where(const Rule& rule) { return fmt::format("rule \"{}\" (line {})", rule.display_name(), rule.pos.line); }
+std::string where(const Rule& rule) {
+    if (rule.name.empty()) return fmt::format("{} (line {})", rule.display_name(), rule.pos.line);  // "rule #3 (line 12)"
+    return fmt::format("rule \"{}\" (line {})", rule.name, rule.pos.line);
+}
 
 // Whether user_timeout = "auto" takes a value from the network namespace's sysctls, which the
 // shim reads in each process's own namespace and an attachment cannot.
