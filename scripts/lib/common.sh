@@ -12,6 +12,7 @@ tcpkeep_packages=(
   redis-server nginx-light golang-go  # daemons that rewrite their title; a cgo Go client (verify's tests)
   groff-base                       # the man page test
   clang libclang-rt-14-dev valgrind # libFuzzer targets, leak checks
+  liburing-dev                     # a connect made through io_uring (cgroup tests)
   bpftool libbpf-dev busybox-static  # cgroup mode: BPF skeleton and loader; a static nc to run in a cgroup
 )
 

@@ -267,6 +267,22 @@ class CgroupAttachTest(unittest.TestCase):
             # count and user timeout come from the policy's rule "db".
             self.assertEqual(as_list(remote_values(proc.pid, wait_for_socket(proc.pid, TCP_ESTABLISHED, db.port))), [1, 15, 15, 5, 7000])
 
+    def test_io_uring_connect(self):
+        program = os.environ.get("TCPKEEP_URING_CONNECT")
+        if not program:  # scripts/lib/common.sh installs liburing-dev
+            if os.environ.get("TCPKEEP_REQUIRE_NETNS") == "1":
+                self.fail("built without liburing-dev (TCPKEEP_REQUIRE_NETNS=1)")
+            self.skipTest("built without liburing-dev")
+        with HoldingServer() as db, Cgroup() as cg:
+            cg.attach(self, self.policy("p.toml", db.port))
+            proc = cg.start(["strace", "-f", "-qq", "-e", "trace=connect", "-o", os.path.join(self.dir.name, "strace"), program, "127.0.0.1",
+                             str(db.port)], stdin=subprocess.PIPE)
+            self.assertEqual(proc.stdout.readline(), "ready\n", proc.stderr)
+            pid = int(subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True, check=True).stdout.split()[0])
+            self.assertEqual(as_list(remote_values(pid, wait_for_socket(pid, TCP_ESTABLISHED, db.port))), DB)
+            with open(os.path.join(self.dir.name, "strace")) as f:
+                self.assertNotIn("connect(", f.read())  # the kernel connected it for io_uring: no system call
+
     def test_setuid_program(self):
         # The dynamic loader ignores LD_PRELOAD for a setuid program; the cgroup's program does not care.
         staged = tempfile.mkdtemp(dir="/var/tmp")
