@@ -31,8 +31,10 @@ struct PolicySource {
     std::uint32_t rules = 0;
 };
 
-// Whether this build has cgroup mode.
+// Whether this build has cgroup mode, and what its commands say when it has not.
 bool cgroup_mode_built();
+inline constexpr const char* cgroup_mode_not_built =
+    "cgroup mode is not in this build of tcpkeep (clang, bpftool and libbpf-dev were missing when it was built)";
 
 // Attaches, or replaces what is attached; returns true when it replaced an attachment.
 Result<bool> attach_policy(const CgroupTarget& cgroup, const CgroupPolicy& maps, const PolicySource& source);

@@ -4,7 +4,7 @@
 namespace tcpkeep {
 namespace {
 
-Error not_built() { return Error{"cgroup mode is not in this build of tcpkeep (clang, bpftool and libbpf-dev were missing when it was built)", 0}; }
+Error not_built() { return Error{cgroup_mode_not_built, 0}; }
 
 }  // namespace
 

@@ -51,7 +51,7 @@ PolicySource describe_source(const ChosenPolicy& chosen) {
 }
 
 int run_attach(const std::optional<std::string>& file, const TargetOptions& t) {
-    if (!cgroup_mode_built()) return fail(attach_policy({}, {}, {}).error().message);
+    if (!cgroup_mode_built()) return fail(cgroup_mode_not_built);
     const Result<CgroupTarget> cgroup = resolve(t);
     if (!cgroup) return fail(cgroup.error().message);
     const ChosenPolicy chosen = choose_policy(file);
@@ -73,7 +73,7 @@ int run_attach(const std::optional<std::string>& file, const TargetOptions& t) {
 }
 
 int run_detach(const TargetOptions& t) {
-    if (!cgroup_mode_built()) return fail(detach_policy({}).error().message);
+    if (!cgroup_mode_built()) return fail(cgroup_mode_not_built);
     const Result<CgroupTarget> cgroup = resolve(t);
     if (!cgroup) return fail(cgroup.error().message);
     if (Result<void> done = detach_policy(*cgroup); !done)
