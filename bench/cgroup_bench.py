@@ -1,7 +1,8 @@
 """Cgroup mode's cost (root): connection rate in an attached cgroup against the same kind of cgroup
-without an attachment, side by side (A B A B ..., median ratio of the pairs); BPF run time per
-connection from the kernel's BPF statistics; attach time of a 10,000-rule policy.
-Usage: cgroup_bench.py TCPKEEP CONNECTION_RATE PRINT_POLICY [PAIRS] [CONNECTIONS]"""
+without an attachment, plain and with the floor preload (the five setsockopt calls in connect(),
+the unavoidable cost of the options themselves), side by side (A B C A B C ..., median ratios);
+BPF run time per connection from the kernel's BPF statistics; attach time of a 10,000-rule policy.
+Usage: cgroup_bench.py TCPKEEP CONNECTION_RATE PRINT_POLICY FLOOR_PRELOAD [ROUNDS] [CONNECTIONS]"""
 import json
 import os
 import statistics
@@ -10,9 +11,9 @@ import sys
 import tempfile
 import time
 
-tool, rate, print_policy = sys.argv[1:4]
-pairs = int(sys.argv[4]) if len(sys.argv) > 4 else 5
-connections = int(sys.argv[5]) if len(sys.argv) > 5 else 20000
+tool, rate, print_policy, floor = sys.argv[1:5]
+pairs = int(sys.argv[5]) if len(sys.argv) > 5 else 5
+connections = int(sys.argv[6]) if len(sys.argv) > 6 else 20000
 
 
 def cgroup2_mount():
@@ -20,11 +21,11 @@ def cgroup2_mount():
         return next(line.split()[1] for line in f if line.split()[2] == "cgroup2")
 
 
-def run_in(directory, argv):
+def run_in(directory, argv, env=None):
     def enter():
         with open(os.path.join(directory, "cgroup.procs"), "w") as f:
             f.write("0")
-    return subprocess.run(argv, preexec_fn=enter, capture_output=True, text=True, check=True).stdout
+    return subprocess.run(argv, preexec_fn=enter, capture_output=True, text=True, check=True, env=env).stdout
 
 
 def bpf_totals(directory):
@@ -59,17 +60,22 @@ def main():
             subprocess.run([tool, "attach", "--policy", policy, "--cgroup", attached], check=True, capture_output=True)
             with open(stats_file, "w") as f:
                 f.write("1")
-            ratios, with_bpf, without = [], [], []
+            ratios, floor_ratios, with_bpf, without, with_floor = [], [], [], [], []
+            floor_env = dict(os.environ, LD_PRELOAD=floor)
             ns0, runs0 = bpf_totals(attached)
             for _ in range(pairs):
                 a = float(run_in(attached, [rate, str(connections)]))
                 b = float(run_in(plain, [rate, str(connections)]))
+                c = float(run_in(plain, [rate, str(connections)], env=floor_env))
                 with_bpf.append(a)
                 without.append(b)
+                with_floor.append(c)
                 ratios.append(a / b)
+                floor_ratios.append(a / c)
             ns1, runs1 = bpf_totals(attached)
-            print(f"connection rate, {connections} loopback connections, {pairs} pairs: attached {statistics.median(with_bpf):.3f} s, "
-                  f"not attached {statistics.median(without):.3f} s, median ratio {statistics.median(ratios):.3f}")
+            print(f"connection rate, {connections} loopback connections, {pairs} rounds: attached {statistics.median(with_bpf):.3f} s, "
+                  f"not attached {statistics.median(without):.3f} s, not attached + floor preload {statistics.median(with_floor):.3f} s; "
+                  f"attached / not attached {statistics.median(ratios):.3f}, attached / floor {statistics.median(floor_ratios):.3f}")
             print(f"BPF run time: {(ns1 - ns0) / (pairs * connections) / 1000:.2f} us per connection "
                   f"({(runs1 - runs0) / (pairs * connections):.1f} program runs per connection, both ends in the cgroup)")
             times = []
