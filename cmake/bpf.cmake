@@ -1,17 +1,18 @@
 # Cgroup mode's BPF programs: compiled with clang -target bpf and embedded in the tool through a
 # libbpf skeleton (bpftool gen skeleton). Debian 12: clang, bpftool, libbpf-dev. Without them the
 # tool is built without cgroup mode, and its cgroup commands say so.
+option(TCPKEEP_WITH_CGROUP_MODE "Build cgroup mode when clang, bpftool and libbpf-dev are there" ON)
 find_program(TCPKEEP_BPF_CLANG NAMES clang clang-14)
 find_program(TCPKEEP_BPFTOOL NAMES bpftool PATHS /usr/sbin /sbin)
 find_package(PkgConfig QUIET)
 if(PkgConfig_FOUND)
   pkg_check_modules(LIBBPF IMPORTED_TARGET libbpf>=0.8)
 endif()
-if(TCPKEEP_BPF_CLANG AND TCPKEEP_BPFTOOL AND LIBBPF_FOUND)
+if(TCPKEEP_WITH_CGROUP_MODE AND TCPKEEP_BPF_CLANG AND TCPKEEP_BPFTOOL AND LIBBPF_FOUND)
   set(TCPKEEP_CGROUP_MODE ON)
 else()
   set(TCPKEEP_CGROUP_MODE OFF)
-  message(STATUS "tcpkeep: cgroup mode left out (needs clang, bpftool and libbpf-dev)")
+  message(STATUS "tcpkeep: cgroup mode left out (TCPKEEP_WITH_CGROUP_MODE=OFF, or clang, bpftool or libbpf-dev missing)")
 endif()
 
 # tcpkeep_bpf_skeleton(NAME SOURCE): NAME.bpf.o from SOURCE and its skeleton NAME.skel.h in the

@@ -34,7 +34,8 @@ struct PolicySource {
 // Whether this build has cgroup mode, and what its commands say when it has not.
 bool cgroup_mode_built();
 inline constexpr const char* cgroup_mode_not_built =
-    "cgroup mode is not in this build of tcpkeep (clang, bpftool and libbpf-dev were missing when it was built)";
+    "cgroup mode is not in this build of tcpkeep (built without clang, bpftool or libbpf-dev, or with "
+    "TCPKEEP_WITH_CGROUP_MODE=OFF)";
 
 // Attaches, or replaces what is attached; returns true when it replaced an attachment.
 Result<bool> attach_policy(const CgroupTarget& cgroup, const CgroupPolicy& maps, const PolicySource& source);

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "tools/cgroup/attachment.h"
 #include "tools/cgroup/cgroup_policy.h"
 #include "tools/commands/commands.h"
 #include "tools/policy/compiled_policy_file.h"
@@ -96,6 +97,7 @@ int run_check(const std::optional<std::string>& file, bool compile_it, bool for_
         std::printf("%s: %s\n", chosen.path_or_name().c_str(),
                     why.empty() ? "cgroup mode: can be attached (tcpkeep attach) and decides every socket as the shim does"
                                 : "cgroup mode: refused (tcpkeep attach would attach nothing)");
+        if (!cgroup_mode_built()) std::printf("note: %s\n", cgroup_mode_not_built);
         if (!why.empty()) return exit_findings;
     }
     if (!compile_it) {
