@@ -48,9 +48,7 @@ public:
         out_.rules_.reserve(active_.size() + 1);
         out_.rules_.push_back({fallback, {}});
         for (const Rule* rule : active_) {
-            Verdict v = resolve_verdict(&rule->settings, defaults, kernel);
-            if (rule->action == Action::skip) v.kind = Verdict::Kind::skip;
-            v.rule_index = static_cast<int>(rule->index);
+            const Verdict v = rule_verdict(*rule, defaults, kernel);
             const auto id = static_cast<std::uint32_t>(out_.rules_.size());
             out_.rules_.push_back({v, port_check(*rule)});
             for (const Cidr& block : rule->peers) out_.peers_.add(block, id);

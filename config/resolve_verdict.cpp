@@ -49,4 +49,11 @@ Verdict resolve_verdict(const SettingsSpec* rule, const SettingsSpec* defaults, 
     return v;
 }
 
+Verdict rule_verdict(const Rule& rule, const SettingsSpec* defaults, const KernelDefaults& kernel) {
+    Verdict v = resolve_verdict(&rule.settings, defaults, kernel);
+    if (rule.action == Action::skip) v.kind = Verdict::Kind::skip;
+    v.rule_index = static_cast<int>(rule.index);
+    return v;
+}
+
 }  // namespace tcpkeep

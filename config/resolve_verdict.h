@@ -10,4 +10,7 @@ namespace tcpkeep {
 // whatever the policy leaves unset from `kernel` (the namespace's sysctls), capped at INT_MAX ms.
 Verdict resolve_verdict(const SettingsSpec* rule, const SettingsSpec* defaults, const KernelDefaults& kernel);
 
+// The verdict of a rule when it matches: its settings over [defaults], skip kept, its position set.
+Verdict rule_verdict(const Rule& rule, const SettingsSpec* defaults, const KernelDefaults& kernel);
+
 }  // namespace tcpkeep

@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
     add_audit_command(app, status);
     add_apply_command(app, status);
     add_env_command(app, status);
+    add_cgroup_commands(app, status);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -13,6 +13,8 @@ tcpkeep_packages=(
   groff-base                       # the man page test
   clang libclang-rt-14-dev valgrind # libFuzzer targets, leak checks
   mmdebstrap systemd-container docker.io  # real engines (label engines): a Debian rootfs, systemd-nspawn, dockerd
+  liburing-dev                     # a connect made through io_uring (cgroup tests)
+  bpftool libbpf-dev busybox-static  # cgroup mode: BPF skeleton and loader; a static nc to run in a cgroup
 )
 
 # Installs what is missing (as root, with apt-get); otherwise says what to install.

@@ -92,6 +92,29 @@ class ToolLeaks(unittest.TestCase):
     def test_env(self):
         self.tool("env", expect=0)
 
+    def test_cgroup_mode_commands(self):
+        if os.geteuid() != 0:
+            if os.environ.get("TCPKEEP_REQUIRE_NETNS") == "1":
+                self.fail("needs root (TCPKEEP_REQUIRE_NETNS=1)")
+            self.skipTest("needs root")
+        with open("/proc/self/mounts") as f:
+            v2 = [line.split()[1] for line in f if line.split()[2] == "cgroup2"]
+        if not v2:
+            self.skipTest("no cgroup v2 hierarchy")
+        path = f"/tcpkeep-leaks-{os.getpid()}"
+        os.mkdir(v2[0] + path)
+        try:
+            if "not in this build" in subprocess.run([TOOL, "attached"], capture_output=True, text=True).stderr:
+                self.skipTest("this build has no cgroup mode")
+            self.tool("attach", "--policy", self.policy, "--cgroup", path, expect=0)
+            self.tool("attach", "--policy", self.policy, "--cgroup", path, expect=0)  # a replacement
+            self.tool("attached", expect=0)
+            self.tool("detach", "--cgroup", path, expect=0)
+            self.tool("detach", "--cgroup", path, expect=2)
+        finally:
+            subprocess.run([TOOL, "detach", "--cgroup", path], capture_output=True)
+            os.rmdir(v2[0] + path)
+
 
 class ShimAllocation(unittest.TestCase):
     """The heap use of connect_storm (one thread, N connections) under memcheck, with and without the shim."""

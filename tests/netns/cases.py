@@ -19,6 +19,7 @@ class Case:
     # of the connection's dead_peer in `tcpkeep verify --pid` of the running program, asked just
     # before the peer vanishes (idle: half-way through the idle time), from the socket's TCP_INFO
     predict_with: str = "explain"
+    cgroup: bool = False   # a statically linked program given the policy by a cgroup attachment, no shim
 
     @property
     def direction(self):
@@ -54,6 +55,11 @@ CASES = {
                                "detect_in_ms", predict_with="verify"),
     # the live prediction of verify for data sent now (the live RTO, then the user timeout), asked just before the drop
     "verify_busy": Case("busy", {"user_timeout": "3s"}, "if_sending_ms", predict_with="verify"),
+    # cgroup mode: a static program (the shim cannot load) in an attached cgroup, outbound, inbound, connect
+    "cgroup_keepalive_static": Case("idle", KEEPALIVE_2_1_3, "detect_idle_ms", cgroup=True),
+    "cgroup_inbound_static": Case("serve", {"keepalive": True, "idle": "2s", "interval": "1s", "count": 2, "user_timeout": "off"},
+                                  "detect_idle_ms", cgroup=True),
+    "cgroup_connect_blackhole_static": Case("connect", {"user_timeout": "3s"}, "detect_connect_ms", cgroup=True),
     # case 1 without the shim: still blocked after the window, so the shim is what detected it above
     "control_no_shim": Case("idle", KEEPALIVE_2_1_3, "detect_idle_ms", shim=False),
 }

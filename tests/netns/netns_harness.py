@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 
 PREFIX = "tknetns-"  # namespaces named PREFIX<pid>-<case>-<role>; nothing else is ever deleted
 CLONE_NEWNET = 0x40000000
@@ -183,12 +184,45 @@ class EchoServer:
             s.close()
 
 
+class AttachedCgroup:
+    """A child of the cgroup v2 hierarchy with `policy` attached by the tool (cgroup mode); `enter`
+    wraps an argv so that it moves itself into the cgroup before exec."""
+
+    def __init__(self, tool, policy, name):
+        with open("/proc/self/mounts") as f:
+            mounts = [line.split() for line in f]
+        v2 = [m[1] for m in mounts if m[2] == "cgroup2"]
+        if not v2:
+            raise CapabilityMissing("no cgroup v2 hierarchy is mounted")
+        self.tool, self.path = tool, f"/{PREFIX}{os.getpid()}-{name}"
+        self.directory = v2[0] + self.path
+        os.mkdir(self.directory)
+        r = subprocess.run([tool, "attach", "--policy", policy, "--cgroup", self.path], capture_output=True, text=True)
+        if r.returncode != 0:
+            os.rmdir(self.directory)
+            raise AssertionError(f"tcpkeep attach: exit {r.returncode}: {r.stderr}")
+
+    def enter(self, argv):
+        return ["sh", "-c", 'echo $$ > "$0/cgroup.procs" && exec "$@"', self.directory, *argv]
+
+    def close(self):
+        subprocess.run([self.tool, "detach", "--cgroup", self.path], capture_output=True)
+        for _ in range(100):  # the killed program leaves the cgroup once reaped
+            try:
+                os.rmdir(self.directory)
+                return
+            except OSError:
+                time.sleep(0.02)
+
+
 class Program:
     """A program run inside a namespace; its stdout lines are collected by a thread."""
 
-    def __init__(self, ns, argv, env):
+    def __init__(self, ns, argv, env, cgroup=None):
         # pdeathsig: the program dies with the harness even when the harness is SIGKILLed (ctest timeout)
         argv = ["ip", "netns", "exec", ns, "setpriv", "--pdeathsig", "KILL", "--", *argv]
+        if cgroup is not None:  # entered before `ip netns exec`, which mounts a /sys without the cgroup tree
+            argv = cgroup.enter(argv)
         self._proc = subprocess.Popen(argv, env=env, stdin=subprocess.PIPE,
                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self._lines = queue.Queue()

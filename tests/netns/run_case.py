@@ -5,7 +5,8 @@ predicts: |measured - predicted| <= max(0.5 s, 10 %), with the expected errno.
 
     run_case.py CASE    exit 0 pass, 1 fail, 77 cannot run here (skip; with TCPKEEP_REQUIRE_NETNS=1 a failure)
 
-Environment (ctest sets it): TCPKEEP_SHIM, TCPKEEP_TOOL, TCPKEEP_NETNS_PROGRAM (blocking_client).
+Environment (ctest sets it): TCPKEEP_SHIM, TCPKEEP_TOOL, TCPKEEP_NETNS_PROGRAM (blocking_client),
+TCPKEEP_NETNS_PROGRAM_STATIC (blocking_client linked -static, for the cgroup-mode cases).
 """
 import json
 import os
@@ -15,10 +16,11 @@ import sys
 import time
 
 from cases import CASES
-from netns_harness import CapabilityMissing, EchoServer, NetnsPair, Program, check_capabilities, socket_in
+from netns_harness import AttachedCgroup, CapabilityMissing, EchoServer, NetnsPair, Program, check_capabilities, socket_in
 from tcpkeep_test import SHIM, TOOL, PolicyFile, shim_env
 
 PROGRAM = os.environ.get("TCPKEEP_NETNS_PROGRAM", "")
+PROGRAM_STATIC = os.environ.get("TCPKEEP_NETNS_PROGRAM_STATIC", "")  # cgroup cases: the same, linked -static
 PORT = 7777  # every test has namespaces of its own, so a fixed port never clashes
 SKIP = 77
 # explain's timer events before the failure, per mode: printed when a case fails
@@ -36,8 +38,9 @@ def toml_value(value):
 
 
 def policy_text(name, case):
-    lines = ["version = 1", "[[rule]]", f'name = "netns {name}"', f'direction = "{case.direction}"',
-             f"ports = [{PORT}]", 'process = ["blocking_client"]']
+    # cgroup mode selects by cgroup and refuses `process`
+    process = [] if case.cgroup else ['process = ["blocking_client"]']
+    lines = ["version = 1", "[[rule]]", f'name = "netns {name}"', f'direction = "{case.direction}"', f"ports = [{PORT}]", *process]
     lines += [f"{key} = {toml_value(value)}" for key, value in case.settings.items()]
     return "\n".join(lines) + "\n"
 
@@ -63,10 +66,11 @@ class Run:
             net.sysctl(net.program_ns, key, value)
         self.prediction = explain(net, policy, case)
         self.predicted = self.prediction[case.predicted_by] if case.predict_with == "explain" else None  # verify: in start()
-        self.env = shim_env(policy, log="debug") if case.shim else shim_env(preload=False)
+        self.env = shim_env(policy, log="debug") if case.shim and not case.cgroup else shim_env(preload=False)
         self.sockets = ""  # `ss` right after the peer vanished, for failure reports
         self.program = self.peer = None
         self.live = None  # verify's dead_peer, for predict_with = "verify"
+        self.cgroup = AttachedCgroup(TOOL, policy, case.mode) if case.cgroup else None
 
     def start(self):
         """Starts the program, does the exchange and makes the peer vanish."""
@@ -76,7 +80,8 @@ class Run:
         if case.mode in ("idle", "busy"):
             self.peer = EchoServer(net.peer_ns, net.peer_addr, PORT)
         target = net.program_addr if case.mode == "serve" else net.peer_addr
-        self.program = Program(net.program_ns, [PROGRAM, case.mode, target, str(PORT)], self.env)
+        program = PROGRAM_STATIC if case.cgroup else PROGRAM
+        self.program = Program(net.program_ns, [program, case.mode, target, str(PORT)], self.env, cgroup=self.cgroup)
         if case.mode == "serve":
             self.program.expect("listening")
             self.peer = socket_in(net.peer_ns)
@@ -114,6 +119,8 @@ class Run:
             self.program.stop()
         if self.peer is not None:
             self.peer.close()
+        if self.cgroup is not None:
+            self.cgroup.close()
 
     def check(self):
         """Waits for the program's verdict; returns a list of problems (empty: pass) and the summary."""

@@ -1,10 +1,12 @@
-// tcpkeep check [--compile] [FILE]: validate a policy; exit 0 valid, 1 invalid or refused as untrusted
-// (system/policy_trust.h), 2 usage or I/O error.
+// tcpkeep check [--compile] [--cgroup] [FILE]: validate a policy; exit 0 valid, 1 invalid, refused as
+// untrusted (system/policy_trust.h) or, with --cgroup, refused by cgroup mode; 2 usage or I/O error.
 #include <fmt/format.h>
 #include <unistd.h>
 #include <cstdio>
 #include <cstdlib>
 
+#include "tools/cgroup/attachment.h"
+#include "tools/cgroup/cgroup_policy.h"
 #include "tools/commands/commands.h"
 #include "tools/policy/compiled_policy_file.h"
 #include "tools/policy/policy_loading.h"
@@ -65,7 +67,7 @@ void report_compiled_form(const ChosenPolicy& chosen) {
     }
 }
 
-int run_check(const std::optional<std::string>& file, bool compile_it) {
+int run_check(const std::optional<std::string>& file, bool compile_it, bool for_cgroup) {
     const ChosenPolicy chosen = choose_policy(file);
     if (!file) std::printf("checking %s\n", chosen.describe().c_str());
     // A file the shim refuses to trust is refused like an invalid one, with the shim's message.
@@ -89,6 +91,15 @@ int run_check(const std::optional<std::string>& file, bool compile_it) {
     std::printf("%s: valid: version 1, %zu rule%s, %s%s\n", chosen.path_or_name().c_str(), p.rules.size(), p.rules.size() == 1 ? "" : "s",
                 p.defaults ? "[defaults] for unmatched sockets" : "no [defaults] (unmatched sockets untouched)",
                 warnings ? fmt::format(", {} warning{}", warnings, warnings == 1 ? "" : "s").c_str() : "");
+    if (for_cgroup) {
+        const std::vector<std::string> why = cgroup_refusals(p);
+        for (const std::string& reason : why) std::printf("%s: cgroup mode: %s\n", chosen.path_or_name().c_str(), reason.c_str());
+        std::printf("%s: %s\n", chosen.path_or_name().c_str(),
+                    why.empty() ? "cgroup mode: can be attached (tcpkeep attach) and decides every socket as the shim does"
+                                : "cgroup mode: refused (tcpkeep attach would attach nothing)");
+        if (!cgroup_mode_built()) std::printf("note: %s\n", cgroup_mode_not_built);
+        if (!why.empty()) return exit_findings;
+    }
     if (!compile_it) {
         report_compiled_form(chosen);
         return exit_ok;
@@ -104,7 +115,9 @@ void add_check_command(CLI::App& app, int& status) {
     auto compile_it = std::make_shared<bool>(false);
     cmd->add_option("FILE", *file, "Policy file to check");
     cmd->add_flag("--compile", *compile_it, "Also write FILE.compiled, which the shim loads instead of parsing FILE while FILE is unchanged");
-    cmd->callback([&status, file, compile_it] { status = run_check(*file, *compile_it); });
+    auto for_cgroup = std::make_shared<bool>(false);
+    cmd->add_flag("--cgroup", *for_cgroup, "Also say whether cgroup mode (tcpkeep attach) can decide this policy as the shim does; exit 1 if not");
+    cmd->callback([&status, file, compile_it, for_cgroup] { status = run_check(*file, *compile_it, *for_cgroup); });
 }
 
 }  // namespace tcpkeep::cli

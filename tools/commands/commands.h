@@ -23,5 +23,6 @@ void add_verify_command(CLI::App& app, int& status);
 void add_audit_command(CLI::App& app, int& status);
 void add_apply_command(CLI::App& app, int& status);
 void add_env_command(CLI::App& app, int& status);
+void add_cgroup_commands(CLI::App& app, int& status);  // attach, detach, attached
 
 }  // namespace tcpkeep::cli

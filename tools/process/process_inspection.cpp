@@ -9,6 +9,7 @@
 
 #include "config/compiled_policy.h"
 #include "system/read_kernel_defaults.h"
+#include "tools/cgroup/cgroup_target.h"
 #include "tools/elf/elf_image.h"
 #include "tools/policy/target_policy.h"
 #include "tools/process/network_namespace.h"
@@ -130,11 +131,15 @@ ProcessReport inspect_process(pid_t pid, const InspectRequest& request) {
     if (report.shim.loaded) shim = read_shim_state(pid, *report.shim.path);
     const ShimState* state = shim && *shim ? &shim->value() : nullptr;
     if (state != nullptr) report.engine = state->engine;
-    ProcessPolicy chosen = policy_of_process(pid, request.policy_path, shim ? &*shim : nullptr);
+    if (const Result<CgroupTarget> cgroup = cgroup_of_process(pid)) report.cgroup_attachment = attachment_covering(*cgroup);
+    // Without a shim, an attachment's policy is the one this process's new sockets get.
+    const bool attached_policy = !request.policy_path && !report.shim.loaded && report.cgroup_attachment && !report.cgroup_attachment->policy.empty();
+    ProcessPolicy chosen =
+        policy_of_process(pid, attached_policy ? std::optional(report.cgroup_attachment->policy) : request.policy_path, shim ? &*shim : nullptr);
     report.policy = chosen.name;
-    report.policy_origin = origin_name(chosen.origin);
+    report.policy_origin = attached_policy ? "cgroup" : origin_name(chosen.origin);
     report.policy_process_view = chosen.process_view;
-    report.policy_note = chosen.note;
+    report.policy_note = attached_policy ? fmt::format("attached to cgroup {}", report.cgroup_attachment->cgroup) : chosen.note;
     if (request.overrides != nullptr) apply_overrides(chosen.policy, *request.overrides);
     const PortRange ephemeral_range = read_namespace(pid, report);
     const CompiledPolicy compiled = CompiledPolicy::compile(chosen.policy, chosen.identity, report.kernel);

@@ -107,6 +107,9 @@ std::string to_table(const ProcessReport& r, bool dry_run) {
     } else {
         out += fmt::format("  shim:   loaded ({})\n", r.shim.path.value_or("?"));
     }
+    if (r.cgroup_attachment)
+        out += fmt::format("  cgroup: {} carries a tcpkeep attachment (policy {}): the kernel gives it to new sockets\n", r.cgroup_attachment->cgroup,
+                           r.cgroup_attachment->policy);
     out += fmt::format("  policy: {}{}{}\n", r.policy, r.policy_origin == "shim" ? " (loaded by the shim" : "",
                        r.policy_origin != "shim" ? ""
                        : r.policy_process_view   ? ", read in the process's mount namespace)"

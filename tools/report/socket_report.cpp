@@ -138,7 +138,12 @@ json to_json(const ProcessReport& r) {
                 {"policy_note", r.policy_note.empty() ? json(nullptr) : json(r.policy_note)},
                 {"kernel", kernel_json(r.kernel)},
                 {"kernel_view", r.kernel_note ? "tool" : "process"},
-                {"kernel_note", optional_json(r.kernel_note)}};
+                {"kernel_note", optional_json(r.kernel_note)},
+                {"cgroup_attachment", r.cgroup_attachment ? json{{"cgroup", r.cgroup_attachment->cgroup},
+                                                                 {"policy", r.cgroup_attachment->policy},
+                                                                 {"digest", r.cgroup_attachment->digest},
+                                                                 {"pinned", r.cgroup_attachment->pin_directory}}
+                                                          : json(nullptr)}};
 }
 
 }  // namespace tcpkeep::cli

@@ -13,6 +13,7 @@
 #include "config/policy.h"
 #include "config/verdict.h"
 #include "shim/published_state.h"
+#include "tools/cgroup/attachment.h"
 #include "tools/process/process_sockets.h"
 #include "tools/process/shim_presence.h"
 
@@ -56,6 +57,9 @@ struct ProcessReport {
     std::optional<EngineStatus> engine;  // the loaded shim's engine, when its state could be read
     // The shim is loaded but cannot act on the process's sockets (e.g. a Go program), and why.
     std::optional<std::string> shim_inactive;
+    // The tcpkeep attachment on the process's cgroup or an ancestor: the kernel gives its policy to
+    // the sockets the process opens, shim or not.
+    std::optional<Attachment> cgroup_attachment;
     std::string policy;                      // file, or "<embedded default>"
     std::string policy_origin;               // command_line, shim or discovery (a fallback)
     bool policy_process_view = false;        // the file was read in the process's mount namespace
@@ -67,8 +71,9 @@ struct ProcessReport {
     std::vector<SocketReport> sockets;
     std::optional<std::string> missing;  // what could not be read and why
 
-    // A process the policy wants values in, without a working shim to give them to new sockets.
-    [[nodiscard]] bool shim_missing() const { return judge_shim && (!shim.loaded || shim_inactive) && policy_applies; }
+    // A process the policy wants values in, with neither a working shim nor a cgroup attachment to
+    // give them to new sockets.
+    [[nodiscard]] bool shim_missing() const { return judge_shim && (!shim.loaded || shim_inactive) && policy_applies && !cgroup_attachment; }
     [[nodiscard]] std::optional<bool> ok() const;
     // 0 all agree, 1 a mismatch or the shim missing, 2 something could not be read.
     [[nodiscard]] int exit_status() const;

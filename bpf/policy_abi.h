@@ -1,0 +1,75 @@
+/* The layout of the cgroup-mode maps, shared by the BPF program and the tool that fills them.
+ * Plain C with fixed-width kernel types, so clang -target bpf and the C++ tool read it alike. */
+#ifndef TCPKEEP_BPF_POLICY_ABI_H
+#define TCPKEEP_BPF_POLICY_ABI_H
+#include <linux/types.h>
+
+/* The five options, as bits of a mask, in the order of tcpkeep::Option. */
+#define TK_OPT_KEEPALIVE (1u << 0)
+#define TK_OPT_IDLE (1u << 1)
+#define TK_OPT_INTERVAL (1u << 2)
+#define TK_OPT_COUNT (1u << 3)
+#define TK_OPT_USER_TIMEOUT (1u << 4)
+
+#define TK_KIND_UNTOUCHED 0
+#define TK_KIND_SKIP 1
+#define TK_KIND_APPLY 2
+
+/* Verdicts: slot 0 is [defaults] (or "untouched"), slot r + 1 the rule at file position r. */
+#define TK_MAX_VERDICTS 65536
+struct tk_verdict {
+    __u8 kind;
+    __u8 enforce;
+    __u8 mask; /* TK_OPT_* to set */
+    __u8 keepalive;
+    __s32 idle_s;
+    __s32 interval_s;
+    __s32 count;
+    __s32 user_timeout_ms;
+};
+
+/* Ports: key direction * 65536 + port (direction 0 outbound by remote port, 1 inbound by local
+ * port); value: the verdict slot of the first matching rule without peers (0: defaults), with
+ * TK_PEER_CANDIDATES when a rule with peers comes before it. */
+#define TK_PORT_ENTRIES (2 * 65536)
+#define TK_PEER_CANDIDATES 0x80000000u
+
+/* Peer blocks in file order of their rules: one entry per (block, port range) of each rule with
+ * peers. The first entry that matches wins if its slot comes before the port's fallback. */
+#define TK_MAX_PEER_ENTRIES 65536
+#define TK_FAMILY_V4 4
+#define TK_FAMILY_V6 6
+struct tk_peer_entry {
+    __u32 slot;
+    __u8 directions; /* bit 0 outbound, bit 1 inbound */
+    __u8 family;     /* TK_FAMILY_*; v4-mapped IPv6 peers are v4 */
+    __u16 port_first;
+    __u16 port_last;
+    __u16 pad;
+    __u32 net[4]; /* network order; v4 in net[0] */
+    __u32 mask[4];
+};
+
+/* Index 0 of the settings array map. The program reads only peer_entries; the rest says what is
+ * attached, for `tcpkeep attached` and `verify`. */
+#define TK_TEXT_BYTES 512
+struct tk_settings {
+    __u32 peer_entries;         /* used entries of the peer map */
+    __u32 rules;                /* rules in the policy */
+    __u64 attached_at;          /* CLOCK_REALTIME seconds */
+    char cgroup[TK_TEXT_BYTES]; /* the cgroup's path in the v2 hierarchy ("/system.slice/x.service") */
+    char policy[TK_TEXT_BYTES]; /* the policy file's path */
+    char digest[24];            /* digest64 of the policy text, in hex */
+};
+
+/* What is known of one socket, kept in socket-local storage and cloned onto accepted sockets. */
+#define TK_SOCKET_CONFIGURED 1 /* decided (listener: configured; children inherited) */
+#define TK_SOCKET_PER_PEER 2   /* listener whose children are decided by their peer */
+struct tk_socket {
+    __u8 program_set; /* TK_OPT_* the program set itself */
+    __u8 enforced;    /* TK_OPT_* whose setsockopt by the program is ignored */
+    __u8 state;       /* TK_SOCKET_* */
+    __u8 pad;
+};
+
+#endif

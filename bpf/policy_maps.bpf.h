@@ -1,0 +1,46 @@
+/* The maps user space fills with a compiled policy, and the socket-local records. */
+#ifndef TCPKEEP_BPF_POLICY_MAPS_H
+#define TCPKEEP_BPF_POLICY_MAPS_H
+#include <linux/bpf.h>  // before libbpf's headers, which use its types
+
+#include <bpf/bpf_helpers.h>
+
+#include "policy_abi.h"
+
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, TK_MAX_VERDICTS);
+    __type(key, __u32);
+    __type(value, struct tk_verdict);
+} tk_verdicts SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, TK_PORT_ENTRIES);
+    __type(key, __u32);
+    __type(value, __u32);
+} tk_ports SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, TK_MAX_PEER_ENTRIES);
+    __type(key, __u32);
+    __type(value, struct tk_peer_entry);
+} tk_peers SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, struct tk_settings);
+} tk_settings SEC(".maps");
+
+/* Cloned onto accepted sockets, so a child knows what its listener was given. */
+struct {
+    __uint(type, BPF_MAP_TYPE_SK_STORAGE);
+    __uint(map_flags, BPF_F_NO_PREALLOC | BPF_F_CLONE);
+    __type(key, int);
+    __type(value, struct tk_socket);
+} tk_sockets SEC(".maps");
+
+#endif

@@ -1,0 +1,147 @@
+/* Cgroup mode: the policy on every TCP socket of the processes in a cgroup. sock_ops decides
+ * outbound sockets before their SYN, listeners at listen() (accepted sockets inherit), and accepted
+ * sockets by their peer where rules with peers make that necessary; cgroup/setsockopt records the
+ * options the program sets itself and ignores those the policy enforces. */
+#include <linux/bpf.h>  // before libbpf's headers, which use its types
+
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include "apply.bpf.h"
+#include "decide.bpf.h"
+#include "policy_maps.bpf.h"
+
+#define TK_AF_INET 2
+#define TK_AF_INET6 10
+#define TK_IPPROTO_TCP 6
+
+/* The remote address; v4-mapped IPv6 is folded into v4 as the shim does. */
+static void tk_remote_peer(const struct bpf_sock_ops* skops, struct tk_peer* peer) {
+    if (skops->family == TK_AF_INET) {
+        peer->family = TK_FAMILY_V4;
+        peer->addr[0] = skops->remote_ip4;
+        return;
+    }
+    __u32 a0 = skops->remote_ip6[0], a1 = skops->remote_ip6[1], a2 = skops->remote_ip6[2], a3 = skops->remote_ip6[3];
+    if (a0 == 0 && a1 == 0 && a2 == bpf_htonl(0xffff)) {
+        peer->family = TK_FAMILY_V4;
+        peer->addr[0] = a3;
+        return;
+    }
+    peer->family = TK_FAMILY_V6;
+    peer->addr[0] = a0;
+    peer->addr[1] = a1;
+    peer->addr[2] = a2;
+    peer->addr[3] = a3;
+}
+
+static struct tk_socket* tk_record(struct bpf_sock_ops* skops) {
+    struct bpf_sock* sk = skops->sk;
+    if (!sk) return NULL;
+    return bpf_sk_storage_get(&tk_sockets, sk, NULL, BPF_SK_STORAGE_GET_F_CREATE);
+}
+
+static int tk_is_tcp(struct bpf_sock_ops* skops) {
+    if (skops->family != TK_AF_INET && skops->family != TK_AF_INET6) return 0;
+    struct bpf_sock* sk = skops->sk;
+    return skops->is_fullsock && sk && sk->protocol == TK_IPPROTO_TCP;
+}
+
+static void tk_outbound(struct bpf_sock_ops* skops) {
+    struct tk_socket* record = tk_record(skops);
+    if (!record || (record->state & TK_SOCKET_CONFIGURED)) return;
+    struct tk_peer peer = {};
+    tk_remote_peer(skops, &peer);
+    tk_apply(skops, tk_decide(TK_OUTBOUND, bpf_ntohl(skops->remote_port), &peer), record, record->program_set);
+    record->state |= TK_SOCKET_CONFIGURED;
+}
+
+/* At listen(): configure the listener once unless its children's verdict depends on their peer. */
+static void tk_listener(struct bpf_sock_ops* skops) {
+    struct tk_socket* record = tk_record(skops);
+    if (!record || (record->state & (TK_SOCKET_CONFIGURED | TK_SOCKET_PER_PEER))) return;
+    __u32 key = TK_INBOUND * 65536 + (skops->local_port & 0xffff);
+    const __u32* table = bpf_map_lookup_elem(&tk_ports, &key);
+    if (!table) return;
+    if (*table & TK_PEER_CANDIDATES) {
+        record->state |= TK_SOCKET_PER_PEER;
+        return;
+    }
+    tk_apply(skops, tk_decide(TK_INBOUND, skops->local_port, NULL), record, record->program_set);
+    record->state |= TK_SOCKET_CONFIGURED;
+}
+
+/* An accepted socket: its record is a clone of the listener's. Configured listener: inherited,
+ * nothing to do. Otherwise (per peer, or a listener that predates the attachment) decide now. The
+ * current task here is whoever handled the packet, so nothing about it is consulted. */
+static void tk_accepted(struct bpf_sock_ops* skops) {
+    struct tk_socket* record = tk_record(skops);
+    if (!record || (record->state & TK_SOCKET_CONFIGURED)) return;
+    struct tk_peer peer = {};
+    tk_remote_peer(skops, &peer);
+    record->enforced = 0;
+    tk_apply(skops, tk_decide(TK_INBOUND, skops->local_port, &peer), record, record->program_set);
+    record->state = TK_SOCKET_CONFIGURED;
+}
+
+SEC("sockops")
+int tcpkeep_sockops(struct bpf_sock_ops* skops) {
+    switch (skops->op) {
+        case BPF_SOCK_OPS_TCP_CONNECT_CB:
+            if (tk_is_tcp(skops)) tk_outbound(skops);
+            break;
+        case BPF_SOCK_OPS_TCP_LISTEN_CB:
+            if (tk_is_tcp(skops)) tk_listener(skops);
+            break;
+        case BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB:
+            if (tk_is_tcp(skops)) tk_accepted(skops);
+            break;
+        default: break;
+    }
+    return 1;
+}
+
+/* The option bit of (level, name), 0 for any other option. */
+static __u8 tk_option_bit(int level, int name) {
+    if (level == TK_SOL_SOCKET) return name == TK_SO_KEEPALIVE ? TK_OPT_KEEPALIVE : 0;
+    if (level != TK_SOL_TCP) return 0;
+    switch (name) {
+        case TK_TCP_KEEPIDLE: return TK_OPT_IDLE;
+        case TK_TCP_KEEPINTVL: return TK_OPT_INTERVAL;
+        case TK_TCP_KEEPCNT: return TK_OPT_COUNT;
+        case TK_TCP_USER_TIMEOUT: return TK_OPT_USER_TIMEOUT;
+        default: return 0;
+    }
+}
+
+/* Whether the kernel will accept this value (tcp(7)): only a successful setsockopt is the
+ * program's own choice, as the shim records it after the real call. */
+static int tk_value_accepted(__u8 bit, const struct bpf_sockopt* ctx) {
+    const int* value = ctx->optval;
+    if (ctx->optlen < (int)sizeof(int) || (const void*)(value + 1) > ctx->optval_end) return 0;
+    int v = *value;
+    switch (bit) {
+        case TK_OPT_IDLE:
+        case TK_OPT_INTERVAL: return v >= 1 && v <= 32767;
+        case TK_OPT_COUNT: return v >= 1 && v <= 127;
+        case TK_OPT_USER_TIMEOUT: return v >= 0;
+        default: return 1;
+    }
+}
+
+SEC("cgroup/setsockopt")
+int tcpkeep_setsockopt(struct bpf_sockopt* ctx) {
+    __u8 bit = tk_option_bit(ctx->level, ctx->optname);
+    struct bpf_sock* sk = ctx->sk;
+    if (!bit || !sk || sk->protocol != TK_IPPROTO_TCP || (sk->family != TK_AF_INET && sk->family != TK_AF_INET6)) return 1;
+    struct tk_socket* record = bpf_sk_storage_get(&tk_sockets, sk, NULL, BPF_SK_STORAGE_GET_F_CREATE);
+    if (!record) return 1;
+    if (record->enforced & bit) {
+        ctx->optlen = -1; /* succeed without reaching the kernel's handler */
+        return 1;
+    }
+    if (tk_value_accepted(bit, ctx)) record->program_set |= bit;
+    return 1;
+}
+
+char LICENSE[] SEC("license") = "GPL";

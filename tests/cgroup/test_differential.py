@@ -1,0 +1,109 @@
+"""The same program under the shim and in an attached cgroup, with one policy of port, peer
+(IPv4, IPv6 and v4-mapped), direction and skip rules: every socket (listener, client, accepted)
+holds identical values both ways, and the values the policy states."""
+import json
+import os
+import socket
+import subprocess
+import tempfile
+import unittest
+
+from cgrouptest import SHIM, SOCKET_TRIPLE, Cgroup, main, require_cgroup_root, write_policy
+
+DEFAULTS = [1, 61, 11, 5, 9000]
+
+
+def free_ports(n):
+    socks = [socket.socket() for _ in range(n)]
+    try:
+        for s in socks:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
+class DifferentialTest(unittest.TestCase):
+    def setUp(self):
+        require_cgroup_root(self)
+        self.dir = tempfile.TemporaryDirectory()
+        self.addCleanup(self.dir.cleanup)
+
+    def test_shim_and_cgroup_decide_alike(self):
+        db, skipped, ranged, local_only, other = sorted(free_ports(5))
+        policy = write_policy(self.dir.name, "p.toml", f"""version = 1
+[defaults]
+keepalive = true
+idle = "61s"
+interval = "11s"
+count = 5
+user_timeout = "9s"
+
+[[rule]]
+name = "db"
+direction = "outbound"
+ports = [{db}]
+idle = "30s"
+user_timeout = "7s"
+
+[[rule]]
+name = "skipped"
+ports = [{skipped}]
+action = "skip"
+
+[[rule]]
+name = "second loopback and ::1"
+peers = ["127.0.0.2/32", "::1"]
+idle = "45s"
+count = 3
+
+[[rule]]
+name = "inbound range"
+direction = "inbound"
+ports = ["{ranged}-{ranged + 1}"]
+interval = "2s"
+
+[[rule]]
+name = "loopback block"
+peers = ["127.0.0.0/8"]
+ports = [{local_only}]
+keepalive = false
+enforce = true
+""")
+        hosts = [("127.0.0.1", "127.0.0.1"), ("127.0.0.2", "127.0.0.2"), ("::1", "::1"), ("127.0.0.2", "::ffff:127.0.0.2"),
+                 ("127.0.0.1", "::ffff:127.0.0.1")]
+        shim_env = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "TCPKEEP_LOG")}
+        shim_env.update(LD_PRELOAD=":".join(filter(None, (os.environ.get("TCPKEEP_SANITIZER_PRELOAD"), SHIM))), TCPKEEP_POLICY=policy)
+        plain_env = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "TCPKEEP_POLICY")}
+        results = {}
+        with Cgroup() as cg:
+            cg.attach(self, policy)
+            for port in (db, skipped, ranged, local_only, other):
+                for listen_host, connect_host in hosts:
+                    argv = ["python3", SOCKET_TRIPLE, listen_host, connect_host, str(port)]
+                    shim = subprocess.run(argv, capture_output=True, text=True, timeout=30, env=shim_env)
+                    self.assertEqual(shim.returncode, 0, shim.stderr)
+                    rc, out, err = cg.run(argv, env=plain_env)
+                    self.assertEqual(rc, 0, err)
+                    case = (port, connect_host)
+                    results[case] = json.loads(out)
+                    self.assertEqual(results[case], json.loads(shim.stdout), case)
+        sockets = 3 * len(results)
+        self.assertEqual(sockets, 75)
+        peer = [1, 45, 11, 3, 9000]
+        kernel = results[(skipped, "127.0.0.1")]["client"]
+        self.assertEqual(results[(db, "127.0.0.1")]["client"], [1, 30, 11, 5, 7000])
+        self.assertEqual(results[(db, "127.0.0.2")]["client"], [1, 30, 11, 5, 7000])  # "db" comes first
+        self.assertEqual(results[(other, "127.0.0.2")]["client"], peer)
+        self.assertEqual(results[(other, "::ffff:127.0.0.2")]["client"], peer)  # v4-mapped is v4
+        self.assertEqual(results[(other, "::1")], {"listener": kernel, "client": peer, "accepted": peer})
+        self.assertEqual(results[(other, "127.0.0.1")]["client"], DEFAULTS)
+        self.assertEqual(results[(skipped, "::1")]["client"], kernel)  # "skipped" comes before the peer rule
+        self.assertEqual((kernel[0], kernel[4]), (0, 0))
+        self.assertEqual(results[(ranged, "127.0.0.1")]["accepted"], [1, 61, 2, 5, 9000])
+        self.assertEqual(results[(local_only, "127.0.0.1")]["client"], [0, 61, 11, 5, 9000])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,49 @@
+// Attaching a compiled policy to a cgroup, replacing it, detaching it, and listing attachments.
+// An attachment is pinned under the BPF filesystem (<bpffs>/tcpkeep/<cgroup id>/) so it outlives the
+// command; attaching again replaces the programs in place (bpf_link_update), so the cgroup is never
+// without a policy and never holds two. Built without the BPF toolchain, every call says so.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/result.h"
+#include "tools/cgroup/cgroup_policy.h"
+#include "tools/cgroup/cgroup_target.h"
+
+namespace tcpkeep {
+
+// What an attachment says about itself.
+struct Attachment {
+    std::uint64_t cgroup_id = 0;
+    std::string cgroup;  // path in the v2 hierarchy
+    std::string policy;  // the policy file
+    std::string digest;  // digest64 of its text, in hex
+    std::uint32_t rules = 0;
+    std::uint64_t attached_at = 0;  // seconds since the epoch
+    std::string pin_directory;
+};
+
+struct PolicySource {
+    std::string path;
+    std::string digest;
+    std::uint32_t rules = 0;
+};
+
+// Whether this build has cgroup mode, and what its commands say when it has not.
+bool cgroup_mode_built();
+inline constexpr const char* cgroup_mode_not_built =
+    "cgroup mode is not in this build of tcpkeep (built without clang, bpftool or libbpf-dev, or with "
+    "TCPKEEP_WITH_CGROUP_MODE=OFF)";
+
+// Attaches, or replaces what is attached; returns true when it replaced an attachment.
+Result<bool> attach_policy(const CgroupTarget& cgroup, const CgroupPolicy& maps, const PolicySource& source);
+Result<void> detach_policy(const CgroupTarget& cgroup);
+Result<std::vector<Attachment>> list_attachments();
+
+// The attachment on the cgroup or its nearest ancestor that has one: what gives the processes in
+// it the policy. nullopt when there is none, or it cannot be read (not root).
+std::optional<Attachment> attachment_covering(const CgroupTarget& cgroup);
+
+}  // namespace tcpkeep

@@ -1,0 +1,17 @@
+// The attachment calls of a build without the BPF toolchain (clang, bpftool, libbpf-dev).
+#include "tools/cgroup/attachment.h"
+
+namespace tcpkeep {
+namespace {
+
+Error not_built() { return Error{cgroup_mode_not_built, 0}; }
+
+}  // namespace
+
+bool cgroup_mode_built() { return false; }
+Result<bool> attach_policy(const CgroupTarget&, const CgroupPolicy&, const PolicySource&) { return not_built(); }
+Result<void> detach_policy(const CgroupTarget&) { return not_built(); }
+Result<std::vector<Attachment>> list_attachments() { return not_built(); }
+std::optional<Attachment> attachment_covering(const CgroupTarget&) { return std::nullopt; }
+
+}  // namespace tcpkeep

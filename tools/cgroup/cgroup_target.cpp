@@ -1,0 +1,86 @@
+#include "tools/cgroup/cgroup_target.h"
+
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "tools/cgroup/mount_table.h"
+
+namespace tcpkeep {
+namespace {
+
+constexpr long cgroup2_magic = 0x63677270;  // CGROUP2_SUPER_MAGIC
+
+// "/a/b" for a directory under the mount; an error when it is not an existing cgroup v2 directory.
+Result<CgroupTarget> target_in(const std::string& mount, const std::string& inner, const std::string& shown) {
+    const std::filesystem::path normal = std::filesystem::path("/" + inner).lexically_normal();
+    std::string path = normal.string();
+    if (path.size() > 1 && path.back() == '/') path.pop_back();
+    if (path.rfind("/..", 0) == 0) return Error{fmt::format("{}: not inside the cgroup v2 hierarchy at {}", shown, mount), 0};
+    CgroupTarget t{mount, path};
+    struct statfs fs {};
+    struct stat st {};
+    if (::stat(t.directory().c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+        return Error{fmt::format("{}: no such cgroup ({} does not exist)", shown, t.directory()), ENOENT};
+    if (::statfs(t.directory().c_str(), &fs) != 0 || fs.f_type != cgroup2_magic)
+        return Error{fmt::format("{}: {} is not in a cgroup v2 hierarchy", shown, t.directory()), 0};
+    return t;
+}
+
+}  // namespace
+
+Result<std::string> cgroup_v2_mount() {
+    if (std::optional<std::string> m = find_mount_now("cgroup2")) return *m;
+    return Error{"no cgroup v2 hierarchy is mounted (no cgroup2 line in /proc/mounts); cgroup mode needs one", 0};
+}
+
+Result<CgroupTarget> cgroup_from_path(const std::string& path) {
+    Result<std::string> mount = cgroup_v2_mount();
+    if (!mount) return mount.error();
+    if (path == *mount || path.rfind(*mount + "/", 0) == 0) return target_in(*mount, path.substr(mount->size()), path);
+    return target_in(*mount, path, path);  // a path in the hierarchy, as /proc/PID/cgroup shows it
+}
+
+Result<CgroupTarget> cgroup_of_process(pid_t pid) {
+    Result<std::string> mount = cgroup_v2_mount();
+    if (!mount) return mount.error();
+    std::ifstream in(fmt::format("/proc/{}/cgroup", pid));
+    if (!in) return Error{fmt::format("process {}: no such process", pid), ESRCH};
+    std::string line;
+    while (std::getline(in, line))
+        if (line.rfind("0::", 0) == 0) return target_in(*mount, line.substr(3), fmt::format("process {}", pid));
+    return Error{fmt::format("process {}: not in the cgroup v2 hierarchy (no 0:: line in /proc/{}/cgroup)", pid, pid), 0};
+}
+
+Result<CgroupTarget> cgroup_of_unit(const std::string& unit) {
+    if (unit.empty() || unit[0] == '-') return Error{fmt::format("{}: not a unit name", unit), 0};
+    int fds[2];
+    if (::pipe(fds) != 0) return system_error();
+    const pid_t child = ::fork();
+    if (child == 0) {
+        ::dup2(fds[1], 1);
+        ::close(fds[0]);
+        ::execlp("systemctl", "systemctl", "show", "--property=ControlGroup", "--value", "--", unit.c_str(), static_cast<char*>(nullptr));
+        ::_exit(127);
+    }
+    ::close(fds[1]);
+    std::string out;
+    char buf[512];
+    for (ssize_t n; (n = ::read(fds[0], buf, sizeof buf)) > 0;) out.append(buf, static_cast<std::size_t>(n));
+    ::close(fds[0]);
+    int status = 0;
+    if (child < 0 || ::waitpid(child, &status, 0) != child || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        return Error{fmt::format("unit {}: systemctl could not tell its cgroup (is systemd running?)", unit), 0};
+    while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+    if (out.empty()) return Error{fmt::format("unit {}: has no cgroup (not loaded, or not running)", unit), ENOENT};
+    Result<std::string> mount = cgroup_v2_mount();
+    if (!mount) return mount.error();
+    return target_in(*mount, out, fmt::format("unit {}", unit));
+}
+
+}  // namespace tcpkeep

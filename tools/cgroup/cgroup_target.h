@@ -1,0 +1,24 @@
+// The cgroup a command acts on: its directory under the v2 mount or its path in the hierarchy
+// ("/system.slice/x.service", as /proc/PID/cgroup shows it), a systemd unit, or a process's cgroup.
+#pragma once
+#include <sys/types.h>
+#include <string>
+
+#include "config/result.h"
+
+namespace tcpkeep {
+
+struct CgroupTarget {
+    std::string mount;  // the cgroup v2 mount point
+    std::string path;   // the cgroup's path inside the hierarchy, "/" for the root
+    [[nodiscard]] std::string directory() const { return path == "/" ? mount : mount + path; }
+};
+
+// The cgroup v2 mount, or an error saying there is none.
+Result<std::string> cgroup_v2_mount();
+
+Result<CgroupTarget> cgroup_from_path(const std::string& path);
+Result<CgroupTarget> cgroup_of_unit(const std::string& unit);  // asks systemctl
+Result<CgroupTarget> cgroup_of_process(pid_t pid);             // /proc/PID/cgroup, its "0::" line
+
+}  // namespace tcpkeep

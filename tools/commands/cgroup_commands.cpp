@@ -1,0 +1,123 @@
+// tcpkeep attach [--policy FILE] TARGET, tcpkeep detach TARGET, tcpkeep attached: cgroup mode, the
+// policy applied by the kernel to every TCP socket of the processes in a cgroup
+// (tools/cgroup/attachment.h). TARGET: --cgroup PATH | --unit NAME | --pid PID. Exit 0 done, 2 any
+// error (nothing is left half-attached).
+#include <fmt/format.h>
+#include <cstdio>
+#include <ctime>
+
+#include "config/digest.h"
+#include "tools/cgroup/attachment.h"
+#include "tools/cgroup/cgroup_policy.h"
+#include "tools/cgroup/cgroup_target.h"
+#include "tools/commands/commands.h"
+#include "tools/policy/policy_loading.h"
+
+namespace tcpkeep::cli {
+namespace {
+
+struct TargetOptions {
+    std::string cgroup;
+    std::string unit;
+    pid_t pid = 0;
+};
+
+void add_target_options(CLI::App* cmd, TargetOptions& t) {
+    auto* path = cmd->add_option("--cgroup", t.cgroup, "The cgroup: a path in the cgroup v2 hierarchy, or its directory");
+    auto* unit = cmd->add_option("--unit", t.unit, "The cgroup of a systemd unit");
+    auto* pid = cmd->add_option("--pid", t.pid, "The cgroup of a process (a container's, say)");
+    path->excludes(unit, pid);
+    unit->excludes(pid);
+}
+
+Result<CgroupTarget> resolve(const TargetOptions& t) {
+    if (t.cgroup.empty() && t.unit.empty() && t.pid == 0) return Error{"which cgroup? give --cgroup PATH, --unit NAME or --pid PID", 0};
+    if (!t.unit.empty()) return cgroup_of_unit(t.unit);
+    if (t.pid != 0) return cgroup_of_process(t.pid);
+    return cgroup_from_path(t.cgroup);
+}
+
+int fail(const std::string& message) {
+    std::fprintf(stderr, "tcpkeep: %s\n", message.c_str());
+    return exit_error;
+}
+
+// The policy's path, the digest of its text and its rule count, as the attachment records them.
+PolicySource describe_source(const ChosenPolicy& chosen) {
+    PolicySource source{chosen.path_or_name(), "", static_cast<std::uint32_t>(chosen.load.policy->rules.size())};
+    if (chosen.location.kind != PolicyLocation::Kind::embedded)
+        if (Result<std::string> text = read_policy_text(chosen.location.path, false)) source.digest = fmt::format("{:016x}", digest64(*text));
+    return source;
+}
+
+int run_attach(const std::optional<std::string>& file, const TargetOptions& t) {
+    if (!cgroup_mode_built()) return fail(cgroup_mode_not_built);
+    const Result<CgroupTarget> cgroup = resolve(t);
+    if (!cgroup) return fail(cgroup.error().message);
+    const ChosenPolicy chosen = choose_policy(file);
+    const LoadStatus status = report_load(chosen, false);
+    if (status != LoadStatus::usable) {
+        if (status == LoadStatus::invalid) std::fprintf(stderr, "tcpkeep: %s: invalid policy, nothing attached\n", chosen.path_or_name().c_str());
+        return exit_error;
+    }
+    const Result<CgroupPolicy> maps = compile_cgroup_policy(*chosen.load.policy);
+    if (!maps)
+        return fail(fmt::format("{}: cgroup mode cannot decide this policy as the shim would, nothing attached:\n{}", chosen.path_or_name(),
+                                maps.error().message));
+    const PolicySource source = describe_source(chosen);
+    const Result<bool> replaced = attach_policy(*cgroup, *maps, source);
+    if (!replaced) return fail(fmt::format("cannot attach to cgroup {}: {}", cgroup->path, replaced.error().message));
+    std::printf("%s %s (%u rule%s) %s cgroup %s\n", *replaced ? "replaced the policy with" : "attached", source.path.c_str(), source.rules,
+                source.rules == 1 ? "" : "s", *replaced ? "on" : "to", cgroup->path.c_str());
+    return exit_ok;
+}
+
+int run_detach(const TargetOptions& t) {
+    if (!cgroup_mode_built()) return fail(cgroup_mode_not_built);
+    const Result<CgroupTarget> cgroup = resolve(t);
+    if (!cgroup) return fail(cgroup.error().message);
+    if (Result<void> done = detach_policy(*cgroup); !done)
+        return fail(fmt::format("cannot detach from cgroup {}: {}", cgroup->path, done.error().message));
+    std::printf("detached from cgroup %s\n", cgroup->path.c_str());
+    return exit_ok;
+}
+
+int run_attached() {
+    const Result<std::vector<Attachment>> all = list_attachments();
+    if (!all) return fail(all.error().message);
+    if (all->empty()) {
+        std::printf("no tcpkeep policy is attached to any cgroup\n");
+        return exit_ok;
+    }
+    for (const Attachment& a : *all) {
+        char when[32] = "?";
+        const std::time_t t = static_cast<std::time_t>(a.attached_at);
+        std::tm tm{};
+        if (a.attached_at != 0 && ::gmtime_r(&t, &tm) != nullptr) std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        std::printf("%s\tpolicy %s (%u rule%s, digest %s)\tattached %s\tpinned %s\n", a.cgroup.empty() ? "?" : a.cgroup.c_str(),
+                    a.policy.empty() ? "?" : a.policy.c_str(), a.rules, a.rules == 1 ? "" : "s", a.digest.empty() ? "-" : a.digest.c_str(), when,
+                    a.pin_directory.c_str());
+    }
+    return exit_ok;
+}
+
+}  // namespace
+
+void add_cgroup_commands(CLI::App& app, int& status) {
+    auto* attach = app.add_subcommand("attach", "Apply a policy to every TCP socket of the processes in a cgroup, in the kernel (root)");
+    auto file = std::make_shared<std::optional<std::string>>();
+    auto target = std::make_shared<TargetOptions>();
+    attach->add_option("--policy", *file, "Policy file (default: the one discovery would load)");
+    add_target_options(attach, *target);
+    attach->callback([&status, file, target] { status = run_attach(*file, *target); });
+
+    auto* detach = app.add_subcommand("detach", "Remove the policy attached to a cgroup (root)");
+    auto detach_target = std::make_shared<TargetOptions>();
+    add_target_options(detach, *detach_target);
+    detach->callback([&status, detach_target] { status = run_detach(*detach_target); });
+
+    auto* attached = app.add_subcommand("attached", "List the cgroups that carry a tcpkeep policy (root)");
+    attached->callback([&status] { status = run_attached(); });
+}
+
+}  // namespace tcpkeep::cli
