@@ -9,7 +9,7 @@ import subprocess
 import tempfile
 import unittest
 
-from deploytest import EXAMPLES, INSTALL, STAGE_PACKAGE, STAGE_ROOT, check_run_and_verify
+from deploytest import EXAMPLES, INSTALL, STAGE_PACKAGE, STAGE_ROOT, STAGED, check_run_and_verify
 from tcpkeep_test import require_root
 
 
@@ -35,9 +35,12 @@ class Package(unittest.TestCase):
         arch = subprocess.run(["dpkg", "--print-architecture"], capture_output=True, text=True, check=True).stdout.strip()
         self.assertEqual(os.path.basename(deb), f"tcpkeep_{version}_{arch}.deb")
         self.assertEqual(dpkg_deb("--field", deb, "Package").strip(), "tcpkeep")
-        # The tool needs the C++ runtime; the shim only libc; the engine has its runtime inside.
+        # The tool needs the C++ runtime (and libbpf, built with cgroup mode); the shim only libc; the
+        # engine has its runtime inside.
+        needed = subprocess.run(["readelf", "-d", STAGED.tool], capture_output=True, text=True, check=True).stdout
+        expected = ["libc6", "libgcc-s1", "libstdc++6"] + (["libbpf1"] if "libbpf.so" in needed else [])
         depends = dpkg_deb("--field", deb, "Depends").strip()
-        self.assertEqual(sorted(re.sub(r"\s*\(.*\)", "", d).strip() for d in depends.split(",")), ["libc6", "libgcc-s1", "libstdc++6"])
+        self.assertEqual(sorted(re.sub(r"\s*\(.*\)", "", d).strip() for d in depends.split(",")), sorted(expected))
 
     def test_policy_is_a_conffile(self):
         with tempfile.TemporaryDirectory() as control:
