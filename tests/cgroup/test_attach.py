@@ -316,6 +316,10 @@ class CgroupAttachTest(unittest.TestCase):
                 self.assertEqual([s["rule"] for s in report["sockets"]], ["db"])
                 text = tool("verify", "--pid", str(proc.pid))
                 self.assertIn(f"  cgroup: {cg.path} carries a tcpkeep attachment (policy {cg_policy(self)})", text.stdout)
+                # The host audit counts it covered, by the cgroup.
+                audit = json.loads(tool("audit", "--json").stdout)
+                row = next(p for p in audit["processes"] if p["pid"] == proc.pid)
+                self.assertEqual((row["coverage"], row["coverage_reason"]), ("cgroup", None))
                 # Detached: nothing gives new sockets the policy any more.
                 tool("detach", "--cgroup", cg.path)
                 r = tool("verify", "--pid", str(proc.pid), "--policy", cg_policy(self), "--json")

@@ -41,7 +41,9 @@ struct AuditedProcess {
     int above_threshold = 0;  // connections slower than the threshold (never counts)
     int unknown = 0;          // connections whose values could not be read
 
-    [[nodiscard]] bool covered() const { return report.shim.loaded && !report.shim_inactive; }
+    [[nodiscard]] bool shim_at_work() const { return report.shim.loaded && !report.shim_inactive; }
+    // The shim at work, or a cgroup attachment giving the policy to its new sockets.
+    [[nodiscard]] bool covered() const { return shim_at_work() || report.cgroup_attachment.has_value(); }
 };
 
 struct NotInspected {

@@ -21,7 +21,8 @@ std::string user_name(uid_t uid) {
 }
 
 const char* coverage(const AuditedProcess& a) {
-    if (a.covered()) return "shim";
+    if (a.shim_at_work()) return "shim";
+    if (a.report.cgroup_attachment) return "cgroup";
     return a.report.shim.loaded ? "inactive" : "none";
 }
 
