@@ -6,7 +6,7 @@ import tempfile
 import unittest
 
 from staging import staged_for
-from tooltest import HOLD, TOOL, Target, as_list, as_nobody, main, require_root, target_env, tool, tool_json
+from tooltest import DEFAULT_POLICY, HOLD, TOOL, Target, as_list, as_nobody, main, require_root, target_env, tool, tool_json
 
 # Values no host uses: a namespace tuned so, whatever the host's own sysctls are.
 TUNED = {"tcp_keepalive_time": 1234, "tcp_keepalive_intvl": 56, "tcp_keepalive_probes": 7, "tcp_retries2": 8}
@@ -71,9 +71,9 @@ class Namespace(unittest.TestCase):
         # nobody's process in a user and network namespace of its own: nobody's verify may read its
         # sockets but not join its namespace (setns needs CAP_SYS_ADMIN in the tool's own namespace too).
         staged = staged_for(self)
-        hold, staged_tool = staged.copy(HOLD), staged.copy(TOOL)
+        hold, staged_tool, policy = staged.copy(HOLD), staged.copy(TOOL), staged.copy(DEFAULT_POLICY)  # nobody's tool reads it
         cmd = as_nobody("unshare", "-rn", "sh", "-c", 'ip link set lo up && exec "$@"', "sh", hold, "4")
-        with Target(cmd, env=target_env()) as t:
+        with Target(cmd, env=target_env(policy=policy)) as t:
             r = tool("verify", "--pid", str(t.pid), "--json", prefix=as_nobody(), exe=staged_tool)
             self.assertEqual(r.returncode, 1, r.stderr)
             report = json.loads(r.stdout)
