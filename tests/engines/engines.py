@@ -26,8 +26,10 @@ from tcpkeep_test import EMBEDDED_DEFAULT, OPTIONS, remote_values
 
 SUITE = "bookworm"
 VARIANT = "minbase"
-# systemd as PID 1 needs systemd-sysv and dbus; python3 for scripted programs inside.
-PACKAGES = ("systemd", "systemd-sysv", "dbus", "python3")
+# systemd as PID 1 needs systemd-sysv and dbus; python3 for scripted programs inside. The containers
+# have no network, so the base also holds what the tcpkeep package depends on beyond minbase: libbpf1
+# (the tool links libbpf for cgroup mode), as a mirror would provide it on a real host.
+PACKAGES = ("systemd", "systemd-sysv", "dbus", "python3", "libbpf1")
 
 ECHO_DIR = os.environ.get("TCPKEEP_ECHO_SERVER_DIR", "")
 LEGACY_PROGRAMS = ("echo_server", "echo_client")
