@@ -8,13 +8,12 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import threading
 import time
 import unittest
 
 from cgrouptest import (SOCKET_TRIPLE, SOCKPROBE_STATIC, Cgroup, attached_programs, main, pinned_attachments,
                         require_cgroup_root, tool, write_policy)
-from tcpkeep_test import KERNEL_DEFAULTS, TCP_ESTABLISHED, SilentListener, parse_values, remote_values, wait_for_socket
+from tcpkeep_test import KERNEL_DEFAULTS, TCP_ESTABLISHED, HoldingServer, SilentListener, parse_values, remote_values, wait_for_socket
 
 ORDER = ("ka", "idle", "interval", "count", "user_timeout")
 KERNEL = [KERNEL_DEFAULTS[k] for k in ORDER]
@@ -42,33 +41,6 @@ idle = "30s"
 user_timeout = "7s"
 enforce = {"true" if enforce else "false"}
 """
-
-
-class HoldingServer:
-    """Accepts in the test process (outside the cgroup) and keeps the connections open."""
-
-    def __init__(self, family=socket.AF_INET, host="127.0.0.1"):
-        self.sock = socket.socket(family)
-        self.sock.bind((host, 0))
-        self.sock.listen(64)
-        self.port = self.sock.getsockname()[1]
-        self.conns = []
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self):
-        while True:
-            try:
-                self.conns.append(self.sock.accept()[0])
-            except OSError:
-                return
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.sock.close()
-        for c in self.conns:
-            c.close()
 
 
 def as_list(values):

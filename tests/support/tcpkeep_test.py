@@ -204,10 +204,10 @@ def wait_for_socket(pid, state, port=None, timeout=10):
 
 
 class HoldingServer(Listener):
-    """Accepts connections and keeps them open without answering (an idle peer)."""
+    """Accepts connections and keeps them open without answering (an idle peer); closes them with itself."""
 
-    def __init__(self):
-        super().__init__()
+    def __init__(self, family=socket.AF_INET, host="127.0.0.1"):
+        super().__init__(family, host)
         self.conns = []
         threading.Thread(target=self._accept, daemon=True).start()
 
@@ -217,6 +217,11 @@ class HoldingServer(Listener):
                 self.conns.append(self.sock.accept()[0])
             except OSError:
                 return
+
+    def close(self):
+        super().close()
+        for c in self.conns:
+            c.close()
 
 
 def values_of_running(argv, state, port=None, env=None):
