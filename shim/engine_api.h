@@ -11,13 +11,14 @@
 
 namespace tcpkeep {
 
-inline constexpr int engine_abi_version = 4;  // checked by the shim: both files come from one build
+inline constexpr int engine_abi_version = 5;  // checked by the shim: both files come from one build
 inline constexpr const char* engine_symbol = "tcpkeep_engine_v1";
 inline constexpr const char* engine_file_name = "libtcpkeep-engine.so";
 
 struct EngineLoadResult {
     const void* policy = nullptr;                // null: fail open (published->message says why)
     const PublishedPolicy* published = nullptr;  // always set: what was loaded, for verify to read
+    bool from_file = false;                      // reload_if_changed follows the file, even when it was unusable
 };
 
 // What reload_if_changed found. All null: the file is as loaded (or a change waits for its writer,
@@ -33,8 +34,8 @@ struct EngineApi {
     int abi_version;
     // Discovers and compiles the policy for the calling process. policy_env: TCPKEEP_POLICY or null.
     void (*load)(const char* policy_env, bool secure, EngineLoadResult* out) noexcept;
-    // After a successful load: one stat of the policy file; reads, validates and compiles it again
-    // when it changed. Called by one thread at a time, at most once a second.
+    // After a load from a file (usable or not): one stat of the file; reads, validates and compiles
+    // it again when it changed. Called by one thread at a time, at most once a second.
     void (*reload_if_changed)(EngineReloadResult* out) noexcept;
     // inbound: false for connect() (port = remote port), true for accept() (port = local port).
     const Verdict* (*decide)(const void* policy, bool inbound, std::uint16_t port, const sockaddr* peer, socklen_t peer_len) noexcept;

@@ -71,15 +71,16 @@ DisabledReason load() {
     EngineLoadResult result;
     api->load(env.policy, env.secure, &result);
     __atomic_store_n(&published.policy, result.published, __ATOMIC_RELEASE);
+    // From a file, the engine stays ready even with nothing to apply now: an edit may change that.
     if (result.policy == nullptr) {
         log_line(LogLevel::error, "%s; sockets left unchanged", result.published->message);
-        return DisabledReason::policy_unusable;
-    }
-    if (!api->applies_anything(result.policy)) {
+        if (!result.from_file) return DisabledReason::policy_unusable;
+    } else if (!api->applies_anything(result.policy)) {
         log_line(LogLevel::info, "%s: nothing applies to this process; sockets left unchanged", result.published->message);
-        return DisabledReason::nothing_applies;
+        if (!result.from_file) return DisabledReason::nothing_applies;
+    } else {
+        log_line(LogLevel::info, "%s", result.published->message);
     }
-    log_line(LogLevel::info, "%s", result.published->message);
     loaded_api = api;
     __atomic_store_n(&loaded_policy, result.policy, __ATOMIC_RELEASE);
     __atomic_store_n(&next_check, coarse_now_ns() + check_interval_ns, __ATOMIC_RELAXED);
@@ -94,7 +95,9 @@ void reload_when_due() {
     if (now < due || !__atomic_compare_exchange_n(&next_check, &due, now + check_interval_ns, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) return;
     EngineReloadResult result;
     loaded_api->reload_if_changed(&result);
-    if (result.refused != nullptr) log_line(LogLevel::error, "%s; the policy loaded before stays in use", result.refused);
+    if (result.refused != nullptr)
+        log_line(LogLevel::error, "%s; %s", result.refused,
+                 __atomic_load_n(&loaded_policy, __ATOMIC_ACQUIRE) != nullptr ? "the policy loaded before stays in use" : "sockets left unchanged");
     if (result.policy == nullptr) return;
     __atomic_store_n(&published.policy, result.published, __ATOMIC_RELEASE);
     __atomic_store_n(&loaded_policy, result.policy, __ATOMIC_RELEASE);

@@ -7,8 +7,8 @@ namespace tcpkeep::shim {
 // The engine and the policy one decision uses: a reload never changes them under a decision.
 struct Engine {
     const EngineApi* api = nullptr;  // null: no engine, the socket is left unchanged
-    const void* policy = nullptr;
-    explicit operator bool() const { return api != nullptr; }
+    const void* policy = nullptr;    // null: the policy file is unusable until it changes
+    explicit operator bool() const { return api != nullptr && policy != nullptr; }
 };
 
 // The loaded engine and its current policy, or none: failing open (bad policy, missing engine),

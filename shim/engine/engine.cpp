@@ -56,12 +56,12 @@ struct LoadedFrom {
     PolicyLocation where;  // its path made absolute: the process may change its working directory
     bool secure = false;
     ProcessIdentity who;
-    FileVersion in_use;
+    FileVersion in_use;   // none while no version was usable
     FileVersion pending;  // changed in place at the last check: loaded when still the same at the next
     FileVersion refused;  // the version last refused, said once
     const PublishedPolicy* current = &published;
 };
-LoadedFrom* loaded_from = nullptr;  // set by a successful load of a file (never for the embedded default)
+LoadedFrom* loaded_from = nullptr;  // set by the load of a file, usable or not (never for the embedded default)
 
 // "policy FILE: N active rules", the message verify shows and the shim logs.
 std::string load_message(const CompiledPolicy& compiled, bool from_compiled_form) {
@@ -92,20 +92,26 @@ void load(const char* policy_env, bool secure, EngineLoadResult* out) noexcept {
         where.path = absolute(where.path);
         copy_text(published.path, where.path);
         // Seen before the read: a change made while reading is a new version at the next check.
-        const FileVersion version = where.kind == PolicyLocation::Kind::embedded ? FileVersion{} : file_version(where.path);
+        const bool from_file = where.kind != PolicyLocation::Kind::embedded;
+        const FileVersion version = from_file ? file_version(where.path) : FileVersion{};
         PolicyLoad loaded = load_policy_preferring_compiled(where, secure);
         published.text_bytes = loaded.text_bytes;
         published.text_digest = loaded.text_digest;
-        if (!loaded.ok()) {
-            const Diagnostic* e = first_error(loaded.diagnostics);
-            copy_text(published.message, e != nullptr ? e->location_and_message() : std::string("cannot load the policy"));
-            return;
-        }
         ProcessIdentity who = read_process_identity();
         publish_identity(who);
-        out->policy = compile_loaded(loaded, who, published);
-        if (where.kind != PolicyLocation::Kind::embedded)
-            loaded_from = new LoadedFrom{std::move(where), secure, std::move(who), version, {}, {}, &published};
+        if (loaded.ok()) {
+            out->policy = compile_loaded(loaded, who, published);
+        } else {
+            const Diagnostic* e = first_error(loaded.diagnostics);
+            copy_text(published.message, e != nullptr ? e->location_and_message() : std::string("cannot load the policy"));
+        }
+        // A file is followed even when unusable now: fixing it reaches the program like any edit.
+        if (from_file) {
+            const bool usable = out->policy != nullptr;
+            loaded_from = new LoadedFrom{
+                std::move(where), secure, std::move(who), usable ? version : FileVersion{}, {}, usable ? FileVersion{} : version, &published};
+            out->from_file = true;
+        }
     } catch (...) {
         out->policy = nullptr;
         copy_text(published.message, "out of memory while loading the policy");
@@ -124,7 +130,7 @@ void reload_if_changed(EngineReloadResult* out) noexcept {
             from->pending = FileVersion{};
             return;
         }
-        if (now.same_file_as(from->in_use) && !(now == from->pending)) {
+        if ((now.same_file_as(from->in_use) || now.same_file_as(from->refused)) && !(now == from->pending)) {
             from->pending = now;  // written in place: wait until a check finds it unchanged
             return;
         }

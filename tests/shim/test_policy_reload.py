@@ -148,6 +148,40 @@ class PolicyReload(unittest.TestCase):
         lines = c.close()
         self.assertEqual(len([l for l in lines if "No such file or directory; the policy loaded before stays in use" in l]), 1, lines)
 
+    def test_a_policy_unusable_at_start_is_used_once_fixed(self):
+        self.replace(policy(47).replace("count = 4", "count = many"))
+        c = Client(self, self.path)
+        kernel_fd, kernel = c.connect()
+        self.assertEqual(kernel[0], 0)  # the shim left the socket as the kernel made it
+        time.sleep(PAST_A_CHECK)
+        self.assertEqual(c.connect()[1][0], 0)  # the same broken version: not read again
+        verify = subprocess.run([TOOL, "verify", "--pid", str(c.proc.pid)], capture_output=True, text=True, timeout=60)
+        self.assertEqual(verify.returncode, 2, verify.stdout + verify.stderr)
+        self.assertIn("the shim leaves its sockets unchanged until the file is fixed", verify.stderr)
+        self.replace(policy(53))
+        time.sleep(PAST_A_CHECK)
+        fd, fixed = c.connect()
+        self.assertEqual(fixed, values(53))
+        self.assertEqual(list(remote_values(c.proc.pid, fd).values()), values(53))
+        self.assertEqual(list(remote_values(c.proc.pid, kernel_fd).values())[0], 0)
+        lines = c.close()
+        unusable = [l for l in lines if "unchanged" in l]
+        self.assertEqual(len(unusable), 1, lines)
+        self.assertTrue(unusable[0].startswith(f"{self.path}:6:"), unusable[0])
+        self.assertTrue(unusable[0].endswith("; sockets left unchanged"), unusable[0])
+        self.assertIn(f"policy {self.path}: 0 active rules (reloaded: the file changed)", lines)
+
+    def test_a_policy_that_applies_nothing_yet_is_followed(self):
+        self.replace('version = 1\n[[rule]]\nprocess = "another-program"\nkeepalive = true\n')
+        c = Client(self, self.path)
+        self.assertEqual(c.connect()[1][0], 0)
+        self.replace(policy(37))
+        time.sleep(PAST_A_CHECK)
+        self.assertEqual(c.connect()[1], values(37))
+        lines = c.close()
+        self.assertIn(f"policy {self.path}: 0 active rules: nothing applies to this process; sockets left unchanged",
+                      lines)
+
     def test_the_compiled_form_of_a_new_version_is_used(self):
         c = Client(self, self.path)
         c.connect()

@@ -32,7 +32,7 @@ PolicyText read_in_process_view(pid_t pid, const std::string& path, bool secure)
 Policy usable_or_throw(pid_t pid, PolicyLoad load, const std::string& name) {
     if (!load.ok()) {
         const Diagnostic* e = first_error(load.diagnostics);
-        throw TargetError(fmt::format("process {}: {}: the shim leaves its sockets unchanged", pid,
+        throw TargetError(fmt::format("process {}: {}: the shim leaves its sockets unchanged until the file is fixed", pid,
                                       e != nullptr ? e->location_and_message() : name + ": cannot load policy"));
     }
     return std::move(*load.policy);
@@ -51,8 +51,10 @@ ProcessIdentity identity_of(const PublishedPolicy& p) {
 
 // The policy the shim loaded, exactly: the same file in the process's view, unchanged since.
 ProcessPolicy loaded_by_shim(pid_t pid, const PublishedPolicy& published) {
-    if (published.loaded == 0) throw TargetError(fmt::format("process {}: {}: the shim leaves its sockets unchanged", pid, published.message));
     const bool embedded = published.source == PublishedSource::embedded;
+    if (published.loaded == 0)
+        throw TargetError(fmt::format("process {}: {}: the shim leaves its sockets unchanged{}", pid, published.message,
+                                      embedded ? "" : " until the file is fixed"));
     const PolicyText read =
         embedded ? PolicyText{embedded_source_name, embedded_default_policy()} : read_in_process_view(pid, published.path, secure_execution(pid));
     if (read.text.size() != published.text_bytes || digest64(read.text) != published.text_digest) {
