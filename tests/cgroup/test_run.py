@@ -101,10 +101,20 @@ class RunInTransientCgroup(unittest.TestCase):
         for pinned in pinned_attachments() or []:  # any other attachment is another test's, on a live cgroup
             self.assertNotIn(pinned, self.ids_seen)
 
+    def remove_leftovers(self, tool_pid):
+        """After a test that failed half-way (tcpkeep killed): its transient cgroup and attachment removed."""
+        path = transient_path(tool_pid)
+        if os.path.isdir(self.cgroup_root + path):
+            with open(self.cgroup_root + path + "/cgroup.kill", "w") as f:
+                f.write("1")
+            tool("detach", "--cgroup", path)
+            remove_when_empty(self.cgroup_root + path)
+
     def hold(self, argv, env=None):
         """tcpkeep run ... argv (a sockprobe that connects and waits): (tool process, program pid, printed values)."""
         proc = subprocess.Popen([TOOL, "run", *argv], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                 env=env)
+        self.addCleanup(self.remove_leftovers, proc.pid)
         self.addCleanup(lambda: proc.poll() is None and proc.kill())
         lines = []
         while not lines or not lines[-1].startswith("ready"):  # sockprobe holds its connection from then on
@@ -183,6 +193,7 @@ class RunInTransientCgroup(unittest.TestCase):
     def test_signal_to_tcpkeep_reaches_the_program(self):
         proc = subprocess.Popen([TOOL, "run", "--policy", self.policy, "--", BUSYBOX, "sleep", "30"], stdin=subprocess.DEVNULL,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.addCleanup(self.remove_leftovers, proc.pid)
         self.addCleanup(lambda: proc.poll() is None and proc.kill())
         self.assertTrue(proc.stderr.readline().startswith(f"tcpkeep: {BUSYBOX} is statically linked"))
         program = child_of(proc.pid, BUSYBOX)
@@ -220,6 +231,20 @@ class RunInTransientCgroup(unittest.TestCase):
                               "rule \"psql\" (line 9): `process` cannot be matched in cgroup mode: the kernel shows only the 15-character "
                               "command name when a socket connects, not the executable path and argv[0] the shim matches; attach this rule's "
                               "processes' own cgroup without `process`, or use the shim\n")
+
+    def test_kernel_refusal_falls_back_and_leaves_nothing(self):
+        # Root without CAP_BPF and CAP_SYS_ADMIN: the kernel refuses to load the programs, and says
+        # so as a permission problem, not as missing features (every probe would fail too).
+        without_bpf = ("setpriv", "--bounding-set=-bpf,-sys_admin")
+        proc, out, err = self.run_busybox("exit 4", prefix=without_bpf)
+        self.assertEqual(proc.returncode, 4, err)
+        path = transient_path(proc.pid)
+        self.assertEqual(err, f"tcpkeep: {BUSYBOX} is statically linked: the shim cannot load into it; set its sockets with "
+                              f"`tcpkeep apply --pid {proc.pid}` once it runs\n"
+                              f"tcpkeep: not through a transient cgroup: cannot attach to cgroup {path}: the kernel does not let tcpkeep "
+                              "load BPF programs (Operation not permitted): cgroup mode needs CAP_BPF and CAP_NET_ADMIN, and a kernel not "
+                              "locked down against BPF\n")
+        self.assert_left_nothing(path)
 
     def test_not_root_falls_back_with_the_warning(self):
         nobody = ("setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups")
