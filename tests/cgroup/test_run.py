@@ -12,7 +12,7 @@ import tempfile
 import time
 import unittest
 
-from cgrouptest import (SOCKPROBE, SOCKPROBE_STATIC, TOOL, main, mount_of, pinned_attachments, require_cgroup_root, tool,
+from cgrouptest import (SOCKPROBE, SOCKPROBE_STATIC, TOOL, Cgroup, main, mount_of, pinned_attachments, require_cgroup_root, tool,
                         write_policy)
 from staging import StagedFiles
 from tcpkeep_test import TCP_ESTABLISHED, HoldingServer, parse_values, remote_values, wait_for_socket
@@ -205,6 +205,27 @@ class RunInTransientCgroup(unittest.TestCase):
         proc.stdout.close()
         proc.stderr.close()
         self.assert_left_nothing(path)
+
+    def test_below_the_cgroup_tcpkeep_is_in(self):
+        with Cgroup() as cg:
+            rc, out, err = cg.run([TOOL, "run", "--policy", self.policy, "--", BUSYBOX, "sh", "-c",
+                                   "grep ^0:: /proc/self/cgroup; grep ^0:: /proc/$PPID/cgroup"])
+            path = f"{cg.path}/tcpkeep-run-{cg.procs[-1].pid}"
+            self.assertEqual((rc, out), (0, f"0::{path}\n0::{cg.path}\n"), err)  # the program, then tcpkeep
+            self.assertTrue(err.endswith(f"in the transient cgroup {path}\n"), err)
+            self.assert_left_nothing(path)
+
+    def test_under_the_root_when_its_own_cgroup_refuses_a_child(self):
+        with Cgroup() as cg:
+            with open(os.path.join(cg.directory, "cgroup.max.descendants"), "w") as f:
+                f.write("0")  # mkdir below it fails with EAGAIN
+            rc, out, err = cg.run([TOOL, "run", "--policy", self.policy, "--", BUSYBOX, "sh", "-c",
+                                   "grep ^0:: /proc/self/cgroup; grep ^0:: /proc/$PPID/cgroup"])
+            tool_pid = cg.procs[-1].pid
+            self.assertEqual((rc, out), (0, f"0::/tcpkeep-run-{tool_pid}\n0::{cg.path}\n"), err)  # the program, then tcpkeep
+            self.assertEqual(err, f"tcpkeep: {BUSYBOX} is statically linked: the shim cannot load into it; cgroup mode gives it the "
+                                  f"policy {self.policy} (0 rules) in the transient cgroup /tcpkeep-run-{tool_pid}\n")
+            self.assert_left_nothing(f"/tcpkeep-run-{tool_pid}")
 
     def test_processes_left_behind_keep_the_policy(self):
         proc, out, err = self.run_busybox("busybox sleep 30 </dev/null >/dev/null 2>&1 & exit 3")
