@@ -132,6 +132,9 @@ class RunInTransientCgroup(unittest.TestCase):
         ours = [line for line in listed.stdout.splitlines() if line.startswith(path + "\t")]
         self.assertEqual(len(ours), 1, listed.stdout)
         self.assertIn(f"\tpolicy {policy_path} ({rules} rule", ours[0])
+        verified = tool("verify", "--pid", str(program))  # covered without the shim
+        self.assertEqual(verified.returncode, 0, verified.stdout + verified.stderr)
+        self.assertIn(f"  cgroup: {path} carries a tcpkeep attachment (policy {policy_path})", verified.stdout)
         proc.stdin.close()
         self.assertEqual(proc.wait(timeout=20), 0)
         proc.stdout.close()
