@@ -175,6 +175,16 @@ class RunInTransientCgroup(unittest.TestCase):
             self.assertEqual(err, f"tcpkeep: {probe} is setuid/setgid: the shim cannot load into it; cgroup mode gives it the policy "
                                   f"{self.policy} (0 rules) in the transient cgroup {path}\n")
 
+    def test_processes_the_program_starts_are_covered(self):
+        # busybox sh forks the static probe (a command follows it, so it cannot exec it in place).
+        with HoldingServer() as db:
+            proc, out, err = self.run_busybox(f"{SOCKPROBE_STATIC} socket inet stream connect 127.0.0.1 {db.port} show; "
+                                              "grep ^0:: /proc/self/cgroup")
+        shown = [as_list(parse_values(line)) for line in out.splitlines() if line.startswith("ka=")]
+        self.assertEqual((proc.returncode, shown), (0, [VALUES]), out + err)
+        self.assertEqual(out.splitlines()[-1], f"0::{transient_path(proc.pid)}")
+        self.assert_left_nothing(transient_path(proc.pid))
+
     def run_busybox(self, script, policy=None, prefix=()):
         proc = subprocess.Popen([*prefix, TOOL, "run", "--policy", policy or self.policy, "--", BUSYBOX, "sh", "-c", script],
                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
