@@ -107,7 +107,7 @@ action = "skip"
 
     def test_static_command_is_named_and_still_runs(self):
         with tempfile.TemporaryFile("w+") as err:
-            p = subprocess.Popen([TOOL, "run", "--", HOLD_STATIC, "4"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            p = subprocess.Popen([TOOL, "run", "--no-cgroup", "--", HOLD_STATIC, "4"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                  stderr=err, text=True, env=target_env(policy=None))
             self.assertTrue(p.stdout.readline().startswith("ready "))
             p.stdin.close()

@@ -17,10 +17,10 @@ def static_warning(path, pid):
 
 
 def run_hold(name, env, cwd=None):
-    """`tcpkeep run -- NAME 4`: the executable the process runs, whether the shim is mapped, its pid
+    """`tcpkeep run --no-cgroup -- NAME 4` (exec'd in place, never in a transient cgroup): the executable the process runs, whether the shim is mapped, its pid
     and tcpkeep's stderr."""
     with tempfile.TemporaryFile("w+") as err:
-        p = subprocess.Popen([TOOL, "run", "--", name, "4"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        p = subprocess.Popen([TOOL, "run", "--no-cgroup", "--", name, "4"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                              stderr=err, text=True, env=env, cwd=cwd)
         try:
             line = p.stdout.readline()

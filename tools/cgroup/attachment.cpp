@@ -14,6 +14,7 @@
 
 #include "tcpkeep_bpf.skel.h"
 #include "tools/cgroup/bpf_filesystem.h"
+#include "tools/cgroup/kernel_features.h"
 
 namespace tcpkeep {
 namespace {
@@ -119,11 +120,11 @@ Result<Skeleton> load_programs(const std::string& base) {
         if (shared.fd < 0 || bpf_map__reuse_fd(skel->maps.tk_sockets, shared.fd) != 0)
             return errno_error("cannot reuse the socket records pinned at " + sockets, errno);
     }
-    if (tcpkeep_bpf__load(skel.get()) != 0)
-        return Error{fmt::format("the kernel refused the cgroup-mode programs ({}); they need Linux >= 5.17 with sock_ops, "
-                                 "cgroup/setsockopt, socket storage and bpf_loop",
-                                 std::strerror(errno)),
-                     errno};
+    if (tcpkeep_bpf__load(skel.get()) != 0) {
+        const int error = errno;
+        const bool permitted = error != EPERM && error != EACCES;  // then every probe would fail too
+        return Error{kernel_refusal(permitted ? missing_kernel_features() : std::vector<KernelFeature>{}, error), error};
+    }
     if (!exists(sockets) && bpf_map__pin(skel->maps.tk_sockets, sockets.c_str()) != 0) return errno_error("cannot pin " + sockets, errno);
     return skel;
 }

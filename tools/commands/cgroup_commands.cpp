@@ -6,10 +6,10 @@
 #include <cstdio>
 #include <ctime>
 
-#include "config/digest.h"
 #include "tools/cgroup/attachment.h"
 #include "tools/cgroup/cgroup_policy.h"
 #include "tools/cgroup/cgroup_target.h"
+#include "tools/cgroup/policy_source.h"
 #include "tools/commands/commands.h"
 #include "tools/policy/policy_loading.h"
 
@@ -40,14 +40,6 @@ Result<CgroupTarget> resolve(const TargetOptions& t) {
 int fail(const std::string& message) {
     std::fprintf(stderr, "tcpkeep: %s\n", message.c_str());
     return exit_error;
-}
-
-// The policy's path, the digest of its text and its rule count, as the attachment records them.
-PolicySource describe_source(const ChosenPolicy& chosen) {
-    PolicySource source{chosen.path_or_name(), "", static_cast<std::uint32_t>(chosen.load.policy->rules.size())};
-    if (chosen.location.kind != PolicyLocation::Kind::embedded)
-        if (Result<std::string> text = read_policy_text(chosen.location.path, false)) source.digest = fmt::format("{:016x}", digest64(*text));
-    return source;
 }
 
 int run_attach(const std::optional<std::string>& file, const TargetOptions& t) {

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string_view>
@@ -59,6 +60,11 @@ int exec_program(const std::string& path, char* const argv[]) {
     script.push_back(nullptr);
     ::execv(_PATH_BSHELL, script.data());
     return errno;
+}
+
+int cannot_run(const std::string& name, int error) {
+    std::fprintf(stderr, "tcpkeep: cannot run %s: %s\n", name.c_str(), std::strerror(error));
+    return error == ENOENT ? 127 : 126;
 }
 
 }  // namespace tcpkeep::cli

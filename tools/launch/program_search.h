@@ -17,4 +17,8 @@ Result<std::string> find_program(const std::string& name);
 // as execvp does. Returns only on failure, with the errno.
 int exec_program(const std::string& path, char* const argv[]);
 
+// Says on stderr that `name` cannot be run (the errno's text) and returns the exit status for it:
+// 127 when it does not exist, else 126, as env(1) and shells do.
+int cannot_run(const std::string& name, int error);
+
 }  // namespace tcpkeep::cli
