@@ -328,4 +328,15 @@ std::optional<Attachment> attachment_covering(const CgroupTarget& cgroup) {
     }
 }
 
+std::optional<std::uint8_t> program_set_in_cgroup(int socket_fd) {
+    if (::geteuid() != 0) return std::nullopt;
+    const Result<std::string> base = base_directory(false);
+    if (!base) return std::nullopt;
+    Fd records(bpf_obj_get(pin(*base, sockets_pin).c_str()));
+    if (records.fd < 0) return std::nullopt;
+    tk_socket record{};
+    if (bpf_map_lookup_elem(records.fd, &socket_fd, &record) != 0) return errno == ENOENT ? std::optional<std::uint8_t>(0) : std::nullopt;
+    return static_cast<std::uint8_t>(record.program_set & ~record.enforced);
+}
+
 }  // namespace tcpkeep

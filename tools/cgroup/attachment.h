@@ -46,4 +46,9 @@ Result<std::vector<Attachment>> list_attachments();
 // it the policy. nullopt when there is none, or it cannot be read (not root).
 std::optional<Attachment> attachment_covering(const CgroupTarget& cgroup);
 
+// What cgroup mode recorded of a socket this process holds a descriptor of: the options the
+// program set itself, less those the policy enforces (as the shim's record says them). 0 when the
+// socket has no record (the program set none of them); nullopt when the records cannot be read.
+std::optional<std::uint8_t> program_set_in_cgroup(int socket_fd);
+
 }  // namespace tcpkeep

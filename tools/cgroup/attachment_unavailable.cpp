@@ -13,5 +13,6 @@ Result<bool> attach_policy(const CgroupTarget&, const CgroupPolicy&, const Polic
 Result<void> detach_policy(const CgroupTarget&) { return not_built(); }
 Result<std::vector<Attachment>> list_attachments() { return not_built(); }
 std::optional<Attachment> attachment_covering(const CgroupTarget&) { return std::nullopt; }
+std::optional<std::uint8_t> program_set_in_cgroup(int) { return std::nullopt; }
 
 }  // namespace tcpkeep

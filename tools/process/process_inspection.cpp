@@ -172,6 +172,7 @@ ProcessReport inspect_process(pid_t pid, const InspectRequest& request) {
             report.missing = fmt::format("option values: pidfd_getfd: {}", std::strerror(error));
         } else if (const Result<Settings> actual = read_options(fd->get())) {
             s.actual = *actual;
+            if (attached_policy) s.program_set = program_set_in_cgroup(fd->get());
             if (request.mode != InspectMode::verify && s.action == Verdict::Kind::apply)
                 apply_policy(fd->get(), request.mode == InspectMode::dry_run, s);
             if (const Result<LiveTcpState> live = read_live_state(fd->get()); live && live->established)
