@@ -28,6 +28,8 @@ user_timeout = "8s"
 """
 VALUES = [1, 63, 13, 4, 8000]
 BUSYBOX = shutil.which("busybox")
+GO_CGO_CLIENT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tool", "programs", "go_client", "main.go")
+GO_CACHE = os.environ.get("TCPKEEP_GO_CACHE", "/tmp/tcpkeep-go-cache")
 
 
 def cgroup_of(pid="self"):
@@ -174,6 +176,24 @@ class RunInTransientCgroup(unittest.TestCase):
             path, err = self.check_held(proc, program, db.port, VALUES, self.policy, 0)
             self.assertEqual(err, f"tcpkeep: {probe} is setuid/setgid: the shim cannot load into it; cgroup mode gives it the policy "
                                   f"{self.policy} (0 rules) in the transient cgroup {path}\n")
+
+    def test_cgo_go_program_gets_the_policy(self):
+        # Dynamically linked (cgo): the shim would load, but Go's runtime makes its own system calls.
+        go = shutil.which("go")
+        if go is None:  # scripts/lib/common.sh installs golang-go
+            if os.environ.get("TCPKEEP_REQUIRE_NETNS") == "1":
+                self.fail("go is not installed (TCPKEEP_REQUIRE_NETNS=1)")
+            self.skipTest("go is not installed")
+        client = os.path.join(self.dir.name, "go_client")
+        env = dict(os.environ, CGO_ENABLED="1", GOCACHE=GO_CACHE, GO111MODULE="off", HOME=self.dir.name)
+        subprocess.run([go, "build", "-o", client, GO_CGO_CLIENT], check=True, env=env, timeout=300, capture_output=True)
+        with HoldingServer() as db:
+            proc, program, _ = self.hold(["--policy", self.policy, "--", client, f"127.0.0.1:{db.port}"])
+            # Go sets keepalive, idle and interval (15 s) itself after connecting: its choice stays.
+            path, err = self.check_held(proc, program, db.port, [1, 15, 15, 4, 8000], self.policy, 0)
+        self.assertEqual(err, f"tcpkeep: {client} is a Go program: the shim loads into it but sees none of its connections (Go's runtime "
+                              f"makes its own system calls); cgroup mode gives it the policy {self.policy} (0 rules) in the transient "
+                              f"cgroup {path}\n")
 
     def test_processes_the_program_starts_are_covered(self):
         # busybox sh forks the static probe (a command follows it, so it cannot exec it in place).

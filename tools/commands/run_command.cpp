@@ -1,5 +1,5 @@
 // tcpkeep run [--policy FILE] [--log LEVEL] [-s KEY=VALUE ...] [--no-cgroup] -- CMD [ARGS...]: exec CMD
-// with the shim preloaded. A CMD the shim cannot reach (statically linked, setuid/setgid) runs instead as a
+// with the shim preloaded. A CMD the shim cannot reach (statically linked, setuid/setgid, Go) runs instead as a
 // child in a transient cgroup carrying the same policy, when tcpkeep can (root, cgroup mode built,
 // a policy cgroup mode decides as the shim would); else it is exec'd as any other, with a warning
 // and the reason. The exit status is CMD's (a death by signal is passed on as one); 2 for a usage
@@ -32,29 +32,25 @@ struct RunArgs {
     bool no_cgroup = false;
 };
 
-// Why LD_PRELOAD cannot reach the executable ("is statically linked", "is setuid/setgid"), or
-// nullptr when it can.
+// Why the shim cannot set the executable's sockets, as a clause after its name ("is statically
+// linked: ..."), or nullptr when it can.
 const char* unreachable_because(const std::string& file) {
     struct stat st {};
     if (::stat(file.c_str(), &st) != 0) return nullptr;  // exec reports it
     const Result<Linking> linking = executable_linking(file);
-    if (linking && *linking == Linking::static_executable) return "is statically linked";
-    return (st.st_mode & (S_ISUID | S_ISGID)) != 0 ? "is setuid/setgid" : nullptr;
+    if (linking && *linking == Linking::static_executable) return "is statically linked: the shim cannot load into it";
+    if ((st.st_mode & (S_ISUID | S_ISGID)) != 0) return "is setuid/setgid: the shim cannot load into it";
+    if (is_go_program(file))
+        return "is a Go program: the shim loads into it but sees none of its connections (Go's runtime makes its own system calls)";
+    return nullptr;
 }
 
 // What works instead of the shim, for a program it cannot reach or whose connections it cannot see.
 void warn_unreachable(const std::string& file, const char* why, const std::optional<std::string>& no_cgroup) {
-    const int pid = static_cast<int>(::getpid());  // exec keeps our pid
-    if (why != nullptr) {
-        std::fprintf(stderr, "tcpkeep: %s %s: the shim cannot load into it; set its sockets with `tcpkeep apply --pid %d` once it runs\n",
-                     file.c_str(), why, pid);
-        if (no_cgroup) std::fprintf(stderr, "tcpkeep: not through a transient cgroup: %s\n", no_cgroup->c_str());
-    } else if (is_go_program(file)) {
-        std::fprintf(stderr,
-                     "tcpkeep: %s is a Go program: the shim loads into it but sees none of its connections (Go's runtime makes its "
-                     "own system calls); set its sockets with `tcpkeep apply --pid %d` once it runs\n",
-                     file.c_str(), pid);
-    }
+    if (why == nullptr) return;
+    std::fprintf(stderr, "tcpkeep: %s %s; set its sockets with `tcpkeep apply --pid %d` once it runs\n", file.c_str(), why,
+                 static_cast<int>(::getpid()));  // exec keeps our pid
+    if (no_cgroup) std::fprintf(stderr, "tcpkeep: not through a transient cgroup: %s\n", no_cgroup->c_str());
 }
 
 int run(const RunArgs& args) {
@@ -103,7 +99,7 @@ void add_run_command(CLI::App& app, int& status) {
     cmd->footer(
         "Example: tcpkeep run -s idle=30s -s count=3 -- ./legacy-client db.example 5432\n"
         "-s changes [defaults] for this run only; rules keep the keys they set themselves.\n"
-        "A statically linked or setuid/setgid command, which the shim cannot reach, runs as root in a transient\n"
+        "A statically linked, setuid/setgid or Go command, which the shim cannot reach, runs as root in a transient\n"
         "cgroup carrying the same policy (cgroup mode), removed when it exits; --no-cgroup turns that off.\n"
         "The exit status is the command's.");
     auto args = std::make_shared<RunArgs>();

@@ -66,8 +66,8 @@ Result<int> run_in_transient_cgroup(const CgroupRun& run) {
         (void)remove_cgroup(*cgroup);
         return Error{fmt::format("cannot attach to cgroup {}: {}", cgroup->path, attached.error().message), attached.error().code};
     }
-    say(fmt::format("{} {}: the shim cannot load into it; cgroup mode gives it the policy {} ({} rule{}) in the transient cgroup {}", run.program,
-                    run.unreachable, source.path, source.rules, source.rules == 1 ? "" : "s", cgroup->path));
+    say(fmt::format("{} {}; cgroup mode gives it the policy {} ({} rule{}) in the transient cgroup {}", run.program, run.unreachable, source.path,
+                    source.rules, source.rules == 1 ? "" : "s", cgroup->path));
     const ChildEnd end = run_child_in_cgroup(procs, run.program, run.argv);
     ::close(procs);
     clean_up(run, *cgroup, end.kind != ChildEnd::Kind::not_entered);

@@ -16,7 +16,7 @@ struct CgroupRun {
     char* const* argv;                  // its arguments, argv[0] first
     std::optional<std::string> policy;  // as policy_for_run() gave it; nullopt: the policy discovery finds
     bool policy_is_temporary;           // a file written for -s: removed with the cgroup
-    std::string unreachable;            // why the shim cannot reach it: "is statically linked"
+    std::string unreachable;            // why the shim cannot reach it: "is statically linked: the shim ..."
 };
 
 // The exit status to return once the program has run (see pass_on_status()), or, before anything
