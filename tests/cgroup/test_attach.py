@@ -13,6 +13,7 @@ import unittest
 
 from cgrouptest import (SOCKET_TRIPLE, SOCKPROBE_STATIC, Cgroup, attached_programs, main, pinned_attachments,
                         require_cgroup_root, tool, write_policy)
+from go_client import build_go_client
 from tcpkeep_test import KERNEL_DEFAULTS, TCP_ESTABLISHED, HoldingServer, SilentListener, parse_values, remote_values, wait_for_socket
 
 ORDER = ("ka", "idle", "interval", "count", "user_timeout")
@@ -20,8 +21,6 @@ KERNEL = [KERNEL_DEFAULTS[k] for k in ORDER]
 DEFAULTS = [1, 61, 11, 5, 9000]  # [defaults] below
 DB = [1, 30, 11, 5, 7000]  # rule "db" over [defaults]
 BUSYBOX = shutil.which("busybox")
-GO_CLIENT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "programs", "go_static_client", "main.go")
-GO_CACHE = os.environ.get("TCPKEEP_GO_CACHE", "/tmp/tcpkeep-go-cache")
 
 
 def policy_text(db_port, enforce=False):
@@ -221,14 +220,7 @@ class CgroupAttachTest(unittest.TestCase):
             self.assertEqual(json.loads(out)["client"], [0, 11, KERNEL[2], KERNEL[3], 0])
 
     def test_go_static_client_keeps_its_own_keepalive(self):
-        go = shutil.which("go")
-        if go is None:  # scripts/lib/common.sh installs golang-go
-            if os.environ.get("TCPKEEP_REQUIRE_NETNS") == "1":
-                self.fail("go is not installed (TCPKEEP_REQUIRE_NETNS=1)")
-            self.skipTest("go is not installed")
-        program = os.path.join(self.dir.name, "go_static_client")
-        env = dict(os.environ, CGO_ENABLED="0", GOCACHE=GO_CACHE, GO111MODULE="off", HOME=self.dir.name)
-        subprocess.run([go, "build", "-o", program, GO_CLIENT], check=True, env=env, timeout=100, capture_output=True)
+        program = build_go_client(self, self.dir.name, cgo=False)
         with open(program, "rb") as f:
             self.assertNotIn(b".interp", f.read())  # no program interpreter: LD_PRELOAD would never be read
         with HoldingServer() as db, Cgroup() as cg:

@@ -14,6 +14,7 @@ import unittest
 
 from cgrouptest import (SOCKPROBE, SOCKPROBE_STATIC, TOOL, Cgroup, main, mount_of, pinned_attachments, require_cgroup_root, tool,
                         write_policy)
+from go_client import build_go_client
 from staging import StagedFiles
 from tcpkeep_test import TCP_ESTABLISHED, HoldingServer, parse_values, remote_values, wait_for_socket
 
@@ -28,8 +29,6 @@ user_timeout = "8s"
 """
 VALUES = [1, 63, 13, 4, 8000]
 BUSYBOX = shutil.which("busybox")
-GO_CGO_CLIENT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tool", "programs", "go_client", "main.go")
-GO_CACHE = os.environ.get("TCPKEEP_GO_CACHE", "/tmp/tcpkeep-go-cache")
 
 
 def cgroup_of(pid="self"):
@@ -179,14 +178,7 @@ class RunInTransientCgroup(unittest.TestCase):
 
     def test_cgo_go_program_gets_the_policy(self):
         # Dynamically linked (cgo): the shim would load, but Go's runtime makes its own system calls.
-        go = shutil.which("go")
-        if go is None:  # scripts/lib/common.sh installs golang-go
-            if os.environ.get("TCPKEEP_REQUIRE_NETNS") == "1":
-                self.fail("go is not installed (TCPKEEP_REQUIRE_NETNS=1)")
-            self.skipTest("go is not installed")
-        client = os.path.join(self.dir.name, "go_client")
-        env = dict(os.environ, CGO_ENABLED="1", GOCACHE=GO_CACHE, GO111MODULE="off", HOME=self.dir.name)
-        subprocess.run([go, "build", "-o", client, GO_CGO_CLIENT], check=True, env=env, timeout=300, capture_output=True)
+        client = build_go_client(self, self.dir.name, cgo=True)
         with HoldingServer() as db:
             proc, program, _ = self.hold(["--policy", self.policy, "--", client, f"127.0.0.1:{db.port}"])
             # Go sets keepalive, idle and interval (15 s) itself after connecting: its choice stays.

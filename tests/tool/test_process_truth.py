@@ -10,11 +10,11 @@ import tempfile
 import time
 import unittest
 
+from go_client import build_go_client
 from staging import staged_for
 from tcpkeep_test import remote_values
 from tooltest import (PYTHON, SHIM, SYSCONF, TARGET_PY, TOOL, Target, as_list, main, require_root, target_env, tool, tool_json)
 
-GO_CLIENT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "programs", "go_client", "main.go")
 
 POLICY = 'version = 1\n[defaults]\nkeepalive = true\nidle = "37s"\ninterval = "7s"\ncount = 4\nuser_timeout = "51s"\n'
 POLICY_VALUES = [1, 37, 7, 4, 51000]
@@ -200,15 +200,9 @@ class ProgramsOwnOptions(unittest.TestCase):
 
 class GoPrograms(unittest.TestCase):
     def test_cgo_client_run_warns_and_verify_names_the_reason(self):
-        go = require_program(self, "go")
         d = tempfile.mkdtemp()
         self.addCleanup(shutil.rmtree, d, True)
-        client = os.path.join(d, "go_client")
-        # Dynamically linked through cgo, so the shim does load into it.
-        build_env = dict(os.environ, HOME=d, GOCACHE=os.environ.get("TCPKEEP_GO_CACHE", os.path.join(d, "cache")),
-                         GOPATH=os.path.join(d, "gopath"), CGO_ENABLED="1", GO111MODULE="off")
-        build_env.pop("LD_PRELOAD", None)
-        subprocess.run([go, "build", "-o", client, GO_CLIENT], env=build_env, check=True, capture_output=True, timeout=300)
+        client = build_go_client(self, d, cgo=True)  # dynamically linked, so the shim does load into it
         with socket.create_server(("127.0.0.1", 0)) as server:
             port = server.getsockname()[1]
             # --no-cgroup: as root, run would give a Go program the policy through cgroup mode (cgroup.run).
@@ -216,7 +210,7 @@ class GoPrograms(unittest.TestCase):
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             self.addCleanup(p.wait)
             self.addCleanup(p.kill)
-            self.assertEqual(p.stdout.readline(), "ready 0\n")
+            self.assertEqual(p.stdout.readline(), "ready\n")
             accepted = server.accept()[0]
             self.addCleanup(accepted.close)
             report = tool_json(self, "verify", "--pid", str(p.pid), expect=1)
