@@ -1,0 +1,137 @@
+"""The live prediction of `tcpkeep verify` on a path with a real round-trip time: the cases of
+run_case.py, with the veth pair replaced by a user-space delay line (tests/support/delay_line.py;
+this kernel has no netem). Like `tc qdisc add dev VETH root netem delay D` on the program's side,
+the line holds every packet from the program for D and returns the peer's at once: the RTT is D.
+
+Before the case, a probe connection's SYN/SYN-ACK sample (TCP_INFO tcpi_rtt) must equal D within
+RTT_SLACK_MS, and verify's modelled RTO must be at least D + rto_min (the kernel's RTO is srtt plus at
+least rto_min): the prediction is then made from a real RTT, not from a LAN's rto_min.
+
+    run_delayed_case.py CASE    exit 0 pass, 1 fail, 77 cannot run here (as run_case.py)
+"""
+import os
+import socket
+import struct
+import subprocess
+import sys
+
+from cases import Case
+from delay_line import DelayLine
+from netns_harness import CapabilityMissing, NetnsPair, check_capabilities, socket_in
+from run_case import PORT, PROGRAM, SKIP, Run, policy_text
+from tcpkeep_test import PolicyFile
+
+RTT_SLACK_MS = 3  # measured here: within 0.3 ms at a load average of 13
+RTT_PROBE_PORT = PORT + 1
+TCPI_RTT_OFFSET = 68  # struct tcp_info: tcpi_rtt (µs), after 8 bytes of fields and 15 u32
+
+IDLE_MIDWAY = {"keepalive": True, "idle": "4s", "interval": "1s", "count": 2, "user_timeout": "off"}
+VERIFY_BUSY = Case("busy", {"user_timeout": "3s"}, "if_sending_ms", predict_with="verify")
+# tcp_retries2 = 3: the limit is 15 x rto_min = 3 s after the first timeout retransmission, reached
+# at a firing 14 x RTO (RTT 100 ms, RTO ~300 ms) or 6 x RTO (RTT 300 ms, RTO ~900 ms) after it: the
+# backoff doubles the live RTO, so here the RTT decides when the connection dies. The model leaves out
+# the timer wheel's rounding up (HZ=250: up to 32 ms for timers of 0.25-2 s, 256 ms for 2-16 s), so
+# these abort ~0.3 s after the prediction (measured 5.18-5.22 s against 4.86 s, 7.42 s against 7.13 s).
+VERIFY_BUSY_RETRIES2 = Case("busy", {"user_timeout": "off"}, "if_sending_ms", predict_with="verify",
+                            sysctls={"net.ipv4.tcp_retries2": 3})
+VERIFY_IDLE = Case("idle", IDLE_MIDWAY, "detect_in_ms", predict_with="verify")
+
+# name: (case, RTT in ms)
+CASES = {
+    "delay_verify_busy_rtt100": (VERIFY_BUSY, 100),
+    "delay_verify_busy_rtt300": (VERIFY_BUSY, 300),
+    "delay_verify_busy_retries2_rtt100": (VERIFY_BUSY_RETRIES2, 100),
+    "delay_verify_busy_retries2_rtt300": (VERIFY_BUSY_RETRIES2, 300),
+    "delay_verify_idle_midway_rtt100": (VERIFY_IDLE, 100),
+    "delay_verify_idle_midway_rtt300": (VERIFY_IDLE, 300),
+}
+FIRST_INDEX = 100  # NetnsPair indexes (10.77.<index>.x) apart from run_case.py's
+
+
+class DelayedPair(NetnsPair):
+    """NetnsPair whose veth pair gives way to a delay line with the same addresses."""
+
+    def __init__(self, case, index, rtt_ms):
+        super().__init__(case, index)
+        self.rtt_ms = rtt_ms
+        self._line = DelayLine(self.program_ns, self.program_addr, self.peer_ns, self.peer_addr, f"tkd{os.getpid()}-{index}",
+                               a_to_b_ms=rtt_ms, b_to_a_ms=0)
+
+    def __enter__(self):
+        super().__enter__()
+        try:
+            # deleting one end of a veth pair deletes both, and the addresses on them
+            subprocess.run(["ip", "-n", self.program_ns, "link", "del", self._veth[0]], check=True, capture_output=True)
+            self._line.__enter__()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def close(self):
+        self._line.close()
+        super().close()
+
+    def measured_rtt_ms(self):
+        """The kernel's RTT sample of a fresh connection's handshake, program -> peer."""
+        listener = socket_in(self.peer_ns)
+        client = socket_in(self.program_ns)
+        try:
+            listener.bind((self.peer_addr, RTT_PROBE_PORT))
+            listener.listen(1)
+            client.connect((self.peer_addr, RTT_PROBE_PORT))
+            info = client.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 104)
+            return struct.unpack_from("I", info, TCPI_RTT_OFFSET)[0] / 1000
+        finally:
+            client.close()
+            listener.close()
+
+
+def run_delayed_case(name):
+    case, rtt_ms = CASES[name]
+    with DelayedPair(name, FIRST_INDEX + list(CASES).index(name), rtt_ms) as net, PolicyFile(policy_text(name, case)) as policy:
+        problems = []
+        rtt = net.measured_rtt_ms()
+        if abs(rtt - rtt_ms) > RTT_SLACK_MS:
+            problems.append(f"the path's RTT is {rtt:.1f} ms, not {rtt_ms} ms: the delay line is off")
+        run = Run(case, net, policy.path)
+        try:
+            run.start()
+            found, summary = run.check()
+            problems += found
+        finally:
+            run.close()
+        rto_min = run.prediction["kernel"]["tcp_rto_min_ms"]
+        if run.live is not None and run.live["rto_ms"] < rtt_ms + rto_min:
+            problems.append(f"verify modelled an RTO of {run.live['rto_ms']} ms, below RTT + rto_min = {rtt_ms + rto_min} ms")
+        print(f"netns.{name}: RTT {rtt:.1f} ms, RTO {run.live and run.live['rto_ms']} ms: {summary}: {'FAIL' if problems else 'ok'}")
+        for p in problems:
+            print(f"  {p}")
+        if problems:
+            run.report()
+        return 1 if problems else 0
+
+
+def main():
+    if len(sys.argv) != 2 or sys.argv[1] not in CASES:
+        raise SystemExit(f"usage: run_delayed_case.py {'|'.join(CASES)}")
+    if not PROGRAM:
+        raise SystemExit("set TCPKEEP_SHIM, TCPKEEP_TOOL and TCPKEEP_NETNS_PROGRAM (ctest does)")
+    try:
+        check_capabilities()
+        if not os.path.exists("/dev/net/tun"):
+            raise CapabilityMissing("no /dev/net/tun (the delay line needs TUN devices)")
+        return run_delayed_case(sys.argv[1])
+    except CapabilityMissing as e:
+        if os.environ.get("TCPKEEP_REQUIRE_NETNS") == "1":
+            print(f"netns.{sys.argv[1]}: FAIL: cannot run: {e} (TCPKEEP_REQUIRE_NETNS=1 makes this a failure)")
+            return 1
+        print(f"netns.{sys.argv[1]}: SKIP: {e} (set TCPKEEP_REQUIRE_NETNS=1 to make this a failure)")
+        return SKIP
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["--list"]:
+        print("\n".join(CASES))
+        sys.exit(0)
+    sys.exit(main())
