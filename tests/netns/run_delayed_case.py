@@ -27,21 +27,25 @@ TCPI_RTT_OFFSET = 68  # struct tcp_info: tcpi_rtt (µs), after 8 bytes of fields
 
 IDLE_MIDWAY = {"keepalive": True, "idle": "4s", "interval": "1s", "count": 2, "user_timeout": "off"}
 VERIFY_BUSY = Case("busy", {"user_timeout": "3s"}, "if_sending_ms", predict_with="verify")
-# tcp_retries2 = 3: the limit is 15 x rto_min = 3 s after the first timeout retransmission, reached
-# at a firing 14 x RTO (RTT 100 ms, RTO ~300 ms) or 6 x RTO (RTT 300 ms, RTO ~900 ms) after it: the
-# backoff doubles the live RTO, so here the RTT decides when the connection dies. The model leaves out
-# the timer wheel's rounding up (HZ=250: up to 32 ms for timers of 0.25-2 s, 256 ms for 2-16 s), so
-# these abort ~0.3 s after the prediction (measured 5.18-5.22 s against 4.86 s, 7.42 s against 7.13 s).
-VERIFY_BUSY_RETRIES2 = Case("busy", {"user_timeout": "off"}, "if_sending_ms", predict_with="verify",
-                            sysctls={"net.ipv4.tcp_retries2": 3})
+# No user timeout: the connection dies at the first firing at least tcp_model_timeout(tcp_retries2,
+# rto_min) after the first timeout retransmission, and the backoff doubles the live RTO, so here the
+# RTT decides which firing that is. RTT 100 ms (RTO ~300 ms), tcp_retries2 = 2: the limit is
+# 7 x rto_min = 1.4 s, passed 6 x RTO after it (a LAN's RTO would need 14). RTT 300 ms (RTO ~900 ms),
+# tcp_retries2 = 3: 15 x rto_min = 3 s, passed 6 x RTO after it. The model leaves out the timer
+# wheel's rounding up (HZ=250: up to 32 ms for timers of 0.25-2 s, 256 ms for 2-16 s): the 3.6 s
+# timer of the second case fires up to a quarter second late (measured 7.42 s against 7.13 s).
+def busy_retries2(retries2):
+    return Case("busy", {"user_timeout": "off"}, "if_sending_ms", predict_with="verify", sysctls={"net.ipv4.tcp_retries2": retries2})
+
+
 VERIFY_IDLE = Case("idle", IDLE_MIDWAY, "detect_in_ms", predict_with="verify")
 
 # name: (case, RTT in ms)
 CASES = {
     "delay_verify_busy_rtt100": (VERIFY_BUSY, 100),
     "delay_verify_busy_rtt300": (VERIFY_BUSY, 300),
-    "delay_verify_busy_retries2_rtt100": (VERIFY_BUSY_RETRIES2, 100),
-    "delay_verify_busy_retries2_rtt300": (VERIFY_BUSY_RETRIES2, 300),
+    "delay_verify_busy_retries2_rtt100": (busy_retries2(2), 100),
+    "delay_verify_busy_retries2_rtt300": (busy_retries2(3), 300),
     "delay_verify_idle_midway_rtt100": (VERIFY_IDLE, 100),
     "delay_verify_idle_midway_rtt300": (VERIFY_IDLE, 300),
 }
