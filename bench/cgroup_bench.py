@@ -1,7 +1,9 @@
-"""Cgroup mode's cost (root): connection rate in an attached cgroup against the same kind of cgroup
-without an attachment, plain and with the floor preload (the five setsockopt calls in connect(),
-the unavoidable cost of the options themselves), side by side (A B C A B C ..., median ratios);
-BPF run time per connection from the kernel's BPF statistics; attach time of a 10,000-rule policy.
+"""Cgroup mode's cost (root). One cgroup, in rounds: `connection_rate` with the policy attached, the
+same cgroup with it detached, and there under the floor preload (the five setsockopt calls in
+connect(): what the options cost whoever sets them); median ratios. The attached programs' run time
+per connection from the kernel's BPF statistics (kernel.bpf_stats_enabled, restored after); the
+time of replacing attaches of a 10,000-rule policy. scripts/bench runs it through measure().
+
 Usage: cgroup_bench.py TCPKEEP CONNECTION_RATE PRINT_POLICY FLOOR_PRELOAD [ROUNDS] [CONNECTIONS]"""
 import json
 import os
@@ -11,14 +13,19 @@ import sys
 import tempfile
 import time
 
-tool, rate, print_policy, floor = sys.argv[1:5]
-pairs = int(sys.argv[5]) if len(sys.argv) > 5 else 5
-connections = int(sys.argv[6]) if len(sys.argv) > 6 else 20000
+STATS = "/proc/sys/kernel/bpf_stats_enabled"
+SMALL_POLICY = 'version = 1\n[defaults]\nkeepalive = true\nidle = "60s"\ninterval = "10s"\ncount = 6\nuser_timeout = "auto"\n'
 
 
 def cgroup2_mount():
     with open("/proc/self/mounts") as f:
         return next(line.split()[1] for line in f if line.split()[2] == "cgroup2")
+
+
+def cgroup_mode_built(tool):
+    """False when this tcpkeep was built without cgroup mode (its commands then say so)."""
+    r = subprocess.run([tool, "attached"], capture_output=True, text=True)
+    return "cgroup mode is not in this build" not in r.stderr
 
 
 def run_in(directory, argv, env=None):
@@ -40,56 +47,78 @@ def bpf_totals(directory):
     return total_ns, total_runs
 
 
-def main():
-    mount = cgroup2_mount()
-    with tempfile.TemporaryDirectory() as tmp:
-        policy = os.path.join(tmp, "policy.toml")
-        with open(policy, "w") as f:
-            f.write('version = 1\n[defaults]\nkeepalive = true\nidle = "60s"\ninterval = "10s"\ncount = 6\nuser_timeout = "auto"\n')
-        big = os.path.join(tmp, "big.toml")
-        text = subprocess.run([print_policy, "10000", "every-rule-active"], capture_output=True, text=True, check=True).stdout
-        with open(big, "w") as f:
-            f.write("".join(line for line in text.splitlines(True) if not line.startswith("process")))
-        attached, plain = (os.path.join(mount, f"tcpkeep-bench-{os.getpid()}-{n}") for n in ("attached", "plain"))
-        for d in (attached, plain):
-            os.mkdir(d)
-        stats_file = "/proc/sys/kernel/bpf_stats_enabled"
-        with open(stats_file) as f:
-            stats_before = f.read().strip()
-        try:
-            subprocess.run([tool, "attach", "--policy", policy, "--cgroup", attached], check=True, capture_output=True)
-            with open(stats_file, "w") as f:
+def peer_port_policy(print_policy, path, rules):
+    """The synthetic policy with every rule active: peers, ports and directions, no `process` (which
+    cgroup mode refuses)."""
+    text = subprocess.run([print_policy, str(rules), "every-rule-active"], capture_output=True, text=True, check=True).stdout
+    if any(line.startswith("process") for line in text.splitlines()):
+        sys.exit("print_policy every-rule-active wrote `process` lines: cgroup mode would refuse the policy")
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def attach(tool, policy, directory):
+    subprocess.run([tool, "attach", "--policy", policy, "--cgroup", directory], check=True, capture_output=True)
+
+
+def measure(tool, rate, print_policy, floor, rounds=5, connections=20000):
+    """{"attached", "detached", "floor": median wall s; "ratio", "floor_ratio": median per-round ratios
+    attached / detached and attached / floor; "bpf_us", "bpf_runs": per connection; "attach_s": the
+    median of 5 replacing attaches of a 10,000-rule policy}."""
+    directory = os.path.join(cgroup2_mount(), f"tcpkeep-bench-{os.getpid()}")
+    os.mkdir(directory)
+    with open(STATS) as f:
+        stats_before = f.read().strip()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            small, big = os.path.join(tmp, "small.toml"), os.path.join(tmp, "big.toml")
+            with open(small, "w") as f:
+                f.write(SMALL_POLICY)
+            peer_port_policy(print_policy, big, 10000)
+            with open(STATS, "w") as f:
                 f.write("1")
-            ratios, floor_ratios, with_bpf, without, with_floor = [], [], [], [], []
-            floor_env = dict(os.environ, LD_PRELOAD=floor)
-            ns0, runs0 = bpf_totals(attached)
-            for _ in range(pairs):
-                a = float(run_in(attached, [rate, str(connections)]))
-                b = float(run_in(plain, [rate, str(connections)]))
-                c = float(run_in(plain, [rate, str(connections)], env=floor_env))
-                with_bpf.append(a)
-                without.append(b)
-                with_floor.append(c)
-                ratios.append(a / b)
-                floor_ratios.append(a / c)
-            ns1, runs1 = bpf_totals(attached)
-            print(f"connection rate, {connections} loopback connections, {pairs} rounds: attached {statistics.median(with_bpf):.3f} s, "
-                  f"not attached {statistics.median(without):.3f} s, not attached + floor preload {statistics.median(with_floor):.3f} s; "
-                  f"attached / not attached {statistics.median(ratios):.3f}, attached / floor {statistics.median(floor_ratios):.3f}")
-            print(f"BPF run time: {(ns1 - ns0) / (pairs * connections) / 1000:.2f} us per connection "
-                  f"({(runs1 - runs0) / (pairs * connections):.1f} program runs per connection, both ends in the cgroup)")
-            times = []
+            times = {"attached": [], "detached": [], "floor": []}
+            bpf_ns = bpf_runs = 0
+            argv, floor_env = [rate, str(connections)], dict(os.environ, LD_PRELOAD=floor)
+            for _ in range(rounds):
+                attach(tool, small, directory)
+                ns0, runs0 = bpf_totals(directory)
+                times["attached"].append(float(run_in(directory, argv)))
+                ns1, runs1 = bpf_totals(directory)
+                bpf_ns, bpf_runs = bpf_ns + ns1 - ns0, bpf_runs + runs1 - runs0
+                subprocess.run([tool, "detach", "--cgroup", directory], check=True, capture_output=True)
+                times["detached"].append(float(run_in(directory, argv)))
+                times["floor"].append(float(run_in(directory, argv, env=floor_env)))
+            attach_s = []
             for _ in range(5):
                 started = time.monotonic()
-                subprocess.run([tool, "attach", "--policy", big, "--cgroup", attached], check=True, capture_output=True)
-                times.append(time.monotonic() - started)
-            print(f"attach (replace) of a 10,000-rule policy: median {statistics.median(times):.2f} s of 5")
-        finally:
-            with open(stats_file, "w") as f:
-                f.write(stats_before)
-            subprocess.run([tool, "detach", "--cgroup", attached], capture_output=True)
-            for d in (attached, plain):
-                os.rmdir(d)
+                attach(tool, big, directory)
+                attach_s.append(time.monotonic() - started)
+    finally:
+        with open(STATS, "w") as f:
+            f.write(stats_before)
+        subprocess.run([tool, "detach", "--cgroup", directory], capture_output=True)
+        os.rmdir(directory)
+    medians = {k: statistics.median(v) for k, v in times.items()}
+    pairs = list(zip(times["attached"], times["detached"], times["floor"]))
+    return dict(medians, ratio=statistics.median(a / d for a, d, _ in pairs), floor_ratio=statistics.median(a / f for a, _, f in pairs),
+                bpf_us=bpf_ns / (rounds * connections) / 1000, bpf_runs=bpf_runs / (rounds * connections),
+                attach_s=statistics.median(attach_s))
+
+
+def main():
+    tool, rate, print_policy, floor = sys.argv[1:5]
+    rounds = int(sys.argv[5]) if len(sys.argv) > 5 else 5
+    connections = int(sys.argv[6]) if len(sys.argv) > 6 else 20000
+    if not cgroup_mode_built(tool):
+        sys.exit(f"{tool} was built without cgroup mode")
+    m = measure(tool, rate, print_policy, floor, rounds, connections)
+    print(f"connection rate, {connections} loopback connections, {rounds} rounds: attached {m['attached']:.3f} s, "
+          f"the same cgroup detached {m['detached']:.3f} s, detached + floor preload {m['floor']:.3f} s; "
+          f"attached / detached {m['ratio']:.3f}, attached / floor {m['floor_ratio']:.3f}")
+    print(f"BPF run time: {m['bpf_us']:.2f} us per connection ({m['bpf_runs']:.1f} program runs per connection, both ends in the cgroup)")
+    print(f"attach (replace) of a 10,000-rule policy: median {m['attach_s']:.2f} s of 5")
+    print(f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":

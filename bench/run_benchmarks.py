@@ -14,6 +14,8 @@ import subprocess
 import sys
 import tempfile
 
+import cgroup_bench
+
 build = os.path.abspath(sys.argv[1])
 rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 7
 bench = os.path.join(build, "bench")
@@ -195,6 +197,28 @@ def main():
         print(f"| a program under the shim, RSS added at its first connection, {form}: 1 rule / 10,000 rules "
               f"(anonymous, file), KiB | | | {one[0]:.0f} ({one[1]:.0f}, {one[2]:.0f}) / {many[0]:.0f} ({many[1]:.0f}, {many[2]:.0f}) "
               f"| the 10,000 rules' own: {many[0] - one[0]:.0f} | <= 1024 KiB |")
+    cgroup_rows()
+
+
+def cgroup_rows():
+    """Cgroup mode (bench/cgroup_bench.py): needs root and a tcpkeep built with it; else says why not."""
+    tool = os.path.join(build, "tools", "tcpkeep")
+    if os.geteuid() != 0:
+        print("| cgroup mode | not measured: needs root | | | | |")
+        return
+    if not cgroup_bench.cgroup_mode_built(tool):
+        print("| cgroup mode | not measured: tcpkeep was built without cgroup mode | | | | |")
+        return
+    m = cgroup_bench.measure(tool, os.path.join(bench, "connection_rate"), os.path.join(bench, "print_policy"),
+                             variants["floor"], rounds)
+    print(f"| 20,000 connections in one cgroup, detached / detached + floor preload / attached, wall s | {m['detached']:.3f} "
+          f"| {m['floor']:.3f} | {m['attached']:.3f} | attached/detached {m['ratio']:.3f}, attached/floor {m['floor_ratio']:.3f} "
+          f"| <= 1.03 (attached/detached) |")
+    print(f"| cgroup mode: BPF run time per connection (bpf stats; both ends in the cgroup), us | | | {m['bpf_us']:.2f} "
+          f"| {m['bpf_runs']:.1f} program runs per connection | |")
+    print(f"| cgroup mode: attach (replace) of a 10,000-rule peer/port policy, s | | | {m['attach_s']:.2f} | median of 5 | |")
+
 
 if __name__ == "__main__":
     main()
+    print(f"\nload average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
