@@ -221,8 +221,11 @@ def assert_sockets(test, report, host_pid, expected):
 
 
 def run_host(argv, **env):
-    """argv on this machine with a clean environment (no TCPKEEP_*, no LD_PRELOAD) plus `env`."""
-    return subprocess.run(argv, capture_output=True, text=True, timeout=60, env={"PATH": CLEAN_PATH, **env}, cwd="/")
+    """argv on this machine with a clean environment (no TCPKEEP_*, no LD_PRELOAD) plus `env`. Bytes
+    that are not UTF-8 are kept escaped: `tcpkeep attached` lists every attachment on the machine,
+    other tests' too, and one being made meanwhile has been seen listed with garbage in it."""
+    return subprocess.run(argv, capture_output=True, text=True, errors="backslashreplace", timeout=60,
+                          env={"PATH": CLEAN_PATH, **env}, cwd="/")
 
 
 def processes_like(pid, program):
