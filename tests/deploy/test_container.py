@@ -1,12 +1,15 @@
 """examples/container: entrypoint.sh run directly on the host (no container engine here) preloads
 the shim and selects the policy for the program it execs, whose sockets are then verified; it
 warns and still runs the program when a file is missing. The Dockerfile copies what exists and
-uses the entrypoint where it put it."""
+uses the entrypoint where it put it. attach-container.sh (cgroup mode, from the host) refuses bad
+usage, a container it cannot inspect and an unreadable policy, each with one line and exit 2 (its
+attaching is tested on a real Docker daemon in tests/engines)."""
 import fnmatch
 import glob
 import json
 import os
 import re
+import subprocess
 import unittest
 
 from deploytest import (DEFAULT_VALUES, EXAMPLES, HOLD, PACKAGE, STAGE_PACKAGE, STAGED, Program, assert_holds,
@@ -14,6 +17,7 @@ from deploytest import (DEFAULT_VALUES, EXAMPLES, HOLD, PACKAGE, STAGE_PACKAGE, 
 
 CONTAINER = os.path.join(EXAMPLES, "container")
 ENTRYPOINT = os.path.join(CONTAINER, "entrypoint.sh")
+ATTACH = os.path.join(CONTAINER, "attach-container.sh")
 
 
 def staged_env(**extra):
@@ -70,6 +74,28 @@ class Dockerfile(unittest.TestCase):
         self.assertEqual(json.loads(dict(steps)["ENTRYPOINT"]), ["/usr/local/bin/tcpkeep-entrypoint"])
         run = dict(steps)["RUN"]
         self.assertIn("apt-get install -y --no-install-recommends /tmp/tcpkeep.deb", run)
+
+
+class AttachContainer(unittest.TestCase):
+    def attach(self, *args, **env):
+        r = subprocess.run([ATTACH, *args], capture_output=True, text=True, env=clean_env(**env), cwd="/", timeout=30)
+        self.assertEqual((r.returncode, r.stdout), (2, ""), r.stderr)
+        return r.stderr
+
+    def test_usage_errors(self):
+        usage = "usage: attach-container.sh [--policy FILE] CONTAINER | attach-container.sh --detach CONTAINER\n"
+        for args in ((), ("a", "b"), ("--policy",), ("--bogus", "a")):
+            with self.subTest(args=args):
+                self.assertEqual(self.attach(*args), usage)
+        self.assertEqual(self.attach("--detach", "--policy", STAGED.policy, "app"),
+                         "attach-container.sh: --policy is for attaching, not with --detach\n")
+
+    def test_unreadable_policy_and_failed_inspect(self):
+        self.assertEqual(self.attach("--policy", "/nonexistent/policy.toml", "app"),
+                         "attach-container.sh: policy /nonexistent/policy.toml: not readable on this host\n")
+        # DOCKER names the engine's client: one that fails, as docker does for an unknown container.
+        self.assertEqual(self.attach("app", DOCKER="false"),
+                         "attach-container.sh: false inspect app failed (no such container?)\n")
 
 
 if __name__ == "__main__":

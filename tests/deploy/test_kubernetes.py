@@ -2,7 +2,11 @@
 the package's shim, engine and policy into the emptyDir the app container mounts, and the app
 container's LD_PRELOAD and TCPKEEP_POLICY name those copies. Then the pod is acted out on the host:
 the init command copies from the staged install tree into a scratch directory, and a program
-started with the app container's environment holds the policy's values: the three files suffice."""
+started with the app container's environment holds the policy's values: the three files suffice.
+examples/kubernetes/cgroup-daemonset.yaml: a privileged DaemonSet from the same package image with
+the host's cgroup hierarchy and BPF filesystem mounted over the container's own, whose command
+attaches to the kubepods cgroup and detaches on SIGTERM; on a machine with no kubepods cgroup it
+exits 2 with one line. tests/engines runs the command under Docker on a kubepods-like cgroup."""
 import os
 import subprocess
 import tempfile
@@ -12,6 +16,7 @@ import yaml_subset
 from deploytest import DEFAULT_VALUES, EXAMPLES, HOLD, PACKAGE, STAGED, Program, assert_holds, clean_env, substitute
 
 MANIFEST = os.path.join(EXAMPLES, "kubernetes", "deployment.yaml")
+DAEMONSET = os.path.join(EXAMPLES, "kubernetes", "cgroup-daemonset.yaml")
 
 
 def pod():
@@ -62,6 +67,60 @@ class Kubernetes(unittest.TestCase):
         for bad in ("a: 1\n\tb: 2\n", "a: &anchor 1\n", "a: [1]\n", "a: 1\na: 2\n", "a: |\n  text\n", "a: 1\n---\nb: 2\n"):
             with self.subTest(text=bad), self.assertRaises(yaml_subset.YamlError):
                 yaml_subset.parse(bad)
+
+
+def daemonset():
+    with open(DAEMONSET) as f:
+        manifest = yaml_subset.parse(f.read())
+    assert (manifest["apiVersion"], manifest["kind"]) == ("apps/v1", "DaemonSet"), manifest
+    return manifest
+
+
+class CgroupDaemonSet(unittest.TestCase):
+    def setUp(self):
+        self.manifest = daemonset()
+        self.pod = self.manifest["spec"]["template"]["spec"]
+        self.container = only(self.pod["containers"])
+
+    def test_selector_matches_the_template(self):
+        self.assertEqual(self.manifest["spec"]["selector"]["matchLabels"], self.manifest["spec"]["template"]["metadata"]["labels"])
+
+    def test_privileged_with_the_host_cgroup_and_bpf_filesystems(self):
+        self.assertEqual(self.container["securityContext"], {"privileged": True})
+        self.assertIs(self.pod["hostPID"], True)
+        host_paths = {v["name"]: v["hostPath"] for v in self.pod["volumes"]}
+        mounts = {m["name"]: m for m in self.container["volumeMounts"]}
+        self.assertEqual(set(host_paths), set(mounts))
+        # Each host directory mounted at the same path, over the container's own.
+        for name, host in host_paths.items():
+            self.assertEqual((host["type"], mounts[name]["mountPath"]), ("Directory", host["path"]), name)
+            self.assertNotIn("readOnly", mounts[name])
+        self.assertEqual(sorted(h["path"] for h in host_paths.values()), ["/sys/fs/bpf", "/sys/fs/cgroup"])
+        bpffs = next(m for m in mounts.values() if m["mountPath"] == "/sys/fs/bpf")
+        self.assertEqual(bpffs["mountPropagation"], "Bidirectional")
+
+    def test_same_image_as_the_deployment_init_container(self):
+        self.assertEqual(self.container["image"], only(pod()["initContainers"])["image"])
+
+    def test_command_attaches_and_detaches_on_sigterm(self):
+        command = self.container["command"]
+        self.assertEqual(command[:2], ["/bin/sh", "-c"])
+        script = command[2]
+        self.assertEqual(subprocess.run(["sh", "-n", "-c", script]).returncode, 0)
+        self.assertIn('tcpkeep attach --cgroup "$cg" || exit 2', script)
+        self.assertIn("""trap 'tcpkeep detach --cgroup "$cg"; exit 0' TERM INT""", script)
+        self.assertLess(script.index("trap "), script.index("tcpkeep attach"))  # no window without a detach
+
+    def test_command_without_a_kubepods_cgroup_says_so(self):
+        for candidate in ("/sys/fs/cgroup/kubepods.slice", "/sys/fs/cgroup/kubepods"):
+            self.assertFalse(os.path.exists(candidate), f"{candidate} exists: this machine runs a kubelet")
+        env = {e["name"]: e["value"] for e in self.container["env"]}
+        self.assertEqual(env, {"KUBEPODS_CGROUP": ""})
+        r = subprocess.run(self.container["command"], capture_output=True, text=True, timeout=30,
+                           env=clean_env(KUBEPODS_CGROUP=""), cwd="/")
+        self.assertEqual((r.returncode, r.stdout), (2, ""))
+        self.assertEqual(r.stderr, "tcpkeep-cgroup: no kubepods cgroup in /sys/fs/cgroup (is the node on cgroup v2?); "
+                                   "set KUBEPODS_CGROUP\n")
 
 
 if __name__ == "__main__":

@@ -1,14 +1,17 @@
 """examples/systemd/tcpkeep.conf: its Environment= lines, with the package's paths moved to the
 staged install tree, are exactly what a program needs (the test starts one with that environment
 and nothing else, as systemd would, and verifies its sockets); `tcpkeep env --format systemd`
-prints the same drop-in."""
+prints the same drop-in. examples/systemd/tcpkeep-attach.conf (cgroup mode) runs the package's
+tool with options it has; tests/engines runs it under a real systemd."""
 import os
 import subprocess
 import unittest
 
-from deploytest import DEFAULT_VALUES, EXAMPLES, HOLD, INSTALL, PACKAGE, STAGED, Program, assert_holds, clean_env, substitute
+from deploytest import (DEFAULT_VALUES, EXAMPLES, HOLD, INSTALL, PACKAGE, STAGED, Program, assert_holds, clean_env,
+                        options_in_help, substitute)
 
 DROP_IN = os.path.join(EXAMPLES, "systemd", "tcpkeep.conf")
+ATTACH_DROP_IN = os.path.join(EXAMPLES, "systemd", "tcpkeep-attach.conf")
 
 
 def directives(text):
@@ -55,6 +58,21 @@ class Systemd(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         expected = example().replace(PACKAGE.shim, STAGED.shim).replace(PACKAGE.policy, INSTALL.policy)
         self.assertEqual(directives(r.stdout), directives(expected))
+
+
+class AttachDropIn(unittest.TestCase):
+    """The cgroup-mode drop-in: attach before the program starts, detach after it stopped, both as
+    root whatever the unit's sandboxing ("+"), neither able to stop the unit ("-"); the unit named
+    by %n, its full name."""
+
+    def test_commands_are_the_package_tool_on_the_unit(self):
+        with open(ATTACH_DROP_IN) as f:
+            lines = directives(f.read())
+        self.assertEqual(lines, ["[Service]", f"ExecStartPre=-+{PACKAGE.tool} attach --unit %n",
+                                 f"ExecStopPost=-+{PACKAGE.tool} detach --unit %n"])
+        for line in lines[1:]:
+            subcommand = line.split("=", 1)[1].lstrip("-+").split()[1]
+            self.assertIn("--unit", options_in_help(subcommand), line)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ TCPKEEP_ECHO_SERVER_DIR (the legacy programs of examples/legacy) and TCPKEEP_TOO
 tcpkeep, for verifying from the host); TCPKEEP_ENGINES_CACHE, when set, is where root file
 systems are kept (default /var/cache/tcpkeep-engines)."""
 import ctypes
+import fcntl
 import glob
 import hashlib
 import json
@@ -33,6 +34,9 @@ PACKAGES = ("systemd", "systemd-sysv", "dbus", "python3", "libbpf1")
 
 ECHO_DIR = os.environ.get("TCPKEEP_ECHO_SERVER_DIR", "")
 LEGACY_PROGRAMS = ("echo_server", "echo_client")
+# The same programs linked statically (empty: a build without cgroup mode), and their names.
+STATIC_ECHO_DIR = os.environ.get("TCPKEEP_STATIC_ECHO_DIR", "")
+STATIC_PROGRAMS = tuple(p + "_static" for p in LEGACY_PROGRAMS)
 MULTIARCH = os.environ.get("TCPKEEP_MULTIARCH", "x86_64-linux-gnu")
 # Where the Debian package installs (what examples/ name).
 PACKAGE_SHIM = f"/usr/lib/{MULTIARCH}/tcpkeep/libtcpkeep.so"
@@ -58,6 +62,16 @@ def require_engines(*programs):
     raise unittest.SkipTest(reason)
 
 
+def require_cgroup_mode():
+    """A build with cgroup mode (its static test programs exist), or a failure under
+    TCPKEEP_REQUIRE_NETNS=1 (CI builds it), else a skip."""
+    if STATIC_ECHO_DIR:
+        return
+    if os.environ.get("TCPKEEP_REQUIRE_NETNS") == "1":
+        raise AssertionError("this tcpkeep is built without cgroup mode (TCPKEEP_REQUIRE_NETNS=1 makes that a failure)")
+    raise unittest.SkipTest("needs a tcpkeep built with cgroup mode")
+
+
 def setup_can_run(step, *programs):
     """For the fixture setups: whether the tests they prepare can run here. If not, the setup fails
     under TCPKEEP_REQUIRE_NETNS=1 (SystemExit), else says why and does nothing (the tests skip)."""
@@ -77,6 +91,40 @@ def rootfs_key():
 
 def rootfs_dir():
     return os.path.join(os.environ.get("TCPKEEP_ENGINES_CACHE", "/var/cache/tcpkeep-engines"), f"rootfs-{rootfs_key()}")
+
+
+_rootfs_locks = []
+
+
+def use_rootfs():
+    """The cached root file system, held under a shared lock for as long as this process runs, so
+    that a run building another one (a different package list, in another tree) does not remove
+    it while it is booted or imported here."""
+    path = rootfs_dir()
+    fd = os.open(path + ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+    fcntl.flock(fd, fcntl.LOCK_SH)
+    _rootfs_locks.append(fd)
+    return path
+
+
+def prune_rootfs(keep):
+    """Removes the cached root file systems other than `keep` (made from older package lists) that
+    nothing uses now (their lock free); one takes about as much space as a Debian install."""
+    removed = []
+    for old in glob.glob(os.path.join(os.path.dirname(keep), "rootfs-*")):
+        if old == keep or old.endswith(".lock") or not os.path.isdir(old):
+            continue
+        fd = os.open(old + ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            shutil.rmtree(old)
+            os.unlink(old + ".lock")
+            removed.append(old)
+        except BlockingIOError:
+            pass  # a test is using it: left for a later run
+        finally:
+            os.close(fd)
+    return removed
 
 
 def build_rootfs():
@@ -172,9 +220,83 @@ def assert_sockets(test, report, host_pid, expected):
         test.assertEqual([independent[key] for key, _, _ in OPTIONS], [int(s["actual"][f]) for f in FIELDS], s)
 
 
-def run_host(argv):
-    """argv on this machine with a clean environment (no TCPKEEP_*, no LD_PRELOAD)."""
-    return subprocess.run(argv, capture_output=True, text=True, timeout=60, env={"PATH": CLEAN_PATH}, cwd="/")
+def run_host(argv, **env):
+    """argv on this machine with a clean environment (no TCPKEEP_*, no LD_PRELOAD) plus `env`. Bytes
+    that are not UTF-8 are kept escaped: `tcpkeep attached` lists every attachment on the machine,
+    other tests' too, and one being made meanwhile has been seen listed with garbage in it."""
+    return subprocess.run(argv, capture_output=True, text=True, errors="backslashreplace", timeout=60,
+                          env={"PATH": CLEAN_PATH, **env}, cwd="/")
+
+
+def processes_like(pid, program):
+    """The pids (as this process sees them) running `program` in the pid namespace of `pid`."""
+    namespace = os.readlink(f"/proc/{pid}/ns/pid")
+    found = []
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if os.readlink(f"/proc/{entry}/ns/pid") == namespace and os.path.basename(os.readlink(f"/proc/{entry}/exe")) == program:
+                found.append(int(entry))
+        except OSError:
+            continue
+    return found
+
+
+def mount_point(fs_type):
+    """Where this machine mounts fs_type first (/proc/mounts; never assumed: hosts differ)."""
+    with open("/proc/self/mounts") as f:
+        found = next((fields[1] for fields in (line.split() for line in f) if fields[2] == fs_type), None)
+    if found is None:
+        raise AssertionError(f"no {fs_type} file system is mounted here")
+    return found
+
+
+class HostCgroup:
+    """A new cgroup in this machine's cgroup v2 hierarchy (below `parent`, a path in it), and programs
+    started in it. close() kills them and removes the cgroup."""
+
+    def __init__(self, name, parent=""):
+        self.path = f"{parent}/{name}"
+        self.directory = mount_point("cgroup2") + self.path
+        os.mkdir(self.directory)
+        self.processes = []
+
+    def start(self, argv):
+        procs = os.path.join(self.directory, "cgroup.procs")
+
+        def enter():
+            with open(procs, "w") as f:
+                f.write("0")
+
+        process = subprocess.Popen(argv, preexec_fn=enter, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True, env={"PATH": CLEAN_PATH})
+        self.processes.append(process)
+        return process
+
+    def close(self):
+        for process in self.processes:
+            process.kill()
+            process.communicate()
+        # A killed process leaves its cgroup shortly after it is reaped.
+        wait_until(lambda: self._removed(), f"cgroup {self.path} to be removable", 5)
+
+    def _removed(self):
+        try:
+            os.rmdir(self.directory)
+        except FileNotFoundError:
+            pass
+        except OSError:
+            return False
+        return True
+
+
+def kernel_values(pid):
+    """What a socket nobody configured holds in the network namespace of `pid`: keepalive off, that
+    namespace's keepalive sysctls (a new namespace starts from the kernel's defaults), no user timeout."""
+    sysctls = run_host(["nsenter", "-t", str(pid), "-n", "cat", *(f"/proc/sys/net/ipv4/tcp_keepalive_{name}"
+                                                                  for name in ("time", "intvl", "probes"))])
+    if sysctls.returncode != 0:
+        raise AssertionError(f"reading the keepalive sysctls of {pid}'s network namespace: {sysctls.stderr}")
+    return [0, *map(int, sysctls.stdout.split()), 0]
 
 
 def leftovers(paths, interfaces_before):
@@ -224,12 +346,20 @@ class Engine:
 class BootedSystemd(Engine):
     """systemd as PID 1 in systemd-nspawn over `rootfs`, which stays unchanged: the container writes
     to a tmpfs overlay (--volatile=overlay). The host's PID 1 is not systemd, hence --register=no
-    --keep-unit; --private-network keeps its sockets in its own network namespace."""
+    --keep-unit; --private-network keeps its sockets in its own network namespace. Cgroup mode
+    inside (tcpkeep attach in a unit's ExecStartPre=) needs the bpf() system call, which nspawn's
+    seccomp filter refuses and its capability set lacks by default: --system-call-filter=bpf and
+    CAP_BPF (CAP_NET_ADMIN comes with --private-network), and a place for the BPF filesystem: with
+    --private-network nspawn's /sys is a read-only tmpfs without /sys/fs/bpf, and systemd mounts
+    none in a container; a tmpfs there is the mount point tcpkeep mounts a BPF filesystem on. That
+    one belongs to the container's mount namespace: what is pinned in it goes with the container."""
 
     def __init__(self, rootfs):
         self._start("systemd-nspawn",
                     ["systemd-nspawn", "-q", "-D", rootfs, "--volatile=overlay", "-b", "--register=no", "--keep-unit",
-                     "--private-network", "--console=read-only"], tempfile.TemporaryFile("w+"), [rootfs])
+                     "--private-network", "--capability=CAP_BPF", "--system-call-filter=bpf", "--tmpfs=/sys/fs/bpf:mode=700",
+                     "--console=read-only"],
+                    tempfile.TemporaryFile("w+"), [rootfs])
         try:
             self.leader = wait_until(self._leader, "systemd-nspawn's container to start systemd", 30)
             # systemctl needs the manager's private bus, created once systemd runs.

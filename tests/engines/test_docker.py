@@ -8,7 +8,18 @@ it (the package installed inside), then:
 - a broken mounted policy: the program runs, and `docker logs` holds exactly one `tcpkeep[PID]:` line;
 - the Kubernetes manifest's init container (its command, in the package image) and app container
   (its environment, in the application image without tcpkeep) as two containers sharing a volume,
-  the app verified from the host."""
+  the app verified from the host;
+- cgroup mode: a statically linked server in an image holding nothing else, examples/container's
+  attach-container.sh run from the host attaches a policy to its container's cgroup; the listener
+  made before keeps the kernel's values, the next connection (a static client started in the
+  container) holds the policy's, read back from the host; after --detach the next one holds the
+  kernel's again;
+- examples/kubernetes/cgroup-daemonset.yaml: its container's command, image and mounts (the host's
+  cgroup v2 hierarchy at /sys/fs/cgroup, its BPF filesystem), its KUBEPODS_CGROUP naming a
+  kubepods-like cgroup made for the test: a static program started later in a "pod" cgroup below
+  it holds the image's policy; `docker stop` (SIGTERM) detaches. This machine lacks
+  CAP_SYS_RESOURCE, which --privileged needs: the container gets what attaching uses instead
+  (CAP_SYS_ADMIN, CAP_NET_ADMIN, no seccomp or AppArmor profile)."""
 import json
 import os
 import shutil
@@ -17,12 +28,15 @@ import unittest
 import engines
 import yaml_subset
 from engines import DEFAULT_VALUES, PACKAGE_POLICY, PACKAGE_SHIM, socket_values, verify_report
-from tcpkeep_test import TCP_ESTABLISHED, TCP_LISTEN, remote_values, wait_for_socket
+from tcpkeep_test import OPTIONS, TCP_ESTABLISHED, TCP_LISTEN, remote_values, wait_for_socket
 
 SOURCE = os.environ.get("TCPKEEP_SOURCE_DIR", "")
 CONTAINER_EXAMPLE = os.path.join(SOURCE, "examples", "container")
 MANIFEST = os.path.join(SOURCE, "examples", "kubernetes", "deployment.yaml")
+ATTACH_CONTAINER = os.path.join(CONTAINER_EXAMPLE, "attach-container.sh")
+DAEMONSET = os.path.join(SOURCE, "examples", "kubernetes", "cgroup-daemonset.yaml")
 BASE_IMAGE = "tcpkeep-engines/debian:bookworm"
+STATIC_IMAGE = "tcpkeep-engines/static-echo:1"  # the static echo programs and nothing else
 PORT = 7070
 CUSTOM_POLICY = 'version = 1\n\n[defaults]\nkeepalive = true\nidle = "33s"\ninterval = "7s"\ncount = 4\nuser_timeout = "off"\n'
 CUSTOM_VALUES = [1, 33, 7, 4, 0]
@@ -55,7 +69,7 @@ class Docker(unittest.TestCase):
         cls.daemon = engines.Dockerd()
         cls.addClassCleanup(cls.daemon.close)
         cls.scratch = os.path.join(cls.daemon.root, "scratch")  # removed with the daemon's directories
-        cls.daemon.import_rootfs(engines.rootfs_dir(), BASE_IMAGE)
+        cls.daemon.import_rootfs(engines.use_rootfs(), BASE_IMAGE)
         # The application image: a legacy program in a glibc image, no tcpkeep.
         app = cls.context("app", {p: os.path.join(engines.ECHO_DIR, p) for p in engines.LEGACY_PROGRAMS})
         with open(os.path.join(app, "Dockerfile"), "w") as f:
@@ -70,6 +84,11 @@ class Docker(unittest.TestCase):
         # then only warns); the build needs no mirror.
         cls.daemon.docker("build", "-q", "--network", "none", "--build-arg", f"BASE={cls.app_image}",
                           "-t", cls.tcpkeep_image, context, timeout=150)
+        if engines.STATIC_ECHO_DIR:
+            static = cls.context("static", {p: os.path.join(engines.STATIC_ECHO_DIR, p) for p in engines.STATIC_PROGRAMS})
+            with open(os.path.join(static, "Dockerfile"), "w") as f:
+                f.write(f"FROM scratch\nCOPY {' '.join(engines.STATIC_PROGRAMS)} /\n")
+            cls.daemon.docker("build", "-q", "--network", "none", "-t", STATIC_IMAGE, static)
 
     @classmethod
     def context(cls, name, files):
@@ -198,6 +217,98 @@ class Docker(unittest.TestCase):
                          (True, values["LD_PRELOAD"], values["TCPKEEP_POLICY"]), report)
         engines.assert_sockets(self, report, server, {"LISTEN": [DEFAULT_VALUES]})
         self.assertEqual(self.docker("logs", name).stderr, "")
+
+    def run_attach_container(self, *args):
+        """examples/container/attach-container.sh ARGS from the host, with this test's docker client and
+        the build tree's tcpkeep."""
+        return engines.run_host([ATTACH_CONTAINER, *args], DOCKER=f"/usr/bin/docker -H unix://{self.daemon.socket}",
+                                TCPKEEP=os.environ["TCPKEEP_TOOL"])
+
+    def attach_container(self, *args):
+        r = self.run_attach_container(*args)
+        self.assertEqual((r.returncode, r.stderr), (0, ""), r.stdout)
+        return r.stdout
+
+    def static_client(self, name, server):
+        """The static client started in the container `name` (docker exec); its host pid once connected."""
+        self.docker("exec", "-d", name, "/echo_client_static", "127.0.0.1", str(PORT))
+        known = set(self.clients)
+        pid = engines.wait_until(lambda: next(iter(set(engines.processes_like(server, "echo_client_static")) - known), None),
+                                 "the static client", 20)
+        self.clients.append(pid)
+        self.wait_for(pid, TCP_ESTABLISHED)
+        return pid
+
+    def test_attach_container_gives_a_static_program_the_policy(self):
+        engines.require_cgroup_mode()
+        policy = self.policy_file("attach.toml", CUSTOM_POLICY)
+        name, server = self.run_container(STATIC_IMAGE, "/echo_server_static", str(PORT))
+        listener = self.wait_for(server, TCP_LISTEN)
+        with open(f"/proc/{server}/cgroup") as f:
+            cgroup = next(line[3:].strip() for line in f if line.startswith("0::"))
+        self.clients = []
+        # Detached even if the test fails, before the container goes (its cgroup with it).
+        self.addCleanup(self.run_attach_container, "--detach", name)
+        out = self.attach_container("--policy", policy, name)
+        self.assertTrue(out.startswith(f"attached {policy} ") and out.endswith(f" cgroup {cgroup}\n"), out)
+        self.assertIn(cgroup, [line.split("\t")[0] for line in on_host(["tcpkeep", "attached"]).stdout.splitlines()])
+        # The listener existed before: untouched. The next connection: the policy, with no preload.
+        unset = engines.kernel_values(server)
+        self.assertEqual([remote_values(server, listener)[key] for key, _, _ in OPTIONS], unset)
+        client = self.static_client(name, server)
+        report = verify_report(self, on_host, client, 0)
+        self.assertEqual((report["shim"]["loaded"], report["cgroup_attachment"]["cgroup"],
+                          report["cgroup_attachment"]["policy"]), (False, cgroup, policy), report)
+        engines.assert_sockets(self, report, client, {"ESTABLISHED": [CUSTOM_VALUES]})
+
+        out = self.attach_container("--detach", name)
+        self.assertEqual(out, f"detached from cgroup {cgroup}\n")
+        self.assertNotIn(cgroup, on_host(["tcpkeep", "attached"]).stdout)
+        client = self.static_client(name, server)
+        report = verify_report(self, on_host, client, 1)
+        self.assertEqual(report["cgroup_attachment"], None, report)
+        engines.assert_sockets(self, report, client, {"ESTABLISHED": [unset]})
+
+    def test_cgroup_daemonset_command_attaches_to_a_kubepods_cgroup(self):
+        engines.require_cgroup_mode()
+        with open(DAEMONSET) as f:
+            daemonset = only(yaml_subset.parse(f.read())["spec"]["template"]["spec"]["containers"])
+        self.assertEqual(daemonset["image"], self.tcpkeep_image)
+        self.assertEqual(sorted(m["mountPath"] for m in daemonset["volumeMounts"]), ["/sys/fs/bpf", "/sys/fs/cgroup"])
+        kubepods = engines.HostCgroup(f"tcpkeep-engines-kubepods-{os.getpid()}")
+        self.addCleanup(kubepods.close)
+        # Should the container not detach, the attachment goes before the cgroup does.
+        self.addCleanup(on_host, ["tcpkeep", "detach", "--cgroup", kubepods.path])
+        name = "tcpkeep-cgroup"
+        self.addCleanup(self.docker, "rm", "-f", name, check=False)
+        command = daemonset["command"]
+        self.docker("run", "-d", "--name", name, "--network", "none", "--pid", "host",
+                    "--cap-add", "SYS_ADMIN", "--cap-add", "NET_ADMIN", "--security-opt", "seccomp=unconfined",
+                    "--security-opt", "apparmor=unconfined",
+                    "-v", f"{engines.mount_point('cgroup2')}:/sys/fs/cgroup", "-v", f"{engines.mount_point('bpf')}:/sys/fs/bpf",
+                    "--env", f"KUBEPODS_CGROUP=/sys/fs/cgroup{kubepods.path}", "--entrypoint", command[0],
+                    daemonset["image"], *command[1:])
+
+        def attached():
+            return [line.split("\t") for line in on_host(["tcpkeep", "attached"]).stdout.splitlines()
+                    if line.startswith(kubepods.path + "\t")]
+
+        listed = engines.wait_until(attached, "the DaemonSet's container to attach", 20)
+        self.assertEqual(listed[0][1].split(" (")[0], f"policy {PACKAGE_POLICY}", listed)
+        # A pod started afterwards: a static program in a cgroup below, on this machine's network.
+        pod = engines.HostCgroup("pod-static", parent=kubepods.path)
+        self.addCleanup(pod.close)
+        server = pod.start([os.path.join(engines.STATIC_ECHO_DIR, "echo_server_static"), "0"])
+        port = int(server.stdout.readline().split()[-1])
+        listener = wait_for_socket(server.pid, TCP_LISTEN, port, timeout=20)
+        # Read back with pidfd_getfd: `tcpkeep verify` on this machine would look for the policy the
+        # attachment names, /etc/tcpkeep/policy.toml, here rather than in the image.
+        self.assertEqual([remote_values(server.pid, listener)[key] for key, _, _ in OPTIONS], DEFAULT_VALUES)
+        # SIGTERM, as the kubelet sends it: the container detaches and exits 0.
+        self.docker("stop", "-t", "20", name)
+        self.assertEqual(self.docker("inspect", "-f", "{{.State.ExitCode}}", name).stdout.strip(), "0",
+                         self.docker("logs", name).stderr)
+        self.assertEqual(attached(), [])
 
 
 if __name__ == "__main__":
