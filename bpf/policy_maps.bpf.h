@@ -23,10 +23,18 @@ struct {
 
 struct {
     __uint(type, BPF_MAP_TYPE_ARRAY);
-    __uint(max_entries, TK_MAX_PEER_ENTRIES);
+    __uint(max_entries, TK_MAX_CANDIDATES);
     __type(key, __u32);
-    __type(value, struct tk_peer_entry);
-} tk_peers SEC(".maps");
+    __type(value, struct tk_candidate);
+} tk_candidates SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(map_flags, BPF_F_NO_PREALLOC);
+    __uint(max_entries, TK_MAX_NAMES);
+    __type(key, struct tk_name);
+    __type(value, __u64);
+} tk_names SEC(".maps");
 
 struct {
     __uint(type, BPF_MAP_TYPE_ARRAY);

@@ -1,6 +1,7 @@
 /* Cgroup mode: the policy on every TCP socket of the processes in a cgroup. sock_ops decides
  * outbound sockets before their SYN, listeners at listen() (accepted sockets inherit), and accepted
- * sockets by their peer where rules with peers make that necessary; cgroup/setsockopt records the
+ * sockets by their peer where rules with peers make that necessary; rules with process see the
+ * process that connected or listened; cgroup/setsockopt records the
  * options the program sets itself and ignores those the policy enforces. */
 #include <linux/bpf.h>  // before libbpf's headers, which use its types
 
@@ -10,6 +11,7 @@
 #include "apply.bpf.h"
 #include "decide.bpf.h"
 #include "policy_maps.bpf.h"
+#include "process.bpf.h"
 
 #define TK_AF_INET 2
 #define TK_AF_INET6 10
@@ -47,40 +49,51 @@ static int tk_is_tcp(struct bpf_sock_ops* skops) {
     return skops->is_fullsock && sk && sk->protocol == TK_IPPROTO_TCP;
 }
 
+/* Outbound, at connect before the SYN: the current task is the program. */
 static void tk_outbound(struct bpf_sock_ops* skops) {
     struct tk_socket* record = tk_record(skops);
     if (!record || (record->state & TK_SOCKET_CONFIGURED)) return;
+    __u32 port = bpf_ntohl(skops->remote_port);
+    const __u32* table = tk_port_table(TK_OUTBOUND, port);
+    if (!table) return;
+    if (*table & (TK_PEER_CANDIDATES | TK_PROCESS_CANDIDATES)) tk_note_process(record);
     struct tk_peer peer = {};
     tk_remote_peer(skops, &peer);
-    tk_apply(skops, tk_decide(TK_OUTBOUND, bpf_ntohl(skops->remote_port), &peer), record, record->program_set);
+    tk_apply(skops, tk_verdict_of(tk_decide_slot(TK_OUTBOUND, port, *table, &peer, record, NULL)), record, record->program_set);
     record->state |= TK_SOCKET_CONFIGURED;
 }
 
-/* At listen(): configure the listener once unless its children's verdict depends on their peer. */
+/* At listen(), where the current task is the program: its process mask is kept for the children;
+ * the listener is configured once unless its children's verdict depends on their peer. */
 static void tk_listener(struct bpf_sock_ops* skops) {
     struct tk_socket* record = tk_record(skops);
     if (!record || (record->state & (TK_SOCKET_CONFIGURED | TK_SOCKET_PER_PEER))) return;
-    __u32 key = TK_INBOUND * 65536 + (skops->local_port & 0xffff);
-    const __u32* table = bpf_map_lookup_elem(&tk_ports, &key);
+    const __u32* table = tk_port_table(TK_INBOUND, skops->local_port);
     if (!table) return;
-    if (*table & TK_PEER_CANDIDATES) {
+    if (*table & (TK_PEER_CANDIDATES | TK_PROCESS_CANDIDATES)) tk_note_process(record);
+    __u32 per_peer = 0;
+    __u32 slot = tk_decide_slot(TK_INBOUND, skops->local_port, *table, NULL, record, &per_peer);
+    if (per_peer) {
         record->state |= TK_SOCKET_PER_PEER;
         return;
     }
-    tk_apply(skops, tk_decide(TK_INBOUND, skops->local_port, NULL), record, record->program_set);
+    tk_apply(skops, tk_verdict_of(slot), record, record->program_set);
     record->state |= TK_SOCKET_CONFIGURED;
 }
 
 /* An accepted socket: its record is a clone of the listener's. Configured listener: inherited,
  * nothing to do. Otherwise (per peer, or a listener that predates the attachment) decide now. The
- * current task here is whoever handled the packet, so nothing about it is consulted. */
+ * current task here is whoever handled the packet, so process rules see the listener's process
+ * mask, and none for a listener that predates the attachment (no record, or none made at listen). */
 static void tk_accepted(struct bpf_sock_ops* skops) {
     struct tk_socket* record = tk_record(skops);
     if (!record || (record->state & TK_SOCKET_CONFIGURED)) return;
+    const __u32* table = tk_port_table(TK_INBOUND, skops->local_port);
+    if (!table) return;
     struct tk_peer peer = {};
     tk_remote_peer(skops, &peer);
     record->enforced = 0;
-    tk_apply(skops, tk_decide(TK_INBOUND, skops->local_port, &peer), record, record->program_set);
+    tk_apply(skops, tk_verdict_of(tk_decide_slot(TK_INBOUND, skops->local_port, *table, &peer, record, NULL)), record, record->program_set);
     record->state = TK_SOCKET_CONFIGURED;
 }
 

@@ -1,14 +1,17 @@
 """The same program under the shim and in an attached cgroup, with one policy of port, peer
-(IPv4, IPv6 and v4-mapped), direction and skip rules: every socket (listener, client, accepted)
-holds identical values both ways, and the values the policy states."""
+(IPv4, IPv6 and v4-mapped), direction, skip and process rules, run under two names (python3, which
+the process rules select by its command name, and a symlink to it by another name, which only the
+rule naming the executable's file name selects): every socket (listener, client, accepted) holds
+identical values both ways, and the values the policy states."""
 import json
 import os
 import socket
 import subprocess
+import sys
 import tempfile
 import unittest
 
-from cgrouptest import SHIM, SOCKET_TRIPLE, Cgroup, main, require_cgroup_root, write_policy
+from cgrouptest import SHIM, SOCKET_TRIPLE, Cgroup, main, require_cgroup_root, tool, write_policy
 
 DEFAULTS = [1, 61, 11, 5, 9000]
 
@@ -31,7 +34,11 @@ class DifferentialTest(unittest.TestCase):
         self.addCleanup(self.dir.cleanup)
 
     def test_shim_and_cgroup_decide_alike(self):
-        db, skipped, ranged, local_only, other = sorted(free_ports(5))
+        db, skipped, ranged, local_only, other, python_out, by_exe, python_in = sorted(free_ports(8))
+        exe = os.path.basename(os.path.realpath(sys.executable))  # python3.11: the executable's file name
+        self.assertNotEqual(exe, "python3")
+        other_name = os.path.join(self.dir.name, "othername")
+        os.symlink(os.path.realpath(sys.executable), other_name)
         policy = write_policy(self.dir.name, "p.toml", f"""version = 1
 [defaults]
 keepalive = true
@@ -53,6 +60,33 @@ ports = [{skipped}]
 action = "skip"
 
 [[rule]]
+name = "python3 outbound"
+direction = "outbound"
+process = ["python3"]
+ports = [{python_out}]
+idle = "20s"
+
+[[rule]]
+name = "by the executable's name"
+process = ["{exe}"]
+ports = [{by_exe}]
+count = 7
+
+[[rule]]
+name = "python3 serving 127.0.0.2 and ::1"
+direction = "inbound"
+process = ["python3", "not-this-one"]
+peers = ["127.0.0.2/32", "::1"]
+ports = [{python_in}]
+interval = "4s"
+
+[[rule]]
+name = "serving otherwise"
+direction = "inbound"
+ports = [{python_in}]
+idle = "50s"
+
+[[rule]]
 name = "second loopback and ::1"
 peers = ["127.0.0.2/32", "::1"]
 idle = "45s"
@@ -70,7 +104,16 @@ peers = ["127.0.0.0/8"]
 ports = [{local_only}]
 keepalive = false
 enforce = true
+
+[[rule]]
+name = "python3 anywhere else"
+process = ["python3"]
+user_timeout = "8s"
 """)
+        check = tool("check", "--cgroup", policy)
+        self.assertEqual(check.returncode, 0, check.stdout)
+        self.assertEqual(check.stdout.splitlines()[-1],
+                         f"{policy}: cgroup mode: can be attached (tcpkeep attach); it decides every socket as the shim does except as noted")
         hosts = [("127.0.0.1", "127.0.0.1"), ("127.0.0.2", "127.0.0.2"), ("::1", "::1"), ("127.0.0.2", "::ffff:127.0.0.2"),
                  ("127.0.0.1", "::ffff:127.0.0.1")]
         shim_env = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "TCPKEEP_LOG")}
@@ -79,18 +122,21 @@ enforce = true
         results = {}
         with Cgroup() as cg:
             cg.attach(self, policy)
-            for port in (db, skipped, ranged, local_only, other):
-                for listen_host, connect_host in hosts:
-                    argv = ["python3", SOCKET_TRIPLE, listen_host, connect_host, str(port)]
-                    shim = subprocess.run(argv, capture_output=True, text=True, timeout=30, env=shim_env)
-                    self.assertEqual(shim.returncode, 0, shim.stderr)
-                    rc, out, err = cg.run(argv, env=plain_env)
-                    self.assertEqual(rc, 0, err)
-                    case = (port, connect_host)
-                    results[case] = json.loads(out)
-                    self.assertEqual(results[case], json.loads(shim.stdout), case)
+            for program in ("python3", other_name):
+                for port in (db, skipped, ranged, local_only, other, python_out, by_exe, python_in):
+                    for listen_host, connect_host in hosts:
+                        argv = [program, SOCKET_TRIPLE, listen_host, connect_host, str(port)]
+                        shim = subprocess.run(argv, capture_output=True, text=True, timeout=30, env=shim_env)
+                        self.assertEqual(shim.returncode, 0, shim.stderr)
+                        rc, out, err = cg.run(argv, env=plain_env)
+                        self.assertEqual(rc, 0, err)
+                        case = (os.path.basename(program), port, connect_host)
+                        results[case] = json.loads(out)
+                        self.assertEqual(results[case], json.loads(shim.stdout), case)
         sockets = 3 * len(results)
-        self.assertEqual(sockets, 75)
+        self.assertEqual(sockets, 240)
+        python = {key[1:]: value for key, value in results.items() if key[0] == "python3"}
+        results = {key[1:]: value for key, value in results.items() if key[0] == "othername"}
         peer = [1, 45, 11, 3, 9000]
         kernel = results[(skipped, "127.0.0.1")]["client"]
         self.assertEqual(results[(db, "127.0.0.1")]["client"], [1, 30, 11, 5, 7000])
@@ -103,6 +149,23 @@ enforce = true
         self.assertEqual((kernel[0], kernel[4]), (0, 0))
         self.assertEqual(results[(ranged, "127.0.0.1")]["accepted"], [1, 61, 2, 5, 9000])
         self.assertEqual(results[(local_only, "127.0.0.1")]["client"], [0, 61, 11, 5, 9000])
+        # Process rules: python3 by its command name, both names by the executable's file name.
+        self.assertEqual(python[(other, "127.0.0.1")]["client"], [1, 61, 11, 5, 8000])
+        self.assertEqual(python[(db, "127.0.0.1")]["client"], [1, 30, 11, 5, 7000])  # "db" comes first
+        self.assertEqual(python[(python_out, "127.0.0.1")], {"listener": kernel, "client": [1, 20, 11, 5, 9000],
+                                                             "accepted": [1, 61, 11, 5, 8000]})
+        self.assertEqual(results[(python_out, "127.0.0.1")]["client"], DEFAULTS)
+        self.assertEqual(python[(by_exe, "127.0.0.1")]["client"], [1, 61, 11, 7, 9000])
+        self.assertEqual(results[(by_exe, "127.0.0.1")]["client"], [1, 61, 11, 7, 9000])
+        # Inbound with process and peers: python3's listener leaves each accepted socket to its peer, matched with the
+        # listening process; the other name's listener has no rule with peers before "serving otherwise" and is configured.
+        serving = [1, 50, 11, 5, 9000]
+        # (on loopback every IPv4 client connects from 127.0.0.1, so only ::1 is a peer of that rule)
+        self.assertEqual(python[(python_in, "::1")], {"listener": kernel, "client": peer, "accepted": [1, 61, 4, 5, 9000]})
+        self.assertEqual(python[(python_in, "127.0.0.2")], {"listener": kernel, "client": peer, "accepted": serving})
+        self.assertEqual(python[(python_in, "127.0.0.1")]["accepted"], serving)
+        self.assertEqual(results[(python_in, "127.0.0.2")], {"listener": serving, "client": peer, "accepted": serving})
+        self.assertEqual(results[(python_in, "::1")], {"listener": serving, "client": peer, "accepted": serving})
 
 
 if __name__ == "__main__":

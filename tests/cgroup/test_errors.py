@@ -58,7 +58,7 @@ class ErrorsTest(unittest.TestCase):
 
     def test_policy_cgroup_mode_cannot_decide(self):
         text = VALID.replace('idle = "60s"\n', 'idle = "60s"\nuser_timeout = "auto"\n') + \
-            '\n[[rule]]\nname = "psql"\nprocess = ["psql"]\nidle = "5s"\n'
+            '\n[[rule]]\nname = "psql"\nprocess = ["psql*"]\nidle = "5s"\n'
         unsupported = write_policy(self.dir.name, "process.toml", text)
         with Cgroup() as cg:
             self.refused(["attach", "--policy", unsupported, "--cgroup", cg.path],
@@ -66,23 +66,45 @@ class ErrorsTest(unittest.TestCase):
                          "[defaults]: user_timeout = \"auto\" with idle, interval or count unset depends on each network "
                          "namespace's tcp_keepalive_* sysctls, which cgroup mode cannot read; set all three, or a user_timeout in "
                          "milliseconds\n"
-                         "rule \"psql\" (line 7): `process` cannot be matched in cgroup mode: the kernel shows only the "
-                         "15-character command name when a socket connects, not the executable path and argv[0] the shim matches; "
-                         "attach this rule's processes' own cgroup without `process`, or use the shim\n"
+                         "rule \"psql\" (line 7): process pattern \"psql*\" has glob characters (* ? [ \\): cgroup mode compares "
+                         "whole names; list the names, or use the shim\n"
                          "rule \"psql\" (line 7): user_timeout = \"auto\" with idle, interval or count unset depends on each network "
                          "namespace's tcp_keepalive_* sysctls, which cgroup mode cannot read; set all three, or a user_timeout in "
                          "milliseconds\n")
             self.assertEqual(attached_programs(cg.directory), [])
 
     def test_check_says_whether_cgroup_mode_can_attach(self):
-        unnamed = write_policy(self.dir.name, "unnamed.toml", 'version = 1\n[[rule]]\nprocess = ["/usr/bin/psql"]\nidle = "5s"\n')
+        unnamed = write_policy(self.dir.name, "unnamed.toml", 'version = 1\n[[rule]]\nprocess = ["/usr/bin/psql", "/opt/*/psql"]\n'
+                               'idle = "5s"\n')
         r = tool("check", "--cgroup", unnamed)
         self.assertEqual((r.returncode, r.stderr), (1, ""))
         self.assertEqual(r.stdout.splitlines()[1:], [
-            f"{unnamed}: cgroup mode: rule #1 (line 2): `process` cannot be matched in cgroup mode: the kernel shows only the "
-            "15-character command name when a socket connects, not the executable path and argv[0] the shim matches; attach this "
-            "rule's processes' own cgroup without `process`, or use the shim",
+            f"{unnamed}: cgroup mode: rule #1 (line 2): process pattern \"/usr/bin/psql\" is a path: cgroup mode sees the "
+            "executable's file name and the command name, not the path; match the file name (\"psql\") or use the shim",
+            f"{unnamed}: cgroup mode: rule #1 (line 2): process pattern \"/opt/*/psql\" is a path: cgroup mode sees the "
+            "executable's file name and the command name, not the path; list file names, or use the shim",
             f"{unnamed}: cgroup mode: refused (tcpkeep attach would attach nothing)"])
+        names = write_policy(self.dir.name, "names.toml", 'version = 1\n[[rule]]\nname = "clients"\ndirection = "outbound"\n'
+                             'process = ["psql"]\nidle = "5s"\n\n[[rule]]\nprocess = ["nginx"]\nidle = "6s"\n')
+        argv0 = ("unlike the shim, not against argv[0], which differs from both when a program is started under another name (exec -a, "
+                 "a script's #! interpreter), and by the names at that moment, where the shim keeps those the process had when it first "
+                 "loaded the policy")
+        listens = ("when it connects or listens (its accepted connections are matched by the listening process; those of a listener "
+                   "older than the attachment match no process rule)")
+        note2 = (f"rule #2 (line 8): `process` is matched against the executable's file name and the command name (comm) of the "
+                 f"process {listens}; {argv0}")
+        r = tool("check", "--cgroup", names)
+        self.assertEqual((r.returncode, r.stderr), (0, ""))
+        self.assertEqual(r.stdout.splitlines()[1:4], [
+            f"{names}: cgroup mode: note: rule \"clients\" (line 2): `process` is matched against the executable's file name and "
+            f"the command name (comm) of the process when it connects; {argv0}",
+            f"{names}: cgroup mode: note: {note2}",
+            f"{names}: cgroup mode: can be attached (tcpkeep attach); it decides every socket as the shim does except as noted"])
+        with Cgroup() as cg:
+            r = tool("attach", "--policy", names, "--cgroup", cg.path)
+            self.assertEqual((r.returncode, r.stderr), (0, ""))
+            self.assertEqual(r.stdout.splitlines()[0], f"attached {names} (2 rules) to cgroup {cg.path}")
+            self.assertEqual(r.stdout.splitlines()[2], f"note: {note2}")
         r = tool("check", "--cgroup", self.valid)
         self.assertEqual((r.returncode, r.stdout.splitlines()[-1]),
                          (0, f"{self.valid}: cgroup mode: can be attached (tcpkeep attach) and decides every socket as the shim does"))

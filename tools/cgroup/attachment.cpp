@@ -11,6 +11,7 @@
 #include <cstring>
 #include <ctime>
 #include <memory>
+#include <random>
 
 #include "tcpkeep_bpf.skel.h"
 #include "tools/cgroup/bpf_filesystem.h"
@@ -93,13 +94,26 @@ Result<void> fill(bpf_map* map, const std::vector<T>& values, const char* what) 
     return {};
 }
 
+// A process mask kept in a socket's record counts only under the policy it was computed for: the
+// records outlive a replaced policy, whose rules had other bits.
+std::uint32_t new_generation() {
+    std::random_device random;
+    std::uint32_t generation = 0;
+    while (generation == 0) generation = random();
+    return generation;
+}
+
 Result<void> fill_maps(tcpkeep_bpf& skel, const CgroupPolicy& maps, const CgroupTarget& cgroup, const PolicySource& source) {
     if (Result<void> r = fill(skel.maps.tk_verdicts, maps.verdicts, "verdict"); !r) return r;
     if (Result<void> r = fill(skel.maps.tk_ports, maps.ports, "port"); !r) return r;
-    if (Result<void> r = fill(skel.maps.tk_peers, maps.peers, "peer"); !r) return r;
+    if (Result<void> r = fill(skel.maps.tk_candidates, maps.candidates, "candidate"); !r) return r;
+    for (const auto& [name, mask] : maps.names)
+        if (bpf_map_update_elem(bpf_map__fd(skel.maps.tk_names), &name, &mask, BPF_ANY) != 0) return errno_error("cannot fill the name map", errno);
     tk_settings settings{};
-    settings.peer_entries = static_cast<std::uint32_t>(maps.peers.size());
+    settings.candidates = static_cast<std::uint32_t>(maps.candidates.size());
     settings.rules = source.rules;
+    settings.process_rules = maps.process_rules;
+    settings.generation = new_generation();
     settings.attached_at = static_cast<std::uint64_t>(std::time(nullptr));
     std::snprintf(settings.cgroup, sizeof settings.cgroup, "%s", cgroup.path.c_str());
     std::snprintf(settings.policy, sizeof settings.policy, "%s", source.path.c_str());

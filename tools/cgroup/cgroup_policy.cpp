@@ -3,6 +3,12 @@
 #include <arpa/inet.h>
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cstring>
+#include <map>
+#include <optional>
+#include <string_view>
+
 #include "config/compiled_policy.h"
 #include "config/resolve_verdict.h"
 
@@ -36,8 +42,51 @@ tk_verdict to_map_verdict(const Verdict& v) {
     return out;
 }
 
+constexpr std::string_view glob_characters = "*?[\\";
+
+// Why cgroup mode cannot match this `process` pattern exactly, or nothing.
+std::optional<std::string> pattern_refusal(const std::string& pattern) {
+    if (pattern.find('/') != std::string::npos) {
+        const std::string name = pattern.substr(pattern.rfind('/') + 1);
+        const bool literal_name = !name.empty() && pattern.find_first_of(glob_characters) == std::string::npos;
+        return fmt::format("process pattern \"{}\" is a path: cgroup mode sees the executable's file name and the command name, not the path; {}",
+                           pattern,
+                           literal_name ? fmt::format("match the file name (\"{}\") or use the shim", name) : "list file names, or use the shim");
+    }
+    if (pattern.find_first_of(glob_characters) != std::string::npos)
+        return fmt::format("process pattern \"{}\" has glob characters (* ? [ \\): cgroup mode compares whole names; list the names, or use the shim",
+                           pattern);
+    if (pattern.size() >= TK_NAME_BYTES)
+        return fmt::format("process pattern \"{}\" is longer than {} characters, the longest name cgroup mode compares; use the shim", pattern,
+                           TK_NAME_BYTES - 1);
+    return std::nullopt;
+}
+
+std::size_t count_process_rules(const Policy& policy) {
+    return static_cast<std::size_t>(std::count_if(policy.rules.begin(), policy.rules.end(), [](const Rule& r) { return !r.process.empty(); }));
+}
+
+// Each literal name of the process rules to the mask of the rules it selects (bit i: i-th process rule).
+std::map<std::string, std::uint64_t> process_names(const Policy& policy) {
+    std::map<std::string, std::uint64_t> names;
+    std::uint32_t bit = 0;
+    for (const Rule& rule : policy.rules) {
+        if (rule.process.empty()) continue;
+        for (const std::string& pattern : rule.process) names[pattern] |= std::uint64_t{1} << (bit % 64);
+        ++bit;
+    }
+    return names;
+}
+
+std::uint8_t direction_bits(Direction direction) {
+    std::uint8_t bits = 0;
+    if (direction != Direction::inbound) bits |= 1;
+    if (direction != Direction::outbound) bits |= 2;
+    return bits;
+}
+
 // The block as network-order words and mask: v4 in word 0, v6 most significant word first.
-void store_block(const Cidr& block, tk_peer_entry& e) {
+void store_block(const Cidr& block, tk_candidate& e) {
     const AddressKey host_bits = block.first ^ block.last;
     const int words = block.family == Family::v4 ? 1 : 4;
     e.family = block.family == Family::v4 ? TK_FAMILY_V4 : TK_FAMILY_V6;
@@ -59,19 +108,40 @@ std::vector<std::string> cgroup_refusals(const Policy& policy) {
             "[defaults]: user_timeout = \"auto\" with idle, interval or count unset depends on each network namespace's "
             "tcp_keepalive_* sysctls, which cgroup mode cannot read; set all three, or a user_timeout in milliseconds");
     for (const Rule& rule : policy.rules) {
-        if (!rule.process.empty())
-            why.push_back(where(rule) +
-                          ": `process` cannot be matched in cgroup mode: the kernel shows only the 15-character command name when "
-                          "a socket connects, not the executable path and argv[0] the shim matches; attach this rule's processes' "
-                          "own cgroup without `process`, or use the shim");
+        for (const std::string& pattern : rule.process)
+            if (std::optional<std::string> refused = pattern_refusal(pattern)) why.push_back(where(rule) + ": " + *refused);
         if (rule.action == Action::apply && auto_timeout_reads_sysctls(rule_verdict(rule, defaults, any_namespace)))
             why.push_back(where(rule) +
                           ": user_timeout = \"auto\" with idle, interval or count unset depends on each network namespace's "
                           "tcp_keepalive_* sysctls, which cgroup mode cannot read; set all three, or a user_timeout in milliseconds");
     }
+    if (const std::size_t n = count_process_rules(policy); n > TK_MAX_PROCESS_RULES)
+        why.push_back(fmt::format("{} rules with `process`: cgroup mode matches at most {}", n, TK_MAX_PROCESS_RULES));
+    if (const std::size_t n = process_names(policy).size(); n > TK_MAX_NAMES)
+        why.push_back(fmt::format("{} distinct process names: cgroup mode holds at most {}", n, TK_MAX_NAMES));
     if (policy.rules.size() + 1 > TK_MAX_VERDICTS)
         why.push_back(fmt::format("{} rules: cgroup mode holds at most {}", policy.rules.size(), TK_MAX_VERDICTS - 1));
     return why;
+}
+
+std::vector<std::string> cgroup_process_notes(const Policy& policy) {
+    std::vector<std::string> notes;
+    for (const Rule& rule : policy.rules) {
+        if (rule.process.empty()) continue;
+        std::string text = where(rule) +
+                           ": `process` is matched against the executable's file name and the command name (comm) of the process "
+                           "when it connects";
+        if (rule.direction != Direction::outbound)
+            text +=
+                " or listens (its accepted connections are matched by the listening process; those of a listener older than the "
+                "attachment match no process rule)";
+        text +=
+            "; unlike the shim, not against argv[0], which differs from both when a program is started under another name "
+            "(exec -a, a script's #! interpreter), and by the names at that moment, where the shim keeps those the process had when it "
+            "first loaded the policy";
+        notes.push_back(std::move(text));
+    }
+    return notes;
 }
 
 Result<CgroupPolicy> compile_cgroup_policy(const Policy& policy) {
@@ -93,27 +163,51 @@ Result<CgroupPolicy> compile_cgroup_policy(const Policy& policy) {
             out.ports[base + port] = slot | (compiled.depends_on_peer(d, p) ? TK_PEER_CANDIDATES : 0);
         }
     }
+    // The rules with process are absent from `compiled` (it matched no process): flag the ports
+    // where one comes before the fallback.
+    const std::vector<PortRange> any_port{{0, 65535}};
     for (const Rule& rule : policy.rules) {
-        if (rule.peers.empty()) continue;
-        const std::vector<PortRange> all{{0, 65535}};
-        const std::vector<PortRange>& ranges = rule.ports.empty() ? all : rule.ports;
-        std::uint8_t directions = 0;
-        if (rule.direction != Direction::inbound) directions |= 1;
-        if (rule.direction != Direction::outbound) directions |= 2;
-        for (const Cidr& block : rule.peers) {
-            for (const PortRange& range : ranges) {
-                tk_peer_entry e{};
-                e.slot = static_cast<std::uint32_t>(rule.index) + 1;
-                e.directions = directions;
-                e.port_first = range.first;
-                e.port_last = range.last;
-                store_block(block, e);
-                out.peers.push_back(e);
+        if (rule.process.empty()) continue;
+        const std::uint32_t slot = static_cast<std::uint32_t>(rule.index) + 1;
+        const std::uint32_t flag = rule.peers.empty() ? TK_PROCESS_CANDIDATES : TK_PEER_CANDIDATES;
+        for (Direction d : {Direction::outbound, Direction::inbound}) {
+            if (!(direction_bits(rule.direction) & (d == Direction::inbound ? 2 : 1))) continue;
+            const std::uint32_t base = d == Direction::inbound ? 65536 : 0;
+            for (const PortRange& range : rule.ports.empty() ? any_port : rule.ports) {
+                for (std::uint32_t port = range.first; port <= range.last; ++port) {
+                    std::uint32_t& table = out.ports[base + port];
+                    const std::uint32_t fallback = table & TK_SLOT_BITS;
+                    if (fallback == 0 || slot < fallback) table |= flag;
+                }
             }
         }
     }
-    if (out.peers.size() > TK_MAX_PEER_ENTRIES)
-        return Error{fmt::format("{} peer blocks times port ranges: cgroup mode holds at most {}", out.peers.size(), TK_MAX_PEER_ENTRIES), 0};
+    for (const auto& [name, mask] : process_names(policy)) {
+        tk_name key{};
+        std::memcpy(key.name, name.data(), name.size());  // shorter than TK_NAME_BYTES: refused otherwise
+        out.names.emplace_back(key, mask);
+    }
+    for (const Rule& rule : policy.rules) {
+        if (rule.peers.empty() && rule.process.empty()) continue;
+        tk_candidate e{};
+        e.slot = static_cast<std::uint32_t>(rule.index) + 1;
+        e.directions = direction_bits(rule.direction);
+        e.process = rule.process.empty() ? 0 : static_cast<std::uint8_t>(++out.process_rules);
+        for (const PortRange& range : rule.ports.empty() ? any_port : rule.ports) {
+            e.port_first = range.first;
+            e.port_last = range.last;
+            if (rule.peers.empty()) out.candidates.push_back(e);  // any peer
+            for (const Cidr& block : rule.peers) {
+                tk_candidate with_peer = e;
+                store_block(block, with_peer);
+                out.candidates.push_back(with_peer);
+            }
+        }
+    }
+    if (out.candidates.size() > TK_MAX_CANDIDATES)
+        return Error{
+            fmt::format("{} peer blocks and process rules times port ranges: cgroup mode holds at most {}", out.candidates.size(), TK_MAX_CANDIDATES),
+            0};
     return out;
 }
 

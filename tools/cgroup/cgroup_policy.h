@@ -3,6 +3,7 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "bpf/policy_abi.h"
@@ -12,14 +13,20 @@
 namespace tcpkeep {
 
 struct CgroupPolicy {
-    std::vector<tk_verdict> verdicts;  // slot 0: [defaults] or untouched; slot r + 1: rule r
-    std::vector<std::uint32_t> ports;  // TK_PORT_ENTRIES: direction * 65536 + port -> slot | TK_PEER_CANDIDATES
-    std::vector<tk_peer_entry> peers;  // in slot order
+    std::vector<tk_verdict> verdicts;                      // slot 0: [defaults] or untouched; slot r + 1: rule r
+    std::vector<std::uint32_t> ports;                      // TK_PORT_ENTRIES: direction * 65536 + port -> slot | TK_PEER_CANDIDATES
+    std::vector<tk_candidate> candidates;                  // rules with peers or process, in slot order
+    std::vector<std::pair<tk_name, std::uint64_t>> names;  // literal process name -> mask of the rules it selects
+    std::uint32_t process_rules = 0;                       // rules with process: bits of a process mask
 };
 
 // Every part of the policy the kernel cannot decide exactly as the shim does, one message each
 // ("rule \"db\" (line 12): ..."); empty when the policy can be attached.
 std::vector<std::string> cgroup_refusals(const Policy& policy);
+
+// What an accepted policy's `process` rules match in cgroup mode where the shim may match more, one
+// message per rule with process; empty without such rules.
+std::vector<std::string> cgroup_process_notes(const Policy& policy);
 
 // The maps for a policy cgroup_refusals() accepts; an error for one it refuses (the messages joined).
 Result<CgroupPolicy> compile_cgroup_policy(const Policy& policy);

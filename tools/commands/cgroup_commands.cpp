@@ -61,6 +61,7 @@ int run_attach(const std::optional<std::string>& file, const TargetOptions& t) {
     if (!replaced) return fail(fmt::format("cannot attach to cgroup {}: {}", cgroup->path, replaced.error().message));
     std::printf("%s %s (%u rule%s) %s cgroup %s\n", *replaced ? "replaced the policy with" : "attached", source.path.c_str(), source.rules,
                 source.rules == 1 ? "" : "s", *replaced ? "on" : "to", cgroup->path.c_str());
+    for (const std::string& note : cgroup_process_notes(*chosen.load.policy)) std::printf("note: %s\n", note.c_str());
     return exit_ok;
 }
 

@@ -94,9 +94,12 @@ int run_check(const std::optional<std::string>& file, bool compile_it, bool for_
     if (for_cgroup) {
         const std::vector<std::string> why = cgroup_refusals(p);
         for (const std::string& reason : why) std::printf("%s: cgroup mode: %s\n", chosen.path_or_name().c_str(), reason.c_str());
+        const std::vector<std::string> notes = why.empty() ? cgroup_process_notes(p) : std::vector<std::string>{};
+        for (const std::string& note : notes) std::printf("%s: cgroup mode: note: %s\n", chosen.path_or_name().c_str(), note.c_str());
         std::printf("%s: %s\n", chosen.path_or_name().c_str(),
-                    why.empty() ? "cgroup mode: can be attached (tcpkeep attach) and decides every socket as the shim does"
-                                : "cgroup mode: refused (tcpkeep attach would attach nothing)");
+                    !why.empty()    ? "cgroup mode: refused (tcpkeep attach would attach nothing)"
+                    : notes.empty() ? "cgroup mode: can be attached (tcpkeep attach) and decides every socket as the shim does"
+                                    : "cgroup mode: can be attached (tcpkeep attach); it decides every socket as the shim does except as noted");
         if (!cgroup_mode_built()) std::printf("note: %s\n", cgroup_mode_not_built);
         if (!why.empty()) return exit_findings;
     }
