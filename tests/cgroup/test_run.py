@@ -274,9 +274,8 @@ class RunInTransientCgroup(unittest.TestCase):
         self.assertEqual(err, f"tcpkeep: {BUSYBOX} is statically linked: the shim cannot load into it; set its sockets with "
                               f"`tcpkeep apply --pid {proc.pid}` once it runs\n"
                               f"tcpkeep: not through a transient cgroup: {refused}: cgroup mode cannot decide this policy as the shim would:\n"
-                              "rule \"psql\" (line 9): `process` cannot be matched in cgroup mode: the kernel shows only the 15-character "
-                              "command name when a socket connects, not the executable path and argv[0] the shim matches; attach this rule's "
-                              "processes' own cgroup without `process`, or use the shim\n")
+                              "rule \"psql\" (line 9): process pattern \"/usr/bin/psql\" is a path: cgroup mode sees the executable's file "
+                              "name and the command name, not the path; match the file name (\"psql\") or use the shim\n")
 
     def test_kernel_refusal_falls_back_and_leaves_nothing(self):
         # Root without CAP_BPF and CAP_SYS_ADMIN: the kernel refuses to load the programs, and says
