@@ -37,8 +37,8 @@ def require_cgroup_root(test):
     test.skipTest(f"needs {missing}")
 
 
-def tool(*args, env=None, prefix=()):
-    return subprocess.run([*prefix, TOOL, *args], capture_output=True, text=True, timeout=60, env=env)
+def tool(*args, env=None, prefix=(), cwd=None):
+    return subprocess.run([*prefix, TOOL, *args], capture_output=True, text=True, timeout=60, env=env, cwd=cwd)
 
 
 def pinned_attachments():

@@ -189,6 +189,29 @@ class CgroupAttachTest(unittest.TestCase):
             self.assertNotIn(cg_id, pinned_attachments() or [])
             self.assertEqual(self.holding_client(cg, "127.0.0.1", db.port)[0], KERNEL)
 
+    def test_an_attachment_outliving_its_cgroup_is_listed_and_detached_by_path(self):
+        self.policy("rel.toml", 5432)
+        cg = Cgroup()
+        cg_id = str(os.stat(cg.directory).st_ino)
+        # A relative policy path is recorded absolute: the attachment is read later from anywhere.
+        r = tool("attach", "--policy", "rel.toml", "--cgroup", cg.path, cwd=self.dir.name)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        policy = os.path.join(self.dir.name, "rel.toml")
+        self.assertEqual(r.stdout, f"attached {policy} (1 rule) to cgroup {cg.path}\n")
+        os.rmdir(cg.directory)  # a container gone before anyone detached
+        listed = [l for l in tool("attached").stdout.splitlines() if l.startswith(cg.path + "\t")]
+        self.assertEqual(len(listed), 1)
+        self.assertIn(f"\tpolicy {policy} (1 rule, ", listed[0])
+        self.assertTrue(listed[0].endswith("\tcgroup removed: `tcpkeep detach --cgroup` it"), listed[0])
+        self.assertIn(cg_id, pinned_attachments())
+        r = tool("detach", "--cgroup", cg.directory)  # its former directory names it too
+        self.assertEqual((r.returncode, r.stdout, r.stderr),
+                         (0, f"detached from cgroup {cg.path} (removed before; its pinned attachment is gone now)\n", ""))
+        self.assertNotIn(cg.path + "\t", tool("attached").stdout)
+        self.assertNotIn(cg_id, pinned_attachments() or [])
+        r = tool("detach", "--cgroup", cg.path)  # nothing left: the error for a missing cgroup
+        self.assertEqual((r.returncode, r.stdout, r.stderr), (2, "", f"tcpkeep: {cg.path}: no such cgroup ({cg.directory} does not exist)\n"))
+
     def test_user_timeout_bounds_a_connect_to_a_black_hole(self):
         # A listener whose accept queue is full drops every SYN: only TCP_USER_TIMEOUT, set by
         # the kernel-side program before the first SYN, ends the static program's connect.

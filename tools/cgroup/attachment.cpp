@@ -210,6 +210,7 @@ Result<tk_settings> read_settings(const std::string& link_pin) {
         bpf_map_info map_info{};
         len = sizeof map_info;
         if (map.fd < 0 || bpf_obj_get_info_by_fd(map.fd, &map_info, &len) != 0 || std::strcmp(map_info.name, "tk_settings") != 0) continue;
+        if (map_info.value_size != sizeof(tk_settings)) return Error{link_pin + ": attached by another version of tcpkeep (another map layout)", 0};
         tk_settings settings{};
         const std::uint32_t zero = 0;
         if (bpf_map_lookup_elem(map.fd, &zero, &settings) != 0) return errno_error("cannot read the settings of " + link_pin, errno);
@@ -254,7 +255,24 @@ Attachment read_attachment(const std::string& base, const std::string& id) {
         a.rules = s->rules;
         a.attached_at = s->attached_at;
     }
+    // A cgroup's id is its directory's inode: another number there is another cgroup of that name.
+    const Result<std::string> mount = cgroup_v2_mount();
+    struct stat st {};
+    a.cgroup_removed =
+        mount && !a.cgroup.empty() && (::stat(CgroupTarget{*mount, a.cgroup}.directory().c_str(), &st) != 0 || st.st_ino != a.cgroup_id);
     return a;
+}
+
+std::vector<Attachment> attachments_in(const std::string& base) {
+    std::vector<Attachment> out;
+    DIR* d = ::opendir(base.c_str());
+    if (!d) return out;
+    while (const dirent* e = ::readdir(d)) {
+        if (e->d_type != DT_DIR || e->d_name[0] == '.') continue;
+        out.push_back(read_attachment(base, e->d_name));
+    }
+    ::closedir(d);
+    return out;
 }
 
 // Holds <base> locked (blocking) while an attach or detach creates or removes the shared parts: the
@@ -314,18 +332,27 @@ Result<void> detach_policy(const CgroupTarget& cgroup) {
     return {};
 }
 
-Result<std::vector<Attachment>> list_attachments() {
-    std::vector<Attachment> out;
+Result<void> detach_removed_cgroup(const std::string& path) {
     Result<std::string> base = preconditions(false);
-    if (!base) return base.error().code == ENOENT ? Result<std::vector<Attachment>>(out) : base.error();
-    DIR* d = ::opendir(base->c_str());
-    if (!d) return out;
-    while (const dirent* e = ::readdir(d)) {
-        if (e->d_type != DT_DIR || e->d_name[0] == '.') continue;
-        out.push_back(read_attachment(*base, e->d_name));
+    if (!base) return base.error();
+    const auto base_lock = lock_base(*base, false);
+    if (!base_lock) return base_lock.error();
+    bool found = false;
+    for (const Attachment& a : attachments_in(*base)) {
+        if (!a.cgroup_removed || a.cgroup != path) continue;
+        remove_pins(a.pin_directory);
+        ::rmdir(a.pin_directory.c_str());
+        found = true;
     }
-    ::closedir(d);
-    return out;
+    remove_base_if_unused(*base);
+    if (!found) return Error{"no such cgroup, and no attachment of a removed cgroup of that path", ENOENT};
+    return {};
+}
+
+Result<std::vector<Attachment>> list_attachments() {
+    Result<std::string> base = preconditions(false);
+    if (!base) return base.error().code == ENOENT ? Result<std::vector<Attachment>>(std::vector<Attachment>{}) : base.error();
+    return attachments_in(*base);
 }
 
 std::optional<Attachment> attachment_covering(const CgroupTarget& cgroup) {

@@ -23,6 +23,7 @@ struct Attachment {
     std::uint32_t rules = 0;
     std::uint64_t attached_at = 0;  // seconds since the epoch
     std::string pin_directory;
+    bool cgroup_removed = false;  // the cgroup is gone: the kernel runs nothing, only the pins remain
 };
 
 struct PolicySource {
@@ -40,6 +41,8 @@ inline constexpr const char* cgroup_mode_not_built =
 // Attaches, or replaces what is attached; returns true when it replaced an attachment.
 Result<bool> attach_policy(const CgroupTarget& cgroup, const CgroupPolicy& maps, const PolicySource& source);
 Result<void> detach_policy(const CgroupTarget& cgroup);
+// Removes what stays pinned of the attachments of a removed cgroup, by its path in the hierarchy.
+Result<void> detach_removed_cgroup(const std::string& path);
 Result<std::vector<Attachment>> list_attachments();
 
 // The attachment on the cgroup or its nearest ancestor that has one: what gives the processes in

@@ -11,6 +11,7 @@ Error not_built() { return Error{cgroup_mode_not_built, 0}; }
 bool cgroup_mode_built() { return false; }
 Result<bool> attach_policy(const CgroupTarget&, const CgroupPolicy&, const PolicySource&) { return not_built(); }
 Result<void> detach_policy(const CgroupTarget&) { return not_built(); }
+Result<void> detach_removed_cgroup(const std::string&) { return not_built(); }
 Result<std::vector<Attachment>> list_attachments() { return not_built(); }
 std::optional<Attachment> attachment_covering(const CgroupTarget&) { return std::nullopt; }
 std::optional<std::uint8_t> program_set_in_cgroup(int) { return std::nullopt; }

@@ -16,13 +16,19 @@ namespace {
 
 constexpr long cgroup2_magic = 0x63677270;  // CGROUP2_SUPER_MAGIC
 
-// "/a/b" for a directory under the mount; an error when it is not an existing cgroup v2 directory.
-Result<CgroupTarget> target_in(const std::string& mount, const std::string& inner, const std::string& shown) {
-    const std::filesystem::path normal = std::filesystem::path("/" + inner).lexically_normal();
-    std::string path = normal.string();
+// "/a/b" for `inner` below the mount, normalised; an error when it leads outside.
+Result<std::string> normal_path(const std::string& mount, const std::string& inner, const std::string& shown) {
+    std::string path = std::filesystem::path("/" + inner).lexically_normal().string();
     if (path.size() > 1 && path.back() == '/') path.pop_back();
     if (path.rfind("/..", 0) == 0) return Error{fmt::format("{}: not inside the cgroup v2 hierarchy at {}", shown, mount), 0};
-    CgroupTarget t{mount, path};
+    return path;
+}
+
+// The cgroup at `inner` below the mount; an error when it is not an existing cgroup v2 directory.
+Result<CgroupTarget> target_in(const std::string& mount, const std::string& inner, const std::string& shown) {
+    Result<std::string> path = normal_path(mount, inner, shown);
+    if (!path) return path.error();
+    CgroupTarget t{mount, *path};
     struct statfs fs {};
     struct stat st {};
     if (::stat(t.directory().c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
@@ -30,6 +36,11 @@ Result<CgroupTarget> target_in(const std::string& mount, const std::string& inne
     if (::statfs(t.directory().c_str(), &fs) != 0 || fs.f_type != cgroup2_magic)
         return Error{fmt::format("{}: {} is not in a cgroup v2 hierarchy", shown, t.directory()), 0};
     return t;
+}
+
+// The mount and what of `path` lies below it: a directory under the mount, or a path in the hierarchy.
+std::string below_mount(const std::string& mount, const std::string& path) {
+    return path == mount || path.rfind(mount + "/", 0) == 0 ? path.substr(mount.size()) : path;
 }
 
 }  // namespace
@@ -42,8 +53,13 @@ Result<std::string> cgroup_v2_mount() {
 Result<CgroupTarget> cgroup_from_path(const std::string& path) {
     Result<std::string> mount = cgroup_v2_mount();
     if (!mount) return mount.error();
-    if (path == *mount || path.rfind(*mount + "/", 0) == 0) return target_in(*mount, path.substr(mount->size()), path);
-    return target_in(*mount, path, path);  // a path in the hierarchy, as /proc/PID/cgroup shows it
+    return target_in(*mount, below_mount(*mount, path), path);
+}
+
+Result<std::string> hierarchy_path(const std::string& path) {
+    Result<std::string> mount = cgroup_v2_mount();
+    if (!mount) return mount.error();
+    return normal_path(*mount, below_mount(*mount, path), path);
 }
 
 Result<CgroupTarget> cgroup_of_process(pid_t pid) {

@@ -18,6 +18,8 @@ struct CgroupTarget {
 Result<std::string> cgroup_v2_mount();
 
 Result<CgroupTarget> cgroup_from_path(const std::string& path);
+// The path in the hierarchy that `path` names, whether or not such a cgroup exists (any more).
+Result<std::string> hierarchy_path(const std::string& path);
 Result<CgroupTarget> cgroup_of_unit(const std::string& unit);  // asks systemctl
 Result<CgroupTarget> cgroup_of_process(pid_t pid);             // /proc/PID/cgroup, its "0::" line
 

@@ -65,9 +65,21 @@ int run_attach(const std::optional<std::string>& file, const TargetOptions& t) {
     return exit_ok;
 }
 
+// A container or pod whose cgroup went before its attachment was detached: its pins stay until
+// detached by the path `tcpkeep attached` shows.
+int detach_removed(const std::string& given, const std::string& why_not_found) {
+    const Result<std::string> path = hierarchy_path(given);
+    if (!path) return fail(path.error().message);
+    if (Result<void> done = detach_removed_cgroup(*path); !done)
+        return fail(done.error().code == ENOENT ? why_not_found : fmt::format("cannot detach from cgroup {}: {}", *path, done.error().message));
+    std::printf("detached from cgroup %s (removed before; its pinned attachment is gone now)\n", path->c_str());
+    return exit_ok;
+}
+
 int run_detach(const TargetOptions& t) {
     if (!cgroup_mode_built()) return fail(cgroup_mode_not_built);
     const Result<CgroupTarget> cgroup = resolve(t);
+    if (!cgroup && cgroup.error().code == ENOENT && !t.cgroup.empty()) return detach_removed(t.cgroup, cgroup.error().message);
     if (!cgroup) return fail(cgroup.error().message);
     if (Result<void> done = detach_policy(*cgroup); !done)
         return fail(fmt::format("cannot detach from cgroup {}: {}", cgroup->path, done.error().message));
@@ -87,9 +99,9 @@ int run_attached() {
         const std::time_t t = static_cast<std::time_t>(a.attached_at);
         std::tm tm{};
         if (a.attached_at != 0 && ::gmtime_r(&t, &tm) != nullptr) std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-        std::printf("%s\tpolicy %s (%u rule%s, digest %s)\tattached %s\tpinned %s\n", a.cgroup.empty() ? "?" : a.cgroup.c_str(),
+        std::printf("%s\tpolicy %s (%u rule%s, digest %s)\tattached %s\tpinned %s%s\n", a.cgroup.empty() ? "?" : a.cgroup.c_str(),
                     a.policy.empty() ? "?" : a.policy.c_str(), a.rules, a.rules == 1 ? "" : "s", a.digest.empty() ? "-" : a.digest.c_str(), when,
-                    a.pin_directory.c_str());
+                    a.pin_directory.c_str(), a.cgroup_removed ? "\tcgroup removed: `tcpkeep detach --cgroup` it" : "");
     }
     return exit_ok;
 }
