@@ -205,13 +205,19 @@ class CgroupAttachTest(unittest.TestCase):
 
     def test_the_nearest_attachment_decides(self):
         # Both programs run for a socket in the inner cgroup, the inner one first; the socket
-        # record they share makes the outer one leave a decided socket alone.
+        # record they share makes the outer one leave a decided socket alone. Either attachment
+        # may come first: an attach tells the existing ones to keep records.
         port = free_port()
         outer_policy = write_policy(self.dir.name, "outer.toml", 'version = 1\n[defaults]\nidle = "11s"\n')
         inner_policy = write_policy(self.dir.name, "inner.toml", 'version = 1\n[defaults]\nidle = "22s"\ncount = 2\n')
+        for inner_first in (False, True):
+            with self.subTest(inner_first=inner_first):
+                self.nearest_decides(port, outer_policy, inner_policy, inner_first)
+
+    def nearest_decides(self, port, outer_policy, inner_policy, inner_first):
         with Cgroup() as outer, Cgroup(parent=outer) as inner:
-            outer.attach(self, outer_policy)
-            inner.attach(self, inner_policy)
+            for cg, policy in ((inner, inner_policy), (outer, outer_policy)) if inner_first else ((outer, outer_policy), (inner, inner_policy)):
+                cg.attach(self, policy)
             rc, out, err = inner.run(["python3", SOCKET_TRIPLE, "127.0.0.1", "127.0.0.1", str(port)])
             self.assertEqual(rc, 0, err)
             inner_values = [0, 22, KERNEL[2], 2, 0]
