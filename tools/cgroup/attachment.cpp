@@ -217,13 +217,18 @@ Result<int> open_settings_map(const std::string& link_pin) {
     return Error{link_pin + ": not a tcpkeep program", 0};
 }
 
-Result<tk_settings> read_settings(const std::string& link_pin) {
+// The settings of the program a pinned link runs; with set_others, first marked as having others.
+Result<tk_settings> read_settings(const std::string& link_pin, bool set_others = false) {
     Result<int> fd = open_settings_map(link_pin);
     if (!fd) return fd.error();
     Fd map(*fd);
     tk_settings settings{};
     const std::uint32_t zero = 0;
     if (bpf_map_lookup_elem(map.fd, &zero, &settings) != 0) return errno_error("cannot read the settings of " + link_pin, errno);
+    if (set_others && !settings.others) {
+        settings.others = 1;
+        if (bpf_map_update_elem(map.fd, &zero, &settings, BPF_ANY) != 0) return errno_error("cannot update the settings of " + link_pin, errno);
+    }
     settings.cgroup[sizeof settings.cgroup - 1] = settings.policy[sizeof settings.policy - 1] = settings.digest[sizeof settings.digest - 1] = 0;
     return settings;
 }
@@ -246,15 +251,7 @@ Result<void> mark_others(const std::vector<std::string>& others) {
     for (const std::string& dir : others) {
         const std::string link_pin = pin(dir, sockops_pin);
         if (!exists(link_pin)) continue;
-        Result<int> fd = open_settings_map(link_pin);
-        if (!fd) return fd.error();
-        Fd map(*fd);
-        tk_settings settings{};
-        const std::uint32_t zero = 0;
-        if (bpf_map_lookup_elem(map.fd, &zero, &settings) != 0) return errno_error("cannot read the settings of " + link_pin, errno);
-        if (settings.others) continue;
-        settings.others = 1;
-        if (bpf_map_update_elem(map.fd, &zero, &settings, BPF_ANY) != 0) return errno_error("cannot update the settings of " + link_pin, errno);
+        if (Result<tk_settings> marked = read_settings(link_pin, true); !marked) return marked.error();
     }
     return {};
 }
