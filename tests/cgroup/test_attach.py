@@ -125,6 +125,34 @@ class CgroupAttachTest(unittest.TestCase):
             shown = [as_list(parse_values(l)) for l in lines if l.startswith("ka=")]
             self.assertEqual(shown, [KERNEL, DEFAULTS], lines)
 
+    def test_process_rule_by_executable_name_and_older_listener(self):
+        # "sockprobe_static" is longer than comm (15 characters): only the executable's file name
+        # matches it. A listener older than the attachment has no process: the rule never matches
+        # its connections.
+        probe = [1, 33, 11, 5, 9000]
+        for attached_first in (True, False):
+            port = free_port()
+            rule = f'\n[[rule]]\nname = "probe"\nprocess = ["{os.path.basename(SOCKPROBE_STATIC)}"]\nports = [{port}]\nidle = "33s"\n'
+            policy = write_policy(self.dir.name, f"process-{port}.toml", policy_text(port + 1) + rule)
+            listen = [SOCKPROBE_STATIC, "socket", "inet", "stream", "bind", "127.0.0.1", str(port), "listen", "show", "accept", "show",
+                      "wait"]
+            with self.subTest(attached_first=attached_first), Cgroup() as cg:
+                if attached_first:
+                    cg.attach(self, policy)
+                proc = cg.start(listen, stdin=subprocess.PIPE)
+                lines = []
+                for line in proc.stdout:
+                    lines.append(line)
+                    if line.startswith("ka=") and sum(l.startswith("ka=") for l in lines) == 1:
+                        if not attached_first:
+                            cg.attach(self, policy)
+                        client = socket.create_connection(("127.0.0.1", port))
+                        self.addCleanup(client.close)
+                    if line.startswith("ready"):
+                        break
+                shown = [as_list(parse_values(l)) for l in lines if l.startswith("ka=")]
+                self.assertEqual(shown, [probe, probe] if attached_first else [KERNEL, DEFAULTS], lines)
+
     def test_busybox_nc(self):
         if not BUSYBOX:  # scripts/lib/common.sh installs busybox-static
             if os.environ.get("TCPKEEP_REQUIRE_NETNS") == "1":
