@@ -24,11 +24,13 @@ static void tk_set(struct bpf_sock_ops* skops, __u8 todo, __u8 bit, int level, i
 static void tk_apply(struct bpf_sock_ops* skops, const struct tk_verdict* v, struct tk_socket* record, __u8 leave) {
     if (!v || v->kind != TK_KIND_APPLY) return;
     __u8 todo = v->mask & (v->enforce ? 0xff : (__u8)~leave);
-    tk_set(skops, todo, TK_OPT_KEEPALIVE, TK_SOL_SOCKET, TK_SO_KEEPALIVE, v->keepalive);
+    /* SO_KEEPALIVE last: with keepalive already on, setting the idle time restarts the keepalive
+     * timer; this way it is started once. */
     tk_set(skops, todo, TK_OPT_IDLE, TK_SOL_TCP, TK_TCP_KEEPIDLE, v->idle_s);
     tk_set(skops, todo, TK_OPT_INTERVAL, TK_SOL_TCP, TK_TCP_KEEPINTVL, v->interval_s);
     tk_set(skops, todo, TK_OPT_COUNT, TK_SOL_TCP, TK_TCP_KEEPCNT, v->count);
     tk_set(skops, todo, TK_OPT_USER_TIMEOUT, TK_SOL_TCP, TK_TCP_USER_TIMEOUT, v->user_timeout_ms);
+    tk_set(skops, todo, TK_OPT_KEEPALIVE, TK_SOL_SOCKET, TK_SO_KEEPALIVE, v->keepalive);
     if (record && v->enforce) record->enforced = v->mask;
 }
 

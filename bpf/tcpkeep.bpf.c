@@ -49,18 +49,27 @@ static int tk_is_tcp(struct bpf_sock_ops* skops) {
     return skops->is_fullsock && sk && sk->protocol == TK_IPPROTO_TCP;
 }
 
-/* Outbound, at connect before the SYN: the current task is the program. */
+/* Outbound, at connect before the SYN: the current task is the program. Making a record costs
+ * about a third of the program's time, so one is made only where it must outlive the decision:
+ * for enforced options, and to tell the attachments of ancestor cgroups, which run next, that
+ * this socket is decided. A record the setsockopt hook made holds the program's own choices. */
 static void tk_outbound(struct bpf_sock_ops* skops) {
-    struct tk_socket* record = tk_record(skops);
-    if (!record || (record->state & TK_SOCKET_CONFIGURED)) return;
+    struct tk_socket* record = bpf_sk_storage_get(&tk_sockets, skops->sk, NULL, 0);
+    if (record && (record->state & TK_SOCKET_CONFIGURED)) return;
+    __u32 zero = 0;
+    const struct tk_settings* settings = bpf_map_lookup_elem(&tk_settings, &zero);
     __u32 port = bpf_ntohl(skops->remote_port);
     const __u32* table = tk_port_table(TK_OUTBOUND, port);
-    if (!table) return;
-    if (*table & (TK_PEER_CANDIDATES | TK_PROCESS_CANDIDATES)) tk_note_process(record);
+    if (!table || !settings) return;
+    struct tk_socket known = {};
+    if (record) known = *record;
+    if (*table & (TK_PEER_CANDIDATES | TK_PROCESS_CANDIDATES)) tk_note_process(&known);
     struct tk_peer peer = {};
     tk_remote_peer(skops, &peer);
-    tk_apply(skops, tk_verdict_of(tk_decide_slot(TK_OUTBOUND, port, *table, &peer, record, NULL)), record, record->program_set);
-    record->state |= TK_SOCKET_CONFIGURED;
+    const struct tk_verdict* v = tk_verdict_of(tk_decide_slot(TK_OUTBOUND, port, *table, &peer, &known, NULL));
+    if (!record && (settings->others || (v && v->kind == TK_KIND_APPLY && v->enforce))) record = tk_record(skops);
+    tk_apply(skops, v, record, known.program_set);
+    if (record) record->state |= TK_SOCKET_CONFIGURED;
 }
 
 /* At listen(), where the current task is the program: its process mask is kept for the children;

@@ -124,6 +124,34 @@ class CgroupAttachTest(unittest.TestCase):
             shown = [as_list(parse_values(l)) for l in lines if l.startswith("ka=")]
             self.assertEqual(shown, [KERNEL, DEFAULTS], lines)
 
+    def test_process_rule_by_executable_name_and_older_listener(self):
+        # "sockprobe_static" is longer than comm (15 characters): only the executable's file name
+        # matches it. A listener older than the attachment has no process: the rule never matches
+        # its connections.
+        probe = [1, 33, 11, 5, 9000]
+        for attached_first in (True, False):
+            port = free_port()
+            rule = f'\n[[rule]]\nname = "probe"\nprocess = ["{os.path.basename(SOCKPROBE_STATIC)}"]\nports = [{port}]\nidle = "33s"\n'
+            policy = write_policy(self.dir.name, f"process-{port}.toml", policy_text(port + 1) + rule)
+            listen = [SOCKPROBE_STATIC, "socket", "inet", "stream", "bind", "127.0.0.1", str(port), "listen", "show", "accept", "show",
+                      "wait"]
+            with self.subTest(attached_first=attached_first), Cgroup() as cg:
+                if attached_first:
+                    cg.attach(self, policy)
+                proc = cg.start(listen, stdin=subprocess.PIPE)
+                lines = []
+                for line in proc.stdout:
+                    lines.append(line)
+                    if line.startswith("ka=") and sum(l.startswith("ka=") for l in lines) == 1:
+                        if not attached_first:
+                            cg.attach(self, policy)
+                        client = socket.create_connection(("127.0.0.1", port))
+                        self.addCleanup(client.close)
+                    if line.startswith("ready"):
+                        break
+                shown = [as_list(parse_values(l)) for l in lines if l.startswith("ka=")]
+                self.assertEqual(shown, [probe, probe] if attached_first else [KERNEL, DEFAULTS], lines)
+
     def test_busybox_nc(self):
         if not BUSYBOX:  # scripts/lib/common.sh installs busybox-static
             if os.environ.get("TCPKEEP_REQUIRE_NETNS") == "1":
@@ -227,13 +255,19 @@ class CgroupAttachTest(unittest.TestCase):
 
     def test_the_nearest_attachment_decides(self):
         # Both programs run for a socket in the inner cgroup, the inner one first; the socket
-        # record they share makes the outer one leave a decided socket alone.
+        # record they share makes the outer one leave a decided socket alone. Either attachment
+        # may come first: an attach tells the existing ones to keep records.
         port = free_port()
         outer_policy = write_policy(self.dir.name, "outer.toml", 'version = 1\n[defaults]\nidle = "11s"\n')
         inner_policy = write_policy(self.dir.name, "inner.toml", 'version = 1\n[defaults]\nidle = "22s"\ncount = 2\n')
+        for inner_first in (False, True):
+            with self.subTest(inner_first=inner_first):
+                self.nearest_decides(port, outer_policy, inner_policy, inner_first)
+
+    def nearest_decides(self, port, outer_policy, inner_policy, inner_first):
         with Cgroup() as outer, Cgroup(parent=outer) as inner:
-            outer.attach(self, outer_policy)
-            inner.attach(self, inner_policy)
+            for cg, policy in ((inner, inner_policy), (outer, outer_policy)) if inner_first else ((outer, outer_policy), (inner, inner_policy)):
+                cg.attach(self, policy)
             rc, out, err = inner.run(["python3", SOCKET_TRIPLE, "127.0.0.1", "127.0.0.1", str(port)])
             self.assertEqual(rc, 0, err)
             inner_values = [0, 22, KERNEL[2], 2, 0]

@@ -103,7 +103,7 @@ std::uint32_t new_generation() {
     return generation;
 }
 
-Result<void> fill_maps(tcpkeep_bpf& skel, const CgroupPolicy& maps, const CgroupTarget& cgroup, const PolicySource& source) {
+Result<void> fill_maps(tcpkeep_bpf& skel, const CgroupPolicy& maps, const CgroupTarget& cgroup, const PolicySource& source, bool others) {
     if (Result<void> r = fill(skel.maps.tk_verdicts, maps.verdicts, "verdict"); !r) return r;
     if (Result<void> r = fill(skel.maps.tk_ports, maps.ports, "port"); !r) return r;
     if (Result<void> r = fill(skel.maps.tk_candidates, maps.candidates, "candidate"); !r) return r;
@@ -114,6 +114,7 @@ Result<void> fill_maps(tcpkeep_bpf& skel, const CgroupPolicy& maps, const Cgroup
     settings.rules = source.rules;
     settings.process_rules = maps.process_rules;
     settings.generation = new_generation();
+    settings.others = others ? 1 : 0;
     settings.attached_at = static_cast<std::uint64_t>(std::time(nullptr));
     std::snprintf(settings.cgroup, sizeof settings.cgroup, "%s", cgroup.path.c_str());
     std::snprintf(settings.policy, sizeof settings.policy, "%s", source.path.c_str());
@@ -131,7 +132,15 @@ Result<Skeleton> load_programs(const std::string& base) {
     const std::string sockets = pin(base, sockets_pin);
     if (exists(sockets)) {
         Fd shared(bpf_obj_get(sockets.c_str()));
-        if (shared.fd < 0 || bpf_map__reuse_fd(skel->maps.tk_sockets, shared.fd) != 0)
+        if (shared.fd < 0) return errno_error("cannot open the socket records pinned at " + sockets, errno);
+        bpf_map_info info{};
+        std::uint32_t len = sizeof info;
+        if (bpf_obj_get_info_by_fd(shared.fd, &info, &len) == 0 && info.value_size != sizeof(tk_socket))
+            return Error{fmt::format("the socket records pinned at {} come from another version of tcpkeep (records of {} bytes, not {}); "
+                                     "detach every attachment `tcpkeep attached` lists, then attach again",
+                                     sockets, info.value_size, sizeof(tk_socket)),
+                         0};
+        if (bpf_map__reuse_fd(skel->maps.tk_sockets, shared.fd) != 0)
             return errno_error("cannot reuse the socket records pinned at " + sockets, errno);
     }
     if (tcpkeep_bpf__load(skel.get()) != 0) {
@@ -190,8 +199,8 @@ Result<std::string> preconditions(bool create) {
     return base_directory(create);
 }
 
-// The settings map of the program a pinned link runs.
-Result<tk_settings> read_settings(const std::string& link_pin) {
+// The settings map of the program a pinned link runs (the caller closes it).
+Result<int> open_settings_map(const std::string& link_pin) {
     Fd link(bpf_obj_get(link_pin.c_str()));
     if (link.fd < 0) return errno_error("cannot open " + link_pin, errno);
     bpf_link_info link_info{};
@@ -211,13 +220,58 @@ Result<tk_settings> read_settings(const std::string& link_pin) {
         len = sizeof map_info;
         if (map.fd < 0 || bpf_obj_get_info_by_fd(map.fd, &map_info, &len) != 0 || std::strcmp(map_info.name, "tk_settings") != 0) continue;
         if (map_info.value_size != sizeof(tk_settings)) return Error{link_pin + ": attached by another version of tcpkeep (another map layout)", 0};
-        tk_settings settings{};
-        const std::uint32_t zero = 0;
-        if (bpf_map_lookup_elem(map.fd, &zero, &settings) != 0) return errno_error("cannot read the settings of " + link_pin, errno);
-        settings.cgroup[sizeof settings.cgroup - 1] = settings.policy[sizeof settings.policy - 1] = settings.digest[sizeof settings.digest - 1] = 0;
-        return settings;
+        const int fd = map.fd;
+        map.fd = -1;
+        return fd;
     }
     return Error{link_pin + ": not a tcpkeep program", 0};
+}
+
+// The settings of the program a pinned link runs; with set_others, first marked as having others.
+Result<tk_settings> read_settings(const std::string& link_pin, bool set_others = false) {
+    Result<int> fd = open_settings_map(link_pin);
+    if (!fd) return fd.error();
+    Fd map(*fd);
+    tk_settings settings{};
+    const std::uint32_t zero = 0;
+    if (bpf_map_lookup_elem(map.fd, &zero, &settings) != 0) return errno_error("cannot read the settings of " + link_pin, errno);
+    if (set_others && !settings.others) {
+        settings.others = 1;
+        if (bpf_map_update_elem(map.fd, &zero, &settings, BPF_ANY) != 0) return errno_error("cannot update the settings of " + link_pin, errno);
+    }
+    settings.cgroup[sizeof settings.cgroup - 1] = settings.policy[sizeof settings.policy - 1] = settings.digest[sizeof settings.digest - 1] = 0;
+    return settings;
+}
+
+// The names (cgroup ids) of the attachment directories under <base>.
+std::vector<std::string> attachment_ids(const std::string& base) {
+    std::vector<std::string> out;
+    DIR* d = ::opendir(base.c_str());
+    if (!d) return out;
+    while (const dirent* e = ::readdir(d))
+        if (e->d_type == DT_DIR && e->d_name[0] != '.') out.emplace_back(e->d_name);
+    ::closedir(d);
+    return out;
+}
+
+// The pin directories of the attachments other than `own`.
+std::vector<std::string> other_attachments(const std::string& base, const std::string& own) {
+    std::vector<std::string> out;
+    for (const std::string& id : attachment_ids(base))
+        if (pin(base, id.c_str()) != own) out.push_back(pin(base, id.c_str()));
+    return out;
+}
+
+// Tells every other attachment that one more exists, before it is linked: nested cgroups'
+// programs all run for a socket, the nearest first, and the later ones learn from the socket's
+// record that it is decided, so each must then keep records.
+Result<void> mark_others(const std::vector<std::string>& others) {
+    for (const std::string& dir : others) {
+        const std::string link_pin = pin(dir, sockops_pin);
+        if (!exists(link_pin)) continue;
+        if (Result<tk_settings> marked = read_settings(link_pin, true); !marked) return marked.error();
+    }
+    return {};
 }
 
 // Unpins a cgroup's attachment, detaching its links first so nothing runs once it returns.
@@ -265,13 +319,7 @@ Attachment read_attachment(const std::string& base, const std::string& id) {
 
 std::vector<Attachment> attachments_in(const std::string& base) {
     std::vector<Attachment> out;
-    DIR* d = ::opendir(base.c_str());
-    if (!d) return out;
-    while (const dirent* e = ::readdir(d)) {
-        if (e->d_type != DT_DIR || e->d_name[0] == '.') continue;
-        out.push_back(read_attachment(base, e->d_name));
-    }
-    ::closedir(d);
+    for (const std::string& id : attachment_ids(base)) out.push_back(read_attachment(base, id));
     return out;
 }
 
@@ -304,8 +352,10 @@ Result<bool> attach_policy(const CgroupTarget& cgroup, const CgroupPolicy& maps,
     auto locked = lock_directory(dir, cgroup);
     if (!locked) return locked.error();
     const bool replacing = exists(pin(dir, sockops_pin));
+    const std::vector<std::string> others = other_attachments(*base, dir);
     Result<Skeleton> skel = load_programs(*base);
-    Result<void> done = skel ? fill_maps(**skel, maps, cgroup, source) : Result<void>(skel.error());
+    Result<void> done = skel ? mark_others(others) : Result<void>(skel.error());
+    if (done) done = fill_maps(**skel, maps, cgroup, source, !others.empty());
     if (done) done = replacing ? replace(**skel, dir) : attach_new(**skel, cgroup, dir);
     if (!done) {
         if (!replacing) {
