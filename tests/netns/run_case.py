@@ -171,12 +171,17 @@ def run_case(name):
             problems, summary = run.check()
         finally:
             run.close()
-        print(f"netns.{name}: {summary}: {'FAIL' if problems else 'ok'}")
-        for p in problems:
-            print(f"  {p}")
-        if problems:
-            run.report()
-        return 1 if problems else 0
+        return outcome(run, f"netns.{name}: {summary}", problems)
+
+
+def outcome(run, line, problems):
+    """Prints the case's line and its problems (with the run's report when there are any): its exit status."""
+    print(f"{line}: {'FAIL' if problems else 'ok'}")
+    for p in problems:
+        print(f"  {p}")
+    if problems:
+        run.report()
+    return 1 if problems else 0
 
 
 def main():

@@ -23,7 +23,7 @@ import time
 from cases import Case
 from delay_line import DelayLine
 from netns_harness import CapabilityMissing, NetnsPair, Program, check_capabilities, socket_in
-from run_case import PORT, PROGRAM, SKIP, Run, policy_text, tolerance_ms
+from run_case import PORT, PROGRAM, SKIP, Run, outcome, policy_text, tolerance_ms
 from tcpkeep_test import TOOL, PolicyFile, shim_env
 
 RTT_SLACK_MS = 3  # measured here: within 0.3 ms at a load average of 13
@@ -209,12 +209,7 @@ def run_delayed_case(name):
         rto_min = run.prediction["kernel"]["tcp_rto_min_ms"]
         if run.live is not None and run.live["rto_ms"] < rtt_ms + rto_min:
             problems.append(f"verify modelled an RTO of {run.live['rto_ms']} ms, below RTT + rto_min = {rtt_ms + rto_min} ms")
-        print(f"netns.{name}: RTT {rtt:.1f} ms, RTO {run.live and run.live['rto_ms']} ms: {summary}: {'FAIL' if problems else 'ok'}")
-        for p in problems:
-            print(f"  {p}")
-        if problems:
-            run.report()
-        return 1 if problems else 0
+        return outcome(run, f"netns.{name}: RTT {rtt:.1f} ms, RTO {run.live and run.live['rto_ms']} ms: {summary}", problems)
 
 
 def main():
