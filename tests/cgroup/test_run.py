@@ -12,10 +12,10 @@ import tempfile
 import time
 import unittest
 
-from cgrouptest import (SOCKPROBE, SOCKPROBE_STATIC, TOOL, Cgroup, main, mount_of, pinned_attachments, require_cgroup_root, tool,
+from cgrouptest import (SHIM, SOCKPROBE, SOCKPROBE_STATIC, TOOL, Cgroup, main, mount_of, pinned_attachments, require_cgroup_root, tool,
                         write_policy)
 from go_client import build_go_client
-from staging import StagedFiles
+from staging import StagedFiles, staged_for
 from tcpkeep_test import TCP_ESTABLISHED, HoldingServer, parse_values, remote_values, wait_for_socket
 
 ORDER = ("ka", "idle", "interval", "count", "user_timeout")
@@ -197,9 +197,9 @@ class RunInTransientCgroup(unittest.TestCase):
         self.assertEqual(out.splitlines()[-1], f"0::{transient_path(proc.pid)}")
         self.assert_left_nothing(transient_path(proc.pid))
 
-    def run_busybox(self, script, policy=None, prefix=()):
-        proc = subprocess.Popen([*prefix, TOOL, "run", "--policy", policy or self.policy, "--", BUSYBOX, "sh", "-c", script],
-                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    def run_busybox(self, script, policy=None, prefix=(), tool_path=TOOL, env=None):
+        proc = subprocess.Popen([*prefix, tool_path, "run", "--policy", policy or self.policy, "--", BUSYBOX, "sh", "-c", script],
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
         out, err = proc.communicate(timeout=30)
         return proc, out, err
 
@@ -293,7 +293,9 @@ class RunInTransientCgroup(unittest.TestCase):
 
     def test_not_root_falls_back_with_the_warning(self):
         nobody = ("setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups")
-        proc, out, err = self.run_busybox("exit 5", prefix=nobody)
+        staged = staged_for(self)  # nobody may not enter the build tree (a clone in a 0700 directory)
+        proc, out, err = self.run_busybox("exit 5", prefix=nobody, tool_path=staged.copy(TOOL),
+                                          env=dict(os.environ, TCPKEEP_SHIM=staged.copy(SHIM)))  # found, never loaded: busybox is static
         self.assertEqual(proc.returncode, 5, err)
         self.assertEqual(err, f"tcpkeep: {BUSYBOX} is statically linked: the shim cannot load into it; set its sockets with "
                               f"`tcpkeep apply --pid {proc.pid}` once it runs\n"
