@@ -54,13 +54,21 @@ bool in_scope(pid_t pid, const AuditScope& scope, const ScopeInodes& inodes) {
     return !inodes.netns || namespace_inode(pid, "net") == *inodes.netns;
 }
 
-// Exited: no longer there, or a zombie waiting for its parent (its sockets are closed).
+// Exited: no longer there, a zombie waiting for its parent, or exiting (PF_EXITING: its files
+// are being closed, so /proc already fails for it while it is not yet a zombie).
 bool gone(pid_t pid) {
     if (::kill(pid, 0) != 0 && errno == ESRCH) return true;
     const Result<std::string> stat = read_small_file(proc_path(pid, "stat"));
     if (!stat) return stat.error().code == ENOENT || stat.error().code == ESRCH;
-    const std::size_t name_end = stat->rfind(')');  // the state follows the name, which may hold spaces and ')'
-    return name_end != std::string::npos && name_end + 2 < stat->size() && ((*stat)[name_end + 2] == 'Z' || (*stat)[name_end + 2] == 'X');
+    const std::size_t name_end = stat->rfind(')');  // the fields follow the name, which may hold spaces and ')'
+    if (name_end == std::string::npos) return false;
+    std::istringstream fields(stat->substr(name_end + 1));
+    std::string state;
+    long long ppid = 0, pgrp = 0, session = 0, tty = 0, tpgid = 0;
+    unsigned long flags = 0;
+    if (!(fields >> state >> ppid >> pgrp >> session >> tty >> tpgid >> flags)) return false;
+    constexpr unsigned long pf_exiting = 0x4;
+    return state == "Z" || state == "X" || (flags & pf_exiting) != 0;
 }
 
 void summarize(AuditedProcess& a, std::int64_t threshold_ms) {
