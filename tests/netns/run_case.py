@@ -190,14 +190,20 @@ def main():
     missing = [n for n, v in (("TCPKEEP_SHIM", SHIM), ("TCPKEEP_TOOL", TOOL), ("TCPKEEP_NETNS_PROGRAM", PROGRAM)) if not v]
     if missing:
         raise SystemExit(f"set {', '.join(missing)} (ctest does)")
+    return run_or_skip(sys.argv[1], lambda: run_case(sys.argv[1]))
+
+
+def run_or_skip(name, run):
+    """run() after the capability check: its status, or a skip (a failure under TCPKEEP_REQUIRE_NETNS=1)
+    when the machine lacks what the case needs."""
     try:
         check_capabilities()
-        return run_case(sys.argv[1])
+        return run()
     except CapabilityMissing as e:
         if os.environ.get("TCPKEEP_REQUIRE_NETNS") == "1":
-            print(f"netns.{sys.argv[1]}: FAIL: cannot run: {e} (TCPKEEP_REQUIRE_NETNS=1 makes this a failure)")
+            print(f"netns.{name}: FAIL: cannot run: {e} (TCPKEEP_REQUIRE_NETNS=1 makes this a failure)")
             return 1
-        print(f"netns.{sys.argv[1]}: SKIP: {e} (set TCPKEEP_REQUIRE_NETNS=1 to make this a failure)")
+        print(f"netns.{name}: SKIP: {e} (set TCPKEEP_REQUIRE_NETNS=1 to make this a failure)")
         return SKIP
 
 

@@ -22,8 +22,8 @@ import time
 
 from cases import Case
 from delay_line import DelayLine
-from netns_harness import CapabilityMissing, NetnsPair, Program, check_capabilities, socket_in
-from run_case import PORT, PROGRAM, SKIP, Run, outcome, policy_text, tolerance_ms
+from netns_harness import CapabilityMissing, NetnsPair, Program, socket_in
+from run_case import PORT, PROGRAM, SKIP, Run, outcome, policy_text, run_or_skip, tolerance_ms
 from tcpkeep_test import TOOL, PolicyFile, shim_env
 
 RTT_SLACK_MS = 3  # measured here: within 0.3 ms at a load average of 13
@@ -217,17 +217,12 @@ def main():
         raise SystemExit(f"usage: run_delayed_case.py {'|'.join(CASES)}")
     if not PROGRAM:
         raise SystemExit("set TCPKEEP_SHIM, TCPKEEP_TOOL and TCPKEEP_NETNS_PROGRAM (ctest does)")
-    try:
-        check_capabilities()
+    def run():
         if not os.path.exists("/dev/net/tun"):
             raise CapabilityMissing("no /dev/net/tun (the delay line needs TUN devices)")
         return run_streaming_case(sys.argv[1]) if sys.argv[1] in STREAMING else run_delayed_case(sys.argv[1])
-    except CapabilityMissing as e:
-        if os.environ.get("TCPKEEP_REQUIRE_NETNS") == "1":
-            print(f"netns.{sys.argv[1]}: FAIL: cannot run: {e} (TCPKEEP_REQUIRE_NETNS=1 makes this a failure)")
-            return 1
-        print(f"netns.{sys.argv[1]}: SKIP: {e} (set TCPKEEP_REQUIRE_NETNS=1 to make this a failure)")
-        return SKIP
+
+    return run_or_skip(sys.argv[1], run)
 
 
 if __name__ == "__main__":
