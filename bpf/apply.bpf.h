@@ -31,7 +31,7 @@ static void tk_apply(struct bpf_sock_ops* skops, const struct tk_verdict* v, str
     tk_set(skops, todo, TK_OPT_COUNT, TK_SOL_TCP, TK_TCP_KEEPCNT, v->count);
     tk_set(skops, todo, TK_OPT_USER_TIMEOUT, TK_SOL_TCP, TK_TCP_USER_TIMEOUT, v->user_timeout_ms);
     tk_set(skops, todo, TK_OPT_KEEPALIVE, TK_SOL_SOCKET, TK_SO_KEEPALIVE, v->keepalive);
-    if (record && v->enforce) record->enforced = v->mask;
+    if (record) record->enforced = v->enforce ? v->mask : 0;
 }
 
 #endif

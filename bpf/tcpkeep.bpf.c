@@ -1,8 +1,8 @@
 /* Cgroup mode: the policy on every TCP socket of the processes in a cgroup. sock_ops decides
- * outbound sockets before their SYN, listeners at listen() (accepted sockets inherit), and accepted
- * sockets by their peer where rules with peers make that necessary; rules with process see the
- * process that connected or listened; cgroup/setsockopt records the
- * options the program sets itself and ignores those the policy enforces. */
+ * outbound sockets before their SYN, listeners at listen() and accepted sockets when their
+ * handshake completes (by their peer where rules with peers tell them apart); rules with process
+ * see the process that connected or listened; cgroup/setsockopt records the options the program
+ * sets itself and ignores those the policy enforces. */
 #include <linux/bpf.h>  // before libbpf's headers, which use its types
 
 #include <bpf/bpf_endian.h>
@@ -49,74 +49,81 @@ static int tk_is_tcp(struct bpf_sock_ops* skops) {
     return skops->is_fullsock && sk && sk->protocol == TK_IPPROTO_TCP;
 }
 
-/* Outbound, at connect before the SYN: the current task is the program. Making a record costs
- * about a third of the program's time, so one is made only where it must outlive the decision:
- * for enforced options, and to tell the attachments of ancestor cgroups, which run next, that
- * this socket is decided. A record the setsockopt hook made holds the program's own choices. */
-static void tk_outbound(struct bpf_sock_ops* skops) {
-    struct tk_socket* record = bpf_sk_storage_get(&tk_sockets, skops->sk, NULL, 0);
+/* A record outlives the decision only where something later needs it: the setsockopt hook for
+ * enforced options, and the attachments of ancestor cgroups, which run next, to see the socket is
+ * decided. Making one costs about a third of the program's time, and one on a listener is cloned
+ * onto every connection it accepts, so the common case makes none. */
+static int tk_record_needed(const struct tk_settings* settings, const struct tk_verdict* v) {
+    return settings->others || (v && v->kind == TK_KIND_APPLY && v->enforce);
+}
+
+/* A connected socket: outbound at connect before the SYN, where the current task is the program,
+ * or accepted, where it is whoever handled the packet, so the process mask is the listener's, in
+ * the record cloned from it (none for a listener that predates the attachment). A record the
+ * setsockopt hook made holds the program's own choices. */
+static void tk_connected(struct bpf_sock_ops* skops, __u32 direction, __u32 port) {
+    struct bpf_sock* sk = skops->sk;
+    if (!sk) return;
+    struct tk_socket* record = bpf_sk_storage_get(&tk_sockets, sk, NULL, 0);
     if (record && (record->state & TK_SOCKET_CONFIGURED)) return;
     __u32 zero = 0;
     const struct tk_settings* settings = bpf_map_lookup_elem(&tk_settings, &zero);
-    __u32 port = bpf_ntohl(skops->remote_port);
-    const __u32* table = tk_port_table(TK_OUTBOUND, port);
+    const __u32* table = tk_port_table(direction, port);
     if (!table || !settings) return;
     struct tk_socket known = {};
     if (record) known = *record;
-    if (*table & (TK_PEER_CANDIDATES | TK_PROCESS_CANDIDATES)) tk_note_process(&known);
+    if (direction == TK_OUTBOUND && (*table & (TK_PEER_CANDIDATES | TK_PROCESS_CANDIDATES))) tk_note_process(&known);
     struct tk_peer peer = {};
     tk_remote_peer(skops, &peer);
-    const struct tk_verdict* v = tk_verdict_of(tk_decide_slot(TK_OUTBOUND, port, *table, &peer, &known, NULL));
-    if (!record && (settings->others || (v && v->kind == TK_KIND_APPLY && v->enforce))) record = tk_record(skops);
+    const struct tk_verdict* v = tk_verdict_of(tk_decide_slot(direction, port, *table, &peer, &known, NULL));
+    if (!record && tk_record_needed(settings, v)) record = tk_record(skops);
     tk_apply(skops, v, record, known.program_set);
     if (record) record->state |= TK_SOCKET_CONFIGURED;
 }
 
-/* At listen(), where the current task is the program: its process mask is kept for the children;
- * the listener is configured once unless its children's verdict depends on their peer. */
+/* At listen(), where the current task is the program. Accepted sockets inherit the listener's
+ * options, and are decided again at accept unless its record says it is configured: the same
+ * verdict for the same port, so the values do not change. The listener keeps a record for them
+ * when they need its process mask. Unless the children's verdict depends on their peer, the
+ * listener itself is configured. */
 static void tk_listener(struct bpf_sock_ops* skops) {
-    struct tk_socket* record = tk_record(skops);
-    if (!record || (record->state & (TK_SOCKET_CONFIGURED | TK_SOCKET_PER_PEER))) return;
+    struct bpf_sock* sk = skops->sk;
+    if (!sk) return;
+    struct tk_socket* record = bpf_sk_storage_get(&tk_sockets, sk, NULL, 0);
+    if (record && (record->state & (TK_SOCKET_CONFIGURED | TK_SOCKET_PER_PEER))) return;
+    __u32 zero = 0;
+    const struct tk_settings* settings = bpf_map_lookup_elem(&tk_settings, &zero);
     const __u32* table = tk_port_table(TK_INBOUND, skops->local_port);
-    if (!table) return;
-    if (*table & (TK_PEER_CANDIDATES | TK_PROCESS_CANDIDATES)) tk_note_process(record);
+    if (!table || !settings) return;
+    struct tk_socket known = {};
+    if (record) known = *record;
+    if (*table & (TK_PEER_CANDIDATES | TK_PROCESS_CANDIDATES)) tk_note_process(&known);
     __u32 per_peer = 0;
-    __u32 slot = tk_decide_slot(TK_INBOUND, skops->local_port, *table, NULL, record, &per_peer);
+    const struct tk_verdict* v = tk_verdict_of(tk_decide_slot(TK_INBOUND, skops->local_port, *table, NULL, &known, &per_peer));
+    if (!record && ((*table & TK_PROCESS_CANDIDATES) || tk_record_needed(settings, v))) record = tk_record(skops);
+    if (record) {
+        record->processes = known.processes;
+        record->generation = known.generation;
+    }
     if (per_peer) {
-        record->state |= TK_SOCKET_PER_PEER;
+        if (record) record->state |= TK_SOCKET_PER_PEER;
         return;
     }
-    tk_apply(skops, tk_verdict_of(slot), record, record->program_set);
-    record->state |= TK_SOCKET_CONFIGURED;
-}
-
-/* An accepted socket: its record is a clone of the listener's. Configured listener: inherited,
- * nothing to do. Otherwise (per peer, or a listener that predates the attachment) decide now. The
- * current task here is whoever handled the packet, so process rules see the listener's process
- * mask, and none for a listener that predates the attachment (no record, or none made at listen). */
-static void tk_accepted(struct bpf_sock_ops* skops) {
-    struct tk_socket* record = tk_record(skops);
-    if (!record || (record->state & TK_SOCKET_CONFIGURED)) return;
-    const __u32* table = tk_port_table(TK_INBOUND, skops->local_port);
-    if (!table) return;
-    struct tk_peer peer = {};
-    tk_remote_peer(skops, &peer);
-    record->enforced = 0;
-    tk_apply(skops, tk_verdict_of(tk_decide_slot(TK_INBOUND, skops->local_port, *table, &peer, record, NULL)), record, record->program_set);
-    record->state = TK_SOCKET_CONFIGURED;
+    tk_apply(skops, v, record, known.program_set);
+    if (record) record->state |= TK_SOCKET_CONFIGURED;
 }
 
 SEC("sockops")
 int tcpkeep_sockops(struct bpf_sock_ops* skops) {
     switch (skops->op) {
         case BPF_SOCK_OPS_TCP_CONNECT_CB:
-            if (tk_is_tcp(skops)) tk_outbound(skops);
+            if (tk_is_tcp(skops)) tk_connected(skops, TK_OUTBOUND, bpf_ntohl(skops->remote_port));
             break;
         case BPF_SOCK_OPS_TCP_LISTEN_CB:
             if (tk_is_tcp(skops)) tk_listener(skops);
             break;
         case BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB:
-            if (tk_is_tcp(skops)) tk_accepted(skops);
+            if (tk_is_tcp(skops)) tk_connected(skops, TK_INBOUND, skops->local_port);
             break;
         default: break;
     }
