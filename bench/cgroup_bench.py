@@ -1,13 +1,19 @@
-"""Cgroup mode's cost (root). One cgroup, in rounds: `connection_rate` with the policy attached, the
-same cgroup with it detached, and there under the floor preload (the five setsockopt calls in
-connect(): what the options cost whoever sets them); median ratios. The attached programs' run time
-per connection from the kernel's BPF statistics (kernel.bpf_stats_enabled, on for one extra run only,
-restored after); the
-time of replacing attaches of a 10,000-rule policy. scripts/bench runs it through measure().
+"""Cgroup mode's cost (root). One cgroup, in rounds, each variant in turn: the cgroup with nothing
+attached; with the no-op programs (bench/noop_cgroup.bpf.c: the kernel's dispatch, which any
+program of these types pays); under the floor preload (the five setsockopt calls in connect():
+what the options cost whoever sets them); with the policy attached. Two workloads of
+`connection_rate`, both ends in the cgroup, pinned to one CPU (a connection's two threads then
+take turns instead of waking each other across CPUs, which in a VM varied runs by 10 %): the bare
+loop (connect, abortive close: the worst case, a connection that costs nothing else) and a service's
+connection (a 100-byte request and reply first). Medians of per-round ratios. The attached
+programs' run time per connection from the kernel's BPF statistics (kernel.bpf_stats_enabled, on
+for one extra run only, restored after); the time of replacing attaches of a 10,000-rule policy.
+scripts/bench runs it through measure().
 
-Usage: cgroup_bench.py TCPKEEP CONNECTION_RATE PRINT_POLICY FLOOR_PRELOAD [ROUNDS] [CONNECTIONS]"""
+Usage: cgroup_bench.py TCPKEEP CONNECTION_RATE PRINT_POLICY FLOOR_PRELOAD NOOP_OBJECT [ROUNDS] [CONNECTIONS]"""
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -62,38 +68,97 @@ def attach(tool, policy, directory):
     subprocess.run([tool, "attach", "--policy", policy, "--cgroup", directory], check=True, capture_output=True)
 
 
-def measure(tool, rate, print_policy, floor, rounds=5, connections=20000):
-    """{"attached", "detached", "floor": median wall s; "ratio", "floor_ratio": median per-round ratios
-    attached / detached and attached / floor; "bpf_us", "bpf_runs": per connection; "attach_s": the
-    median of 5 replacing attaches of a 10,000-rule policy}."""
+class NoopPrograms:
+    """The no-op sock_ops and cgroup/setsockopt programs, loaded once and pinned under bpffs (which
+    attach has mounted), attached to and detached from the cgroup like tcpkeep's."""
+    KINDS = (("sock_ops", "noop_sockops"), ("setsockopt", "noop_setsockopt"))
+
+    def __init__(self, obj, directory):
+        self.pins, self.directory = f"/sys/fs/bpf/tcpkeep-bench-noop-{os.getpid()}", directory
+        subprocess.run(["bpftool", "prog", "loadall", obj, self.pins], check=True, capture_output=True)
+
+    def _cgroup(self, op, *extra, check=True):
+        for kind, name in self.KINDS:
+            subprocess.run(["bpftool", "cgroup", op, self.directory, kind, "pinned", os.path.join(self.pins, name), *extra], check=check,
+                           capture_output=True)
+
+    def attach(self):
+        self._cgroup("attach", "multi")
+
+    def detach(self):
+        self._cgroup("detach")
+
+    def remove(self):
+        """Detached (if still attached) and unpinned."""
+        self._cgroup("detach", check=False)
+        shutil.rmtree(self.pins, ignore_errors=True)
+
+
+def workloads(rate, connections):
+    """name -> argv: the bare loop, and half as many connections each carrying a request and reply."""
+    pin = ["taskset", "-c", str(max(os.sched_getaffinity(0)))]
+    return {"bare": pin + [rate, str(connections)], "service": pin + [rate, "-x", "100", str(connections // 2)]}
+
+
+def timed_rounds(tool, small, directory, noop, floor, argvs, rounds):
+    """{workload: {variant: [wall s per round]}}, the variants in turn in every round."""
+    times = {name: {"detached": [], "noop": [], "floor": [], "attached": []} for name in argvs}
+    floor_env = dict(os.environ, LD_PRELOAD=floor)
+    for _ in range(rounds):
+        for name, argv in argvs.items():
+            t = times[name]
+            t["detached"].append(float(run_in(directory, argv)))
+            t["floor"].append(float(run_in(directory, argv, env=floor_env)))
+            noop.attach()
+            t["noop"].append(float(run_in(directory, argv)))
+            noop.detach()
+            attach(tool, small, directory)
+            t["attached"].append(float(run_in(directory, argv)))
+            subprocess.run([tool, "detach", "--cgroup", directory], check=True, capture_output=True)
+    return times
+
+
+def ratios(t):
+    """Medians of the variants' times and of the per-round ratios that matter."""
+    r = lambda a, b: statistics.median(x / y for x, y in zip(t[a], t[b]))
+    return dict({k: statistics.median(v) for k, v in t.items()}, ratio=r("attached", "detached"), noop_ratio=r("noop", "detached"),
+                over_noop=r("attached", "noop"), floor_ratio=r("attached", "floor"))
+
+
+def bpf_run_time(tool, small, directory, argv, connections):
+    """(us, program runs) per connection of one attached run with the statistics on: they cost two
+    clock reads per program run, so the timed runs have them off."""
+    attach(tool, small, directory)
+    with open(STATS, "w") as f:
+        f.write("1")
+    ns0, runs0 = bpf_totals(directory)
+    run_in(directory, argv)
+    ns1, runs1 = bpf_totals(directory)
+    with open(STATS, "w") as f:
+        f.write("0")
+    return (ns1 - ns0) / connections / 1000, (runs1 - runs0) / connections
+
+
+def measure(tool, rate, print_policy, floor, noop_object, rounds=7, connections=20000):
+    """{"bare", "service": ratios() of each workload; "bpf_us", "bpf_runs": per bare connection;
+    "attach_s": the median of 5 replacing attaches of a 10,000-rule policy}."""
     directory = os.path.join(cgroup2_mount(), f"tcpkeep-bench-{os.getpid()}")
     os.mkdir(directory)
     with open(STATS) as f:
         stats_before = f.read().strip()
+    noop = None
     try:
         with tempfile.TemporaryDirectory() as tmp:
             small, big = os.path.join(tmp, "small.toml"), os.path.join(tmp, "big.toml")
             with open(small, "w") as f:
                 f.write(SMALL_POLICY)
             peer_port_policy(print_policy, big, 10000)
-            times = {"attached": [], "detached": [], "floor": []}
-            argv, floor_env = [rate, str(connections)], dict(os.environ, LD_PRELOAD=floor)
-            for _ in range(rounds):
-                attach(tool, small, directory)
-                times["attached"].append(float(run_in(directory, argv)))
-                subprocess.run([tool, "detach", "--cgroup", directory], check=True, capture_output=True)
-                times["detached"].append(float(run_in(directory, argv)))
-                times["floor"].append(float(run_in(directory, argv, env=floor_env)))
-            # The statistics cost two clock reads per program run: on only for this run, not the timed ones.
-            attach(tool, small, directory)
-            with open(STATS, "w") as f:
-                f.write("1")
-            ns0, runs0 = bpf_totals(directory)
-            run_in(directory, argv)
-            ns1, runs1 = bpf_totals(directory)
-            with open(STATS, "w") as f:
-                f.write("0")
-            bpf_ns, bpf_runs = ns1 - ns0, runs1 - runs0
+            attach(tool, small, directory)  # mounts bpffs if it is not
+            subprocess.run([tool, "detach", "--cgroup", directory], check=True, capture_output=True)
+            noop = NoopPrograms(noop_object, directory)
+            argvs = workloads(rate, connections)
+            times = timed_rounds(tool, small, directory, noop, floor, argvs, rounds)
+            bpf_us, bpf_runs = bpf_run_time(tool, small, directory, argvs["bare"], connections)
             attach_s = []
             for _ in range(5):
                 started = time.monotonic()
@@ -103,25 +168,25 @@ def measure(tool, rate, print_policy, floor, rounds=5, connections=20000):
         with open(STATS, "w") as f:
             f.write(stats_before)
         subprocess.run([tool, "detach", "--cgroup", directory], capture_output=True)
+        if noop:
+            noop.remove()
         os.rmdir(directory)
-    medians = {k: statistics.median(v) for k, v in times.items()}
-    pairs = list(zip(times["attached"], times["detached"], times["floor"]))
-    return dict(medians, ratio=statistics.median(a / d for a, d, _ in pairs), floor_ratio=statistics.median(a / f for a, _, f in pairs),
-                bpf_us=bpf_ns / connections / 1000, bpf_runs=bpf_runs / connections,
-                attach_s=statistics.median(attach_s))
+    return dict({name: ratios(t) for name, t in times.items()}, bpf_us=bpf_us, bpf_runs=bpf_runs, attach_s=statistics.median(attach_s))
 
 
 def main():
-    tool, rate, print_policy, floor = sys.argv[1:5]
-    rounds = int(sys.argv[5]) if len(sys.argv) > 5 else 5
-    connections = int(sys.argv[6]) if len(sys.argv) > 6 else 20000
+    tool, rate, print_policy, floor, noop_object = sys.argv[1:6]
+    rounds = int(sys.argv[6]) if len(sys.argv) > 6 else 7
+    connections = int(sys.argv[7]) if len(sys.argv) > 7 else 20000
     if not cgroup_mode_built(tool):
         sys.exit(f"{tool} was built without cgroup mode")
-    m = measure(tool, rate, print_policy, floor, rounds, connections)
-    print(f"connection rate, {connections} loopback connections, {rounds} rounds: attached {m['attached']:.3f} s, "
-          f"the same cgroup detached {m['detached']:.3f} s, detached + floor preload {m['floor']:.3f} s; "
-          f"attached / detached {m['ratio']:.3f}, attached / floor {m['floor_ratio']:.3f}")
-    print(f"BPF run time: {m['bpf_us']:.2f} us per connection ({m['bpf_runs']:.1f} program runs per connection, both ends in the cgroup)")
+    m = measure(tool, rate, print_policy, floor, noop_object, rounds, connections)
+    for name, what in (("bare", f"{connections} bare connections"), ("service", f"{connections // 2} connections with a request and reply")):
+        w = m[name]
+        print(f"{what}, {rounds} rounds, wall s: detached {w['detached']:.3f}, no-op programs {w['noop']:.3f}, floor preload "
+              f"{w['floor']:.3f}, attached {w['attached']:.3f}; attached / detached {w['ratio']:.3f}, no-op / detached "
+              f"{w['noop_ratio']:.3f}, attached / no-op {w['over_noop']:.3f}, attached / floor {w['floor_ratio']:.3f}")
+    print(f"BPF run time: {m['bpf_us']:.2f} us per bare connection ({m['bpf_runs']:.1f} program runs, both ends in the cgroup)")
     print(f"attach (replace) of a 10,000-rule policy: median {m['attach_s']:.2f} s of 5")
     print(f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
 

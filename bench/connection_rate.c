@@ -2,6 +2,8 @@
  * (SO_LINGER 0) so no TIME_WAIT piles up. Prints the wall time of N connections in seconds.
  * Run it under each preload being compared.
  *   connection_rate N                    N connections to 127.0.0.1, an ephemeral port
+ *   connection_rate -x BYTES N ...       each connection first carries a request of BYTES and a
+ *                                        reply of BYTES (1-4096), as a service's would
  *   connection_rate N DESTINATIONS PORT  N connections spread over DESTINATIONS loopback addresses,
  *                                        127.A.B.1 for k = A * 256 + B < DESTINATIONS (the listener
  *                                        takes PORT on every address); one connection is made before
@@ -18,6 +20,17 @@
 
 static int listener;
 static long total;
+static size_t exchange; /* request and reply bytes; 0: none */
+
+/* Moves `length` bytes in or out of fd; 0 when all of them were. */
+static int transfer(int fd, char* buffer, size_t length, int out) {
+    for (size_t done = 0; done < length;) {
+        const ssize_t n = out ? write(fd, buffer + done, length - done) : read(fd, buffer + done, length - done);
+        if (n <= 0) return -1;
+        done += (size_t)n;
+    }
+    return 0;
+}
 
 static void* accept_loop(void* arg) {
     (void)arg;
@@ -25,6 +38,11 @@ static void* accept_loop(void* arg) {
         int fd = accept(listener, NULL, NULL);
         if (fd < 0) {
             perror("accept");
+            exit(1);
+        }
+        char buffer[4096];
+        if (exchange && (transfer(fd, buffer, exchange, 0) != 0 || transfer(fd, buffer, exchange, 1) != 0)) {
+            perror("serve");
             exit(1);
         }
         close(fd);
@@ -44,14 +62,29 @@ static int connect_once(struct sockaddr_in* to) {
         close(fd);
         return -1;
     }
+    char buffer[4096] = {0};
+    if (exchange && (transfer(fd, buffer, exchange, 1) != 0 || transfer(fd, buffer, exchange, 0) != 0)) {
+        perror("exchange");
+        close(fd);
+        return -1;
+    }
     return close(fd);
 }
 
 int main(int argc, char** argv) {
+    if (argc > 2 && strcmp(argv[1], "-x") == 0) {
+        exchange = (size_t)atol(argv[2]);
+        if (exchange < 1 || exchange > 4096) {
+            fprintf(stderr, "connection_rate: -x takes 1-4096 bytes\n");
+            return 2;
+        }
+        argc -= 2;
+        argv += 2;
+    }
     const long connections = argc > 1 ? atol(argv[1]) : 20000;
     const long destinations = argc == 4 ? atol(argv[2]) : 1;
     if (argc == 3 || argc > 4 || connections < 1 || destinations < 1 || destinations > 65536) {
-        fprintf(stderr, "usage: connection_rate N [DESTINATIONS(1-65536) PORT]\n");
+        fprintf(stderr, "usage: connection_rate [-x BYTES] N [DESTINATIONS(1-65536) PORT]\n");
         return 2;
     }
     const int warm_up = argc == 4;

@@ -15,11 +15,10 @@ else()
   message(STATUS "tcpkeep: cgroup mode left out (TCPKEEP_WITH_CGROUP_MODE=OFF, or clang, bpftool or libbpf-dev missing)")
 endif()
 
-# tcpkeep_bpf_skeleton(NAME SOURCE): NAME.bpf.o from SOURCE and its skeleton NAME.skel.h in the
-# binary directory; the target NAME_skeleton carries the include directory.
-function(tcpkeep_bpf_skeleton name source)
+# tcpkeep_bpf_object(NAME SOURCE): NAME.bpf.o from SOURCE in the binary directory, built by the
+# target NAME_object.
+function(tcpkeep_bpf_object name source)
   set(object ${CMAKE_CURRENT_BINARY_DIR}/${name}.bpf.o)
-  set(skeleton ${CMAKE_CURRENT_BINARY_DIR}/${name}.skel.h)
   # -mcpu=v3: clang 14 uses atomic instructions with results only from v3 on.
   add_custom_command(OUTPUT ${object}
     COMMAND ${TCPKEEP_BPF_CLANG} -O2 -g -target bpf -mcpu=v3 -Wall -Werror
@@ -27,6 +26,15 @@ function(tcpkeep_bpf_skeleton name source)
             -c ${source} -o ${object}
     DEPENDS ${source} IMPLICIT_DEPENDS C ${source}
     COMMENT "BPF ${name}.bpf.o" VERBATIM)
+  add_custom_target(${name}_object ALL DEPENDS ${object})
+endfunction()
+
+# tcpkeep_bpf_skeleton(NAME SOURCE): NAME.bpf.o from SOURCE and its skeleton NAME.skel.h in the
+# binary directory; the target NAME_skeleton carries the include directory.
+function(tcpkeep_bpf_skeleton name source)
+  tcpkeep_bpf_object(${name} ${source})
+  set(object ${CMAKE_CURRENT_BINARY_DIR}/${name}.bpf.o)
+  set(skeleton ${CMAKE_CURRENT_BINARY_DIR}/${name}.skel.h)
   add_custom_command(OUTPUT ${skeleton}
     COMMAND ${TCPKEEP_BPFTOOL} gen skeleton ${object} name ${name} > ${skeleton}
     DEPENDS ${object}
