@@ -1,13 +1,16 @@
 """Shared by the cgroup-mode tests: a child cgroup of the v2 hierarchy to attach to, programs
 started inside it, and the tool. Paths from ctest: TCPKEEP_TOOL, TCPKEEP_SHIM, TCPKEEP_SOCKPROBE,
 TCPKEEP_SOCKPROBE_STATIC, TCPKEEP_SOCKET_TRIPLE."""
+import ctypes
 import json
 import os
+import struct
 import subprocess
 import sys
 import time
 
 import run_tests
+from tcpkeep_test import borrowed_fd
 
 TOOL = os.environ["TCPKEEP_TOOL"]
 SHIM = os.environ["TCPKEEP_SHIM"]
@@ -47,6 +50,35 @@ def pinned_attachments():
     if bpffs is None or not os.path.isdir(os.path.join(bpffs, BPFFS_DIR)):
         return None
     return sorted(os.listdir(os.path.join(bpffs, BPFFS_DIR)))
+
+
+_libc = ctypes.CDLL(None, use_errno=True)
+SYS_bpf, BPF_MAP_LOOKUP_ELEM, BPF_OBJ_GET = 321, 1, 7
+
+
+def _bpf(cmd, attr):
+    buffer = ctypes.create_string_buffer(attr, 128)
+    return _libc.syscall(SYS_bpf, cmd, buffer, len(buffer.raw))
+
+
+def socket_record(pid, fd):
+    """Cgroup mode's record of another process's socket, from the socket-storage map pinned under
+    <bpffs>/tcpkeep/sockets: (program_set, enforced, state) bits, or None when it has none."""
+    path = ctypes.create_string_buffer(os.path.join(mount_of("bpf"), BPFFS_DIR, "sockets").encode())
+    records = _bpf(BPF_OBJ_GET, struct.pack("=QII", ctypes.addressof(path), 0, 0))
+    if records < 0:
+        raise OSError(ctypes.get_errno(), "cannot open the pinned socket records")
+    sock = borrowed_fd(pid, fd)
+    try:
+        key, value = ctypes.c_int(sock), ctypes.create_string_buffer(16)
+        if _bpf(BPF_MAP_LOOKUP_ELEM, struct.pack("=IIQQQ", records, 0, ctypes.addressof(key), ctypes.addressof(value), 0)) < 0:
+            if ctypes.get_errno() == 2:  # ENOENT
+                return None
+            raise OSError(ctypes.get_errno(), "cannot look up a socket record")
+        return tuple(value.raw[:3])
+    finally:
+        os.close(sock)
+        os.close(records)
 
 
 def attached_programs(directory):

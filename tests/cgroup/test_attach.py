@@ -12,9 +12,9 @@ import time
 import unittest
 
 from cgrouptest import (SOCKET_TRIPLE, SOCKPROBE_STATIC, Cgroup, attached_programs, main, pinned_attachments,
-                        require_cgroup_root, tool, write_policy)
+                        require_cgroup_root, socket_record, tool, write_policy)
 from go_client import build_go_client
-from tcpkeep_test import KERNEL_DEFAULTS, TCP_ESTABLISHED, HoldingServer, SilentListener, parse_values, remote_values, wait_for_socket
+from tcpkeep_test import KERNEL_DEFAULTS, TCP_ESTABLISHED, TCP_LISTEN, HoldingServer, SilentListener, parse_values, remote_values, wait_for_socket
 
 ORDER = ("ka", "idle", "interval", "count", "user_timeout")
 KERNEL = [KERNEL_DEFAULTS[k] for k in ORDER]
@@ -105,6 +105,27 @@ class CgroupAttachTest(unittest.TestCase):
             self.assertEqual([client.getsockopt(l, o) for l, o in ((socket.SOL_SOCKET, socket.SO_KEEPALIVE), (6, socket.TCP_KEEPIDLE))],
                              KERNEL[:2])
 
+    def test_a_socket_record_only_where_something_reads_it_later(self):
+        # A listener's record is cloned onto every connection it accepts, which cost more than the
+        # options themselves: without enforce (or process rules, or another attachment) no socket
+        # gets one. With enforce each does, naming the five enforced options, configured.
+        port = free_port()
+        for enforce, record in ((False, None), (True, (0, 0x1f, 1))):
+            with self.subTest(enforce=enforce), HoldingServer() as db, Cgroup() as cg:
+                text = policy_text(db.port).replace('user_timeout = "9s"', f'user_timeout = "9s"\nenforce = {str(enforce).lower()}')
+                cg.attach(self, write_policy(self.dir.name, f"records-{enforce}.toml", text.split("[[rule]]")[0]))
+                server = cg.start([SOCKPROBE_STATIC, "socket", "inet", "stream", "bind", "127.0.0.1", str(port), "listen", "accept", "wait"],
+                                  stdin=subprocess.PIPE)
+                listener = wait_for_socket(server.pid, TCP_LISTEN, port)
+                with socket.create_connection(("127.0.0.1", port)):
+                    accepted = wait_for_socket(server.pid, TCP_ESTABLISHED, port)
+                    values, _, client = self.holding_client(cg, "127.0.0.1", db.port)
+                    outbound = wait_for_socket(client.pid, TCP_ESTABLISHED, db.port)
+                    self.assertEqual([as_list(remote_values(server.pid, listener)), as_list(remote_values(server.pid, accepted)), values],
+                                     [DEFAULTS] * 3)
+                    self.assertEqual([socket_record(server.pid, listener), socket_record(server.pid, accepted),
+                                      socket_record(client.pid, outbound)], [record] * 3)
+
     def test_listener_older_than_the_attachment(self):
         # Listening before the attach: accepted connections are decided one by one, as the shim
         # does for a listener it never saw listen() (systemd socket activation).
@@ -168,7 +189,8 @@ class CgroupAttachTest(unittest.TestCase):
             cg.attach(self, self.policy("p.toml", port))
             rc, out, err = cg.run(["python3", SOCKET_TRIPLE, "127.0.0.1", "127.0.0.1", str(port)])
             self.assertEqual(rc, 0, err)
-            # No rule with peers: the listener is configured at listen() and the accepted socket inherits.
+            # No rule with peers: the listener is configured at listen(); the accepted socket, decided
+            # again when its handshake completes, holds the same values.
             self.assertEqual(json.loads(out), {"listener": DEFAULTS, "client": DB, "accepted": DEFAULTS})
 
     def test_program_wins_unless_enforced(self):

@@ -62,20 +62,23 @@ _libc = ctypes.CDLL(None, use_errno=True)
 SYS_pidfd_getfd = 438
 
 
-def remote_values(pid, fd):
-    """The five options of another process's socket, through pidfd_getfd (the same socket)."""
+def borrowed_fd(pid, fd):
+    """A duplicate, in this process, of another process's file descriptor (pidfd_getfd): the same
+    open file. The caller closes it."""
     pidfd = os.pidfd_open(pid)
     try:
         dup = _libc.syscall(SYS_pidfd_getfd, pidfd, fd, 0)
         if dup < 0:
             raise OSError(ctypes.get_errno(), f"pidfd_getfd({pid}, {fd})")
-        sock = socket.socket(fileno=dup)
-        try:
-            return values_of(sock)
-        finally:
-            sock.close()
+        return dup
     finally:
         os.close(pidfd)
+
+
+def remote_values(pid, fd):
+    """The five options of another process's socket, through pidfd_getfd (the same socket)."""
+    with socket.socket(fileno=borrowed_fd(pid, fd)) as sock:
+        return values_of(sock)
 
 
 def tcp_sockets(pid):
