@@ -100,7 +100,10 @@ static void tk_listener(struct bpf_sock_ops* skops) {
     if (*table & (TK_PEER_CANDIDATES | TK_PROCESS_CANDIDATES)) tk_note_process(&known);
     __u32 per_peer = 0;
     const struct tk_verdict* v = tk_verdict_of(tk_decide_slot(TK_INBOUND, skops->local_port, *table, NULL, &known, &per_peer));
-    if (!record && ((*table & TK_PROCESS_CANDIDATES) || tk_record_needed(settings, v))) record = tk_record(skops);
+    /* The children need the process mask where a process rule may decide them: one without peers
+     * (the listener's own verdict), or one with peers when they are decided by their peer. */
+    const int mask_needed = (*table & TK_PROCESS_CANDIDATES) || (per_peer && settings->process_rules);
+    if (!record && (mask_needed || tk_record_needed(settings, v))) record = tk_record(skops);
     if (record) {
         record->processes = known.processes;
         record->generation = known.generation;
