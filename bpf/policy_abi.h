@@ -73,7 +73,7 @@ struct tk_settings {
     __u32 rules;                /* rules in the policy */
     __u32 process_rules;        /* rules with process (bits of a process mask) */
     __u32 generation;           /* nonzero, different for each attach: which policy a process mask belongs to */
-    __u32 others;               /* 1: other attachments may run after this one and must see what it decided */
+    __u32 others;               /* 1: attachments of nested cgroups may run after this one and must see what it decided */
     __u64 attached_at;          /* CLOCK_REALTIME seconds */
     char cgroup[TK_TEXT_BYTES]; /* the cgroup's path in the v2 hierarchy ("/system.slice/x.service") */
     char policy[TK_TEXT_BYTES]; /* the policy file's path */

@@ -107,12 +107,14 @@ class CgroupAttachTest(unittest.TestCase):
 
     def test_a_socket_record_only_where_something_reads_it_later(self):
         # A listener's record is cloned onto every connection it accepts, which cost more than the
-        # options themselves: without enforce (or process rules, or another attachment) no socket
-        # gets one. With enforce each does, naming the five enforced options, configured.
+        # options themselves: without enforce (or process rules, or a nested attachment) no socket
+        # gets one, whatever sibling cgroups have attached. With enforce each does, naming the five
+        # enforced options, configured.
         port = free_port()
         for enforce, record in ((False, None), (True, (0, 0x1f, 1))):
-            with self.subTest(enforce=enforce), HoldingServer() as db, Cgroup() as cg:
+            with self.subTest(enforce=enforce), HoldingServer() as db, Cgroup() as sibling, Cgroup() as cg:
                 text = policy_text(db.port).replace('user_timeout = "9s"', f'user_timeout = "9s"\nenforce = {str(enforce).lower()}')
+                sibling.attach(self, write_policy(self.dir.name, "sibling.toml", text))
                 cg.attach(self, write_policy(self.dir.name, f"records-{enforce}.toml", text.split("[[rule]]")[0]))
                 server = cg.start([SOCKPROBE_STATIC, "socket", "inet", "stream", "bind", "127.0.0.1", str(port), "listen", "accept", "wait"],
                                   stdin=subprocess.PIPE)

@@ -254,26 +254,6 @@ std::vector<std::string> attachment_ids(const std::string& base) {
     return out;
 }
 
-// The pin directories of the attachments other than `own`.
-std::vector<std::string> other_attachments(const std::string& base, const std::string& own) {
-    std::vector<std::string> out;
-    for (const std::string& id : attachment_ids(base))
-        if (pin(base, id.c_str()) != own) out.push_back(pin(base, id.c_str()));
-    return out;
-}
-
-// Tells every other attachment that one more exists, before it is linked: nested cgroups'
-// programs all run for a socket, the nearest first, and the later ones learn from the socket's
-// record that it is decided, so each must then keep records.
-Result<void> mark_others(const std::vector<std::string>& others) {
-    for (const std::string& dir : others) {
-        const std::string link_pin = pin(dir, sockops_pin);
-        if (!exists(link_pin)) continue;
-        if (Result<tk_settings> marked = read_settings(link_pin, true); !marked) return marked.error();
-    }
-    return {};
-}
-
 // Unpins a cgroup's attachment, detaching its links first so nothing runs once it returns.
 void remove_pins(const std::string& dir) {
     for (const char* name : {sockops_pin, setsockopt_pin}) {
@@ -317,6 +297,32 @@ Attachment read_attachment(const std::string& base, const std::string& id) {
     return a;
 }
 
+// The pin directories of the other attachments whose programs may run for the same sockets as
+// those attached to `cgroup`: on an ancestor or a descendant. One whose recorded path does not name
+// its cgroup here (removed, or attached from another cgroup namespace) counts too: no way to tell.
+std::vector<std::string> nested_attachments(const std::string& base, const std::string& own, const CgroupTarget& cgroup) {
+    std::vector<std::string> out;
+    for (const std::string& id : attachment_ids(base)) {
+        const Attachment a = read_attachment(base, id);
+        if (a.pin_directory == own) continue;
+        if (a.cgroup.empty() || a.cgroup_removed || cgroup_paths_nested(a.cgroup, cgroup.path)) out.push_back(a.pin_directory);
+    }
+    return out;
+}
+
+// Tells the nested attachments that one more exists, before it is linked: the programs of nested
+// cgroups all run for a socket, the nearest first, and the later ones learn from the socket's
+// record that it is decided, so each must then keep records. Siblings never share a socket, and
+// keep making none.
+Result<void> mark_nested(const std::vector<std::string>& nested) {
+    for (const std::string& dir : nested) {
+        const std::string link_pin = pin(dir, sockops_pin);
+        if (!exists(link_pin)) continue;
+        if (Result<tk_settings> marked = read_settings(link_pin, true); !marked) return marked.error();
+    }
+    return {};
+}
+
 std::vector<Attachment> attachments_in(const std::string& base) {
     std::vector<Attachment> out;
     for (const std::string& id : attachment_ids(base)) out.push_back(read_attachment(base, id));
@@ -352,10 +358,10 @@ Result<bool> attach_policy(const CgroupTarget& cgroup, const CgroupPolicy& maps,
     auto locked = lock_directory(dir, cgroup);
     if (!locked) return locked.error();
     const bool replacing = exists(pin(dir, sockops_pin));
-    const std::vector<std::string> others = other_attachments(*base, dir);
+    const std::vector<std::string> nested = nested_attachments(*base, dir, cgroup);
     Result<Skeleton> skel = load_programs(*base);
-    Result<void> done = skel ? mark_others(others) : Result<void>(skel.error());
-    if (done) done = fill_maps(**skel, maps, cgroup, source, !others.empty());
+    Result<void> done = skel ? mark_nested(nested) : Result<void>(skel.error());
+    if (done) done = fill_maps(**skel, maps, cgroup, source, !nested.empty());
     if (done) done = replacing ? replace(**skel, dir) : attach_new(**skel, cgroup, dir);
     if (!done) {
         if (!replacing) {

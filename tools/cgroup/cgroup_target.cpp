@@ -62,6 +62,13 @@ Result<std::string> hierarchy_path(const std::string& path) {
     return normal_path(*mount, below_mount(*mount, path), path);
 }
 
+bool cgroup_paths_nested(const std::string& a, const std::string& b) {
+    const auto within = [](const std::string& inner, const std::string& outer) {
+        return outer == "/" || (inner.compare(0, outer.size(), outer) == 0 && (inner.size() == outer.size() || inner[outer.size()] == '/'));
+    };
+    return within(a, b) || within(b, a);
+}
+
 Result<CgroupTarget> cgroup_of_process(pid_t pid) {
     Result<std::string> mount = cgroup_v2_mount();
     if (!mount) return mount.error();

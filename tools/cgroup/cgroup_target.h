@@ -20,6 +20,9 @@ Result<std::string> cgroup_v2_mount();
 Result<CgroupTarget> cgroup_from_path(const std::string& path);
 // The path in the hierarchy that `path` names, whether or not such a cgroup exists (any more).
 Result<std::string> hierarchy_path(const std::string& path);
+// Whether one of two paths in the hierarchy is the other or an ancestor of it, so programs attached
+// to both run for the same sockets.
+bool cgroup_paths_nested(const std::string& a, const std::string& b);
 Result<CgroupTarget> cgroup_of_unit(const std::string& unit);  // asks systemctl
 Result<CgroupTarget> cgroup_of_process(pid_t pid);             // /proc/PID/cgroup, its "0::" line
 
