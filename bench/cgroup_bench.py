@@ -5,7 +5,8 @@ what the options cost whoever sets them); with the policy attached. Two workload
 `connection_rate`, both ends in the cgroup, pinned to one CPU (a connection's two threads then
 take turns instead of waking each other across CPUs, which in a VM varied runs by 10 %): the bare
 loop (connect, abortive close: the worst case, a connection that costs nothing else) and a service's
-connection (a 100-byte request and reply first). Medians of per-round ratios. The attached
+connection (a 100-byte request and reply first). Medians of per-round ratios; many short rounds
+(31 of 5,000 connections by default), as drift between the runs compared was most of the noise. The attached
 programs' run time per connection from the kernel's BPF statistics (kernel.bpf_stats_enabled, on
 for one extra run only, restored after); the time of replacing attaches of a 10,000-rule policy.
 scripts/bench runs it through measure().
@@ -139,7 +140,7 @@ def bpf_run_time(tool, small, directory, argv, connections):
     return (ns1 - ns0) / connections / 1000, (runs1 - runs0) / connections
 
 
-def measure(tool, rate, print_policy, floor, noop_object, rounds=7, connections=20000):
+def measure(tool, rate, print_policy, floor, noop_object, rounds=31, connections=5000):
     """{"bare", "service": ratios() of each workload; "bpf_us", "bpf_runs": per bare connection;
     "attach_s": the median of 5 replacing attaches of a 10,000-rule policy}."""
     directory = os.path.join(cgroup2_mount(), f"tcpkeep-bench-{os.getpid()}")
@@ -176,8 +177,8 @@ def measure(tool, rate, print_policy, floor, noop_object, rounds=7, connections=
 
 def main():
     tool, rate, print_policy, floor, noop_object = sys.argv[1:6]
-    rounds = int(sys.argv[6]) if len(sys.argv) > 6 else 7
-    connections = int(sys.argv[7]) if len(sys.argv) > 7 else 20000
+    rounds = int(sys.argv[6]) if len(sys.argv) > 6 else 31
+    connections = int(sys.argv[7]) if len(sys.argv) > 7 else 5000
     if not cgroup_mode_built(tool):
         sys.exit(f"{tool} was built without cgroup mode")
     m = measure(tool, rate, print_policy, floor, noop_object, rounds, connections)

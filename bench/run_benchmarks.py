@@ -210,8 +210,8 @@ def cgroup_rows():
         print("| cgroup mode | not measured: tcpkeep was built without cgroup mode | | | | |")
         return
     m = cgroup_bench.measure(tool, os.path.join(bench, "connection_rate"), os.path.join(bench, "print_policy"),
-                             variants["floor"], os.path.join(bench, "noop_cgroup.bpf.o"), rounds)
-    for name, what in (("bare", "20,000 bare connections"), ("service", "10,000 connections with a 100-byte request and reply")):
+                             variants["floor"], os.path.join(bench, "noop_cgroup.bpf.o"))
+    for name, what in (("bare", "5,000 bare connections"), ("service", "2,500 connections with a 100-byte request and reply")):
         w = m[name]
         print(f"| cgroup mode: {what} in one cgroup, detached / no-op programs / attached, wall s | {w['detached']:.3f} "
               f"| {w['noop']:.3f} | {w['attached']:.3f} | attached/detached {w['ratio']:.3f}, no-op/detached {w['noop_ratio']:.3f}, "
