@@ -229,15 +229,31 @@ user_timeout = "auto"
     EXPECT_FALSE(compile_cgroup_policy(policy));
 }
 
-TEST(MountTable, FindsTheFirstMountOfAType) {
-    const std::string mounts =
-        "sysfs /sys sysfs rw 0 0\n"
-        "cgroup /sys/fs/cgroup/cpu cgroup rw,cpu 0 0\n"
-        "cgroup2 /sys/fs/cgroup/unified cgroup2 rw,nsdelegate 0 0\n"
-        "bpf /sys/fs/my\\040bpf bpf rw 0 0\n";
-    EXPECT_EQ(find_mount(mounts, "cgroup2"), "/sys/fs/cgroup/unified");
-    EXPECT_EQ(find_mount(mounts, "bpf"), "/sys/fs/my bpf");
-    EXPECT_EQ(find_mount(mounts, "tmpfs"), std::nullopt);
+TEST(MountTable, FindsTheMountOfATypeInAHybridLayout) {
+    const std::string mountinfo =
+        "23 1 0:21 / /sys rw - sysfs sysfs rw\n"
+        "31 23 0:28 / /sys/fs/cgroup rw - tmpfs tmpfs rw,mode=755\n"
+        "32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime shared:9 - cgroup cgroup rw,cpu\n"
+        "41 31 0:38 / /sys/fs/cgroup/unified rw,relatime shared:10 - cgroup2 cgroup2 rw,nsdelegate\n"
+        "46 23 0:40 / /sys/fs/my\\040bpf rw - bpf bpf rw,mode=700\n";
+    EXPECT_EQ(find_mount(mountinfo, "cgroup2"), "/sys/fs/cgroup/unified");
+    EXPECT_EQ(find_mount(mountinfo, "bpf"), "/sys/fs/my bpf");
+    EXPECT_EQ(find_mount(mountinfo, "proc"), std::nullopt);
+    EXPECT_EQ(find_mount("garbage\n\n41 31 0:38 / /x rw no-separator\n", "cgroup2"), std::nullopt);
+}
+
+TEST(MountTable, SkipsMountsHiddenByALaterOneOrShowingASubtree) {
+    const std::string mountinfo =
+        "41 31 0:38 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw\n"
+        "50 23 0:50 / /sys/fs/cgroup rw - tmpfs tmpfs rw\n"         // hides the one above
+        "51 23 0:38 /kubepods /mnt/pods rw - cgroup2 cgroup2 rw\n"  // a bound subtree
+        "52 23 0:38 / /mnt/cg rw - cgroup2 cgroup2 rw\n"
+        "53 52 0:60 / /mnt/cg/inner rw - tmpfs tmpfs rw\n"  // below it: hides nothing of it
+        "60 23 0:40 / /sys/fs/bpf rw - bpf bpf rw\n"
+        "61 23 0:41 / /sys/fs/bpf rw - bpf bpf rw\n";  // stacked on the same point: the top one is seen
+    EXPECT_EQ(find_mount(mountinfo, "cgroup2"), "/mnt/cg");
+    EXPECT_EQ(find_mount(mountinfo, "bpf"), "/sys/fs/bpf");
+    EXPECT_EQ(find_mount("41 31 0:38 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n50 23 0:50 / /sys rw - tmpfs tmpfs rw\n", "cgroup2"), std::nullopt);
 }
 
 }  // namespace

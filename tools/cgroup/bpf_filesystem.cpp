@@ -12,7 +12,7 @@ namespace tcpkeep {
 Result<std::string> bpf_filesystem(bool mount_if_missing) {
     if (std::optional<std::string> m = find_mount_now("bpf")) return *m;
     constexpr const char* usual = "/sys/fs/bpf";
-    if (!mount_if_missing) return Error{"no BPF filesystem is mounted (no bpf line in /proc/mounts)", ENOENT};
+    if (!mount_if_missing) return Error{"no BPF filesystem is mounted (none in /proc/self/mountinfo)", ENOENT};
     if (::mkdir(usual, 0700) != 0 && errno != EEXIST)
         return Error{fmt::format("BPF filesystem unavailable: cannot create {}: {}", usual, std::strerror(errno)), errno};
     if (::mount("bpf", usual, "bpf", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0700") != 0)

@@ -1,4 +1,4 @@
-// The BPF filesystem, where attachments are pinned: found in /proc/mounts, mounted at
+// The BPF filesystem, where attachments are pinned: found in /proc/self/mountinfo, mounted at
 // /sys/fs/bpf when nothing is.
 #pragma once
 #include <string>

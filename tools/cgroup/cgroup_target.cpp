@@ -47,7 +47,7 @@ std::string below_mount(const std::string& mount, const std::string& path) {
 
 Result<std::string> cgroup_v2_mount() {
     if (std::optional<std::string> m = find_mount_now("cgroup2")) return *m;
-    return Error{"no cgroup v2 hierarchy is mounted (no cgroup2 line in /proc/mounts); cgroup mode needs one", 0};
+    return Error{"no cgroup v2 hierarchy is mounted (none in /proc/self/mountinfo showing its root); cgroup mode needs one", 0};
 }
 
 Result<CgroupTarget> cgroup_from_path(const std::string& path) {

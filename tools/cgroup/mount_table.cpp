@@ -1,7 +1,9 @@
 #include "tools/cgroup/mount_table.h"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 namespace tcpkeep {
 namespace {
@@ -20,21 +22,47 @@ std::string decode_octal_escapes(std::string_view field) {
     return out;
 }
 
+struct Mount {
+    std::string root, point, type;
+};
+
+// One line of mountinfo: "ID PARENT MAJ:MIN ROOT POINT OPTIONS [OPTIONAL...] - TYPE SOURCE ...".
+std::optional<Mount> parse_line(const std::string& line) {
+    std::istringstream fields(line);
+    std::string id, parent, device, root, point, field;
+    if (!(fields >> id >> parent >> device >> root >> point)) return std::nullopt;
+    while (fields >> field)
+        if (field == "-") {
+            std::string type;
+            if (!(fields >> type)) return std::nullopt;
+            return Mount{decode_octal_escapes(root), decode_octal_escapes(point), type};
+        }
+    return std::nullopt;
+}
+
+// Whether a mount on `later` hides `point`: the same directory or one above it.
+bool hides(const std::string& later, const std::string& point) {
+    return later == "/" || later == point || (point.compare(0, later.size(), later) == 0 && point[later.size()] == '/');
+}
+
 }  // namespace
 
-std::optional<std::string> find_mount(std::string_view proc_mounts, std::string_view type) {
-    std::istringstream lines{std::string(proc_mounts)};
-    std::string line;
-    while (std::getline(lines, line)) {
-        std::istringstream fields(line);
-        std::string device, point, fs_type;
-        if (fields >> device >> point >> fs_type && fs_type == type) return decode_octal_escapes(point);
+std::optional<std::string> find_mount(std::string_view mountinfo, std::string_view type) {
+    std::vector<Mount> mounts;
+    std::istringstream lines{std::string(mountinfo)};
+    for (std::string line; std::getline(lines, line);)
+        if (std::optional<Mount> m = parse_line(line)) mounts.push_back(std::move(*m));
+    for (std::size_t i = 0; i < mounts.size(); ++i) {
+        if (mounts[i].type != type || mounts[i].root != "/") continue;
+        const auto hidden = std::any_of(mounts.begin() + static_cast<std::ptrdiff_t>(i) + 1, mounts.end(),
+                                        [&](const Mount& later) { return hides(later.point, mounts[i].point); });
+        if (!hidden) return mounts[i].point;
     }
     return std::nullopt;
 }
 
 std::optional<std::string> find_mount_now(std::string_view type) {
-    std::ifstream in("/proc/self/mounts");
+    std::ifstream in("/proc/self/mountinfo");
     std::stringstream text;
     text << in.rdbuf();
     return find_mount(text.str(), type);

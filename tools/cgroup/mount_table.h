@@ -1,5 +1,5 @@
-// Where the cgroup v2 hierarchy and the BPF filesystem are mounted, from /proc/mounts: never
-// assumed (a hybrid systemd layout mounts cgroup v2 at /sys/fs/cgroup/unified).
+// Where the cgroup v2 hierarchy and the BPF filesystem are mounted, from /proc/self/mountinfo:
+// never assumed (a hybrid systemd layout mounts cgroup v2 at /sys/fs/cgroup/unified).
 #pragma once
 #include <optional>
 #include <string>
@@ -7,11 +7,13 @@
 
 namespace tcpkeep {
 
-// The mount point of the first mount of filesystem type `type` ("cgroup2", "bpf") in the text of
-// /proc/mounts, with its octal escapes (\040 for a space) decoded.
-std::optional<std::string> find_mount(std::string_view proc_mounts, std::string_view type);
+// In the text of /proc/PID/mountinfo, the mount point (octal escapes such as \040 decoded) of the
+// first mount of filesystem type `type` ("cgroup2", "bpf") that shows the whole filesystem (its
+// root is "/", not a bound subdirectory) and that no later mount hides (one on the same point or
+// on a directory above it).
+std::optional<std::string> find_mount(std::string_view mountinfo, std::string_view type);
 
-// The same, read from /proc/self/mounts now.
+// The same, read from /proc/self/mountinfo now.
 std::optional<std::string> find_mount_now(std::string_view type);
 
 }  // namespace tcpkeep
