@@ -13,71 +13,44 @@
 #include <memory>
 #include <random>
 
+#include "system/unique_fd.h"
 #include "tcpkeep_bpf.skel.h"
 #include "tools/cgroup/bpf_filesystem.h"
 #include "tools/cgroup/kernel_features.h"
+#include "tools/cgroup/pinned_attachments.h"
 
 namespace tcpkeep {
 namespace {
 
-constexpr const char* sockops_pin = "sockops";
-constexpr const char* setsockopt_pin = "setsockopt";
-constexpr const char* sockets_pin = "sockets";  // the socket records every attachment shares
-
-struct Fd {
-    int fd = -1;
-    explicit Fd(int f = -1) : fd(f) {}
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    ~Fd() {
-        if (fd >= 0) ::close(fd);
-    }
-};
+using pins::attachment_ids;
+using pins::attachments_in;
+using pins::cgroup_id;
+using pins::errno_error;
+using pins::exists;
+using pins::pin;
+using pins::preconditions;
+using pins::read_attachment;
+using pins::read_settings;
 
 struct SkeletonDeleter {
     void operator()(tcpkeep_bpf* s) const { tcpkeep_bpf__destroy(s); }
 };
 using Skeleton = std::unique_ptr<tcpkeep_bpf, SkeletonDeleter>;
 
-Error errno_error(const std::string& what, int error) { return Error{fmt::format("{}: {}", what, std::strerror(error)), error}; }
-
-Result<void> need_root() {
-    if (::geteuid() != 0) return Error{"cgroup mode needs root (CAP_BPF, CAP_NET_ADMIN and write access to the BPF filesystem)", EPERM};
-    return {};
-}
-
-// <bpffs>/tcpkeep, created when `create`.
-Result<std::string> base_directory(bool create) {
-    Result<std::string> fs = bpf_filesystem(create);
-    if (!fs) return fs.error();
-    std::string base = *fs + "/tcpkeep";
-    if (create && ::mkdir(base.c_str(), 0700) != 0 && errno != EEXIST) return errno_error("cannot create " + base, errno);
-    return base;
-}
-
-std::uint64_t cgroup_id(const CgroupTarget& cgroup) {
-    struct stat st {};
-    return ::stat(cgroup.directory().c_str(), &st) == 0 ? st.st_ino : 0;  // a cgroup's id is its inode number
-}
-
 // The attachment's pin directory, locked against another tcpkeep working on the same cgroup.
 struct LockedDirectory {
     std::string path;
-    Fd fd;
+    UniqueFd fd;
 };
 Result<std::unique_ptr<LockedDirectory>> lock_directory(const std::string& path, const CgroupTarget& cgroup) {
     auto locked = std::make_unique<LockedDirectory>();
     locked->path = path;
-    locked->fd.fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (locked->fd.fd < 0) return errno_error("cannot open " + path, errno);
-    if (::flock(locked->fd.fd, LOCK_EX | LOCK_NB) != 0)
+    locked->fd = UniqueFd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (locked->fd.get() < 0) return errno_error("cannot open " + path, errno);
+    if (::flock(locked->fd.get(), LOCK_EX | LOCK_NB) != 0)
         return Error{fmt::format("cgroup {}: another tcpkeep is attaching or detaching there right now; try again", cgroup.path), EBUSY};
     return locked;
 }
-
-std::string pin(const std::string& dir, const char* name) { return dir + "/" + name; }
-
-bool exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
 
 // One batch call for the whole array (131,072 port entries took that many system calls one by
 // one); element by element where the kernel has no batch operations for arrays.
@@ -129,18 +102,18 @@ Result<void> fill_maps(tcpkeep_bpf& skel, const CgroupPolicy& maps, const Cgroup
 Result<Skeleton> load_programs(const std::string& base) {
     Skeleton skel(tcpkeep_bpf__open());
     if (!skel) return errno_error("cannot open the cgroup-mode BPF object", errno);
-    const std::string sockets = pin(base, sockets_pin);
+    const std::string sockets = pin(base, pins::sockets);
     if (exists(sockets)) {
-        Fd shared(bpf_obj_get(sockets.c_str()));
-        if (shared.fd < 0) return errno_error("cannot open the socket records pinned at " + sockets, errno);
+        UniqueFd shared(bpf_obj_get(sockets.c_str()));
+        if (shared.get() < 0) return errno_error("cannot open the socket records pinned at " + sockets, errno);
         bpf_map_info info{};
         std::uint32_t len = sizeof info;
-        if (bpf_obj_get_info_by_fd(shared.fd, &info, &len) == 0 && info.value_size != sizeof(tk_socket))
+        if (bpf_obj_get_info_by_fd(shared.get(), &info, &len) == 0 && info.value_size != sizeof(tk_socket))
             return Error{fmt::format("the socket records pinned at {} come from another version of tcpkeep (records of {} bytes, not {}); "
                                      "detach every attachment `tcpkeep attached` lists, then attach again",
                                      sockets, info.value_size, sizeof(tk_socket)),
                          0};
-        if (bpf_map__reuse_fd(skel->maps.tk_sockets, shared.fd) != 0)
+        if (bpf_map__reuse_fd(skel->maps.tk_sockets, shared.get()) != 0)
             return errno_error("cannot reuse the socket records pinned at " + sockets, errno);
     }
     if (tcpkeep_bpf__load(skel.get()) != 0) {
@@ -154,18 +127,18 @@ Result<Skeleton> load_programs(const std::string& base) {
 
 // Links both programs to the cgroup and pins the links; on failure nothing stays attached.
 Result<void> attach_new(tcpkeep_bpf& skel, const CgroupTarget& cgroup, const std::string& dir) {
-    Fd cg(::open(cgroup.directory().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (cg.fd < 0) return errno_error("cannot open " + cgroup.directory(), errno);
-    bpf_link* setsockopt = bpf_program__attach_cgroup(skel.progs.tcpkeep_setsockopt, cg.fd);
+    UniqueFd cg(::open(cgroup.directory().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (cg.get() < 0) return errno_error("cannot open " + cgroup.directory(), errno);
+    bpf_link* setsockopt = bpf_program__attach_cgroup(skel.progs.tcpkeep_setsockopt, cg.get());
     if (!setsockopt) return errno_error("cannot attach the setsockopt program to " + cgroup.directory(), errno);
-    bpf_link* sockops = bpf_program__attach_cgroup(skel.progs.tcpkeep_sockops, cg.fd);
+    bpf_link* sockops = bpf_program__attach_cgroup(skel.progs.tcpkeep_sockops, cg.get());
     Result<void> result;
     if (!sockops) {
         result = errno_error("cannot attach the sock_ops program to " + cgroup.directory(), errno);
-    } else if (bpf_link__pin(setsockopt, pin(dir, setsockopt_pin).c_str()) != 0 || bpf_link__pin(sockops, pin(dir, sockops_pin).c_str()) != 0) {
+    } else if (bpf_link__pin(setsockopt, pin(dir, pins::setsockopt).c_str()) != 0 || bpf_link__pin(sockops, pin(dir, pins::sockops).c_str()) != 0) {
         result = errno_error("cannot pin the links in " + dir, errno);
-        ::unlink(pin(dir, setsockopt_pin).c_str());
-        ::unlink(pin(dir, sockops_pin).c_str());
+        ::unlink(pin(dir, pins::setsockopt).c_str());
+        ::unlink(pin(dir, pins::sockops).c_str());
     }
     for (bpf_link* link : {setsockopt, sockops}) {
         if (!link) continue;
@@ -178,88 +151,23 @@ Result<void> attach_new(tcpkeep_bpf& skel, const CgroupTarget& cgroup, const std
 // Points the pinned links at the new programs: each switch is atomic, so every socket meets the
 // old policy or the new one, never none and never both.
 Result<void> replace(tcpkeep_bpf& skel, const std::string& dir) {
-    const std::pair<const char*, bpf_program*> links[] = {{setsockopt_pin, skel.progs.tcpkeep_setsockopt}, {sockops_pin, skel.progs.tcpkeep_sockops}};
+    const std::pair<const char*, bpf_program*> links[] = {{pins::setsockopt, skel.progs.tcpkeep_setsockopt},
+                                                          {pins::sockops, skel.progs.tcpkeep_sockops}};
     for (const auto& [name, program] : links) {
-        Fd link(bpf_obj_get(pin(dir, name).c_str()));
-        if (link.fd < 0) return errno_error("cannot open the pinned link " + pin(dir, name), errno);
-        if (bpf_link_update(link.fd, bpf_program__fd(program), nullptr) != 0)
+        UniqueFd link(bpf_obj_get(pin(dir, name).c_str()));
+        if (link.get() < 0) return errno_error("cannot open the pinned link " + pin(dir, name), errno);
+        if (bpf_link_update(link.get(), bpf_program__fd(program), nullptr) != 0)
             return errno_error("cannot replace the program of " + pin(dir, name), errno);
     }
     return {};
 }
 
-int quiet_libbpf(libbpf_print_level level, const char* format, va_list args) {
-    if (level != LIBBPF_WARN || std::getenv("TCPKEEP_BPF_DEBUG") == nullptr) return 0;
-    return std::vfprintf(stderr, format, args);
-}
-
-Result<std::string> preconditions(bool create) {
-    libbpf_set_print(quiet_libbpf);
-    if (Result<void> root = need_root(); !root) return root.error();
-    return base_directory(create);
-}
-
-// The settings map of the program a pinned link runs (the caller closes it).
-Result<int> open_settings_map(const std::string& link_pin) {
-    Fd link(bpf_obj_get(link_pin.c_str()));
-    if (link.fd < 0) return errno_error("cannot open " + link_pin, errno);
-    bpf_link_info link_info{};
-    std::uint32_t len = sizeof link_info;
-    if (bpf_obj_get_info_by_fd(link.fd, &link_info, &len) != 0) return errno_error("cannot read " + link_pin, errno);
-    Fd prog(bpf_prog_get_fd_by_id(link_info.prog_id));
-    if (prog.fd < 0) return errno_error("cannot open the program of " + link_pin, errno);
-    std::uint32_t map_ids[16] = {};
-    bpf_prog_info prog_info{};
-    prog_info.nr_map_ids = 16;
-    prog_info.map_ids = reinterpret_cast<std::uint64_t>(map_ids);
-    len = sizeof prog_info;
-    if (bpf_obj_get_info_by_fd(prog.fd, &prog_info, &len) != 0) return errno_error("cannot read the program of " + link_pin, errno);
-    for (std::uint32_t i = 0; i < std::min<std::uint32_t>(prog_info.nr_map_ids, 16); ++i) {
-        Fd map(bpf_map_get_fd_by_id(map_ids[i]));
-        bpf_map_info map_info{};
-        len = sizeof map_info;
-        if (map.fd < 0 || bpf_obj_get_info_by_fd(map.fd, &map_info, &len) != 0 || std::strcmp(map_info.name, "tk_settings") != 0) continue;
-        if (map_info.value_size != sizeof(tk_settings)) return Error{link_pin + ": attached by another version of tcpkeep (another map layout)", 0};
-        const int fd = map.fd;
-        map.fd = -1;
-        return fd;
-    }
-    return Error{link_pin + ": not a tcpkeep program", 0};
-}
-
-// The settings of the program a pinned link runs; with set_others, first marked as having others.
-Result<tk_settings> read_settings(const std::string& link_pin, bool set_others = false) {
-    Result<int> fd = open_settings_map(link_pin);
-    if (!fd) return fd.error();
-    Fd map(*fd);
-    tk_settings settings{};
-    const std::uint32_t zero = 0;
-    if (bpf_map_lookup_elem(map.fd, &zero, &settings) != 0) return errno_error("cannot read the settings of " + link_pin, errno);
-    if (set_others && !settings.others) {
-        settings.others = 1;
-        if (bpf_map_update_elem(map.fd, &zero, &settings, BPF_ANY) != 0) return errno_error("cannot update the settings of " + link_pin, errno);
-    }
-    settings.cgroup[sizeof settings.cgroup - 1] = settings.policy[sizeof settings.policy - 1] = settings.digest[sizeof settings.digest - 1] = 0;
-    return settings;
-}
-
-// The names (cgroup ids) of the attachment directories under <base>.
-std::vector<std::string> attachment_ids(const std::string& base) {
-    std::vector<std::string> out;
-    DIR* d = ::opendir(base.c_str());
-    if (!d) return out;
-    while (const dirent* e = ::readdir(d))
-        if (e->d_type == DT_DIR && e->d_name[0] != '.') out.emplace_back(e->d_name);
-    ::closedir(d);
-    return out;
-}
-
 // Unpins a cgroup's attachment, detaching its links first so nothing runs once it returns.
 void remove_pins(const std::string& dir) {
-    for (const char* name : {sockops_pin, setsockopt_pin}) {
+    for (const char* name : {pins::sockops, pins::setsockopt}) {
         const std::string path = pin(dir, name);
-        Fd link(bpf_obj_get(path.c_str()));
-        if (link.fd >= 0) bpf_link_detach(link.fd);
+        UniqueFd link(bpf_obj_get(path.c_str()));
+        if (link.get() >= 0) bpf_link_detach(link.get());
         ::unlink(path.c_str());
     }
 }
@@ -273,28 +181,8 @@ void remove_base_if_unused(const std::string& base) {
         if (e->d_type == DT_DIR && e->d_name[0] != '.') attachments = true;
     ::closedir(d);
     if (attachments) return;
-    ::unlink(pin(base, sockets_pin).c_str());
+    ::unlink(pin(base, pins::sockets).c_str());
     ::rmdir(base.c_str());
-}
-
-// What the attachment pinned in <base>/<id> says about itself.
-Attachment read_attachment(const std::string& base, const std::string& id) {
-    Attachment a;
-    a.pin_directory = pin(base, id.c_str());
-    a.cgroup_id = std::strtoull(id.c_str(), nullptr, 10);
-    if (Result<tk_settings> s = read_settings(pin(a.pin_directory, sockops_pin))) {
-        a.cgroup = s->cgroup;
-        a.policy = s->policy;
-        a.digest = s->digest;
-        a.rules = s->rules;
-        a.attached_at = s->attached_at;
-    }
-    // A cgroup's id is its directory's inode: another number there is another cgroup of that name.
-    const Result<std::string> mount = cgroup_v2_mount();
-    struct stat st {};
-    a.cgroup_removed =
-        mount && !a.cgroup.empty() && (::stat(CgroupTarget{*mount, a.cgroup}.directory().c_str(), &st) != 0 || st.st_ino != a.cgroup_id);
-    return a;
 }
 
 // The pin directories of the other attachments whose programs may run for the same sockets as
@@ -316,30 +204,24 @@ std::vector<std::string> nested_attachments(const std::string& base, const std::
 // keep making none.
 Result<void> mark_nested(const std::vector<std::string>& nested) {
     for (const std::string& dir : nested) {
-        const std::string link_pin = pin(dir, sockops_pin);
+        const std::string link_pin = pin(dir, pins::sockops);
         if (!exists(link_pin)) continue;
         if (Result<tk_settings> marked = read_settings(link_pin, true); !marked) return marked.error();
     }
     return {};
 }
 
-std::vector<Attachment> attachments_in(const std::string& base) {
-    std::vector<Attachment> out;
-    for (const std::string& id : attachment_ids(base)) out.push_back(read_attachment(base, id));
-    return out;
-}
-
 // Holds <base> locked (blocking) while an attach or detach creates or removes the shared parts: the
 // socket records pinned by the first attachment and removed with the last. A base removed by the
 // detach that held the lock before is made again.
-Result<std::unique_ptr<Fd>> lock_base(const std::string& base, bool create) {
+Result<UniqueFd> lock_base(const std::string& base, bool create) {
     for (int attempt = 0; attempt < 3; ++attempt) {
         if (create && ::mkdir(base.c_str(), 0700) != 0 && errno != EEXIST) return errno_error("cannot create " + base, errno);
-        auto fd = std::make_unique<Fd>(::open(base.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-        if (fd->fd < 0) return errno_error("cannot open " + base, errno);
-        if (::flock(fd->fd, LOCK_EX) != 0) return errno_error("cannot lock " + base, errno);
+        UniqueFd fd(::open(base.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+        if (!fd.valid()) return errno_error("cannot open " + base, errno);
+        if (::flock(fd.get(), LOCK_EX) != 0) return errno_error("cannot lock " + base, errno);
         struct stat st {};
-        if (::fstat(fd->fd, &st) == 0 && st.st_nlink > 0) return fd;
+        if (::fstat(fd.get(), &st) == 0 && st.st_nlink > 0) return fd;
     }
     return Error{base + " keeps disappearing: another tcpkeep is detaching; try again", EBUSY};
 }
@@ -357,7 +239,7 @@ Result<bool> attach_policy(const CgroupTarget& cgroup, const CgroupPolicy& maps,
     if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) return errno_error("cannot create " + dir, errno);
     auto locked = lock_directory(dir, cgroup);
     if (!locked) return locked.error();
-    const bool replacing = exists(pin(dir, sockops_pin));
+    const bool replacing = exists(pin(dir, pins::sockops));
     const std::vector<std::string> nested = nested_attachments(*base, dir, cgroup);
     Result<Skeleton> skel = load_programs(*base);
     Result<void> done = skel ? mark_nested(nested) : Result<void>(skel.error());
@@ -377,7 +259,7 @@ Result<void> detach_policy(const CgroupTarget& cgroup) {
     Result<std::string> base = preconditions(false);
     if (!base) return base.error();
     const std::string dir = fmt::format("{}/{}", *base, cgroup_id(cgroup));
-    if (!exists(pin(dir, sockops_pin))) return Error{"no tcpkeep policy is attached", ENOENT};
+    if (!exists(pin(dir, pins::sockops))) return Error{"no tcpkeep policy is attached", ENOENT};
     const auto base_lock = lock_base(*base, false);
     if (!base_lock) return base_lock.error();
     auto locked = lock_directory(dir, cgroup);
@@ -403,37 +285,6 @@ Result<void> detach_removed_cgroup(const std::string& path) {
     remove_base_if_unused(*base);
     if (!found) return Error{"no such cgroup, and no attachment of a removed cgroup of that path", ENOENT};
     return {};
-}
-
-Result<std::vector<Attachment>> list_attachments() {
-    Result<std::string> base = preconditions(false);
-    if (!base) return base.error().code == ENOENT ? Result<std::vector<Attachment>>(std::vector<Attachment>{}) : base.error();
-    return attachments_in(*base);
-}
-
-std::optional<Attachment> attachment_covering(const CgroupTarget& cgroup) {
-    if (::geteuid() != 0) return std::nullopt;
-    libbpf_set_print(quiet_libbpf);
-    const Result<std::string> base = base_directory(false);
-    if (!base) return std::nullopt;
-    for (CgroupTarget at = cgroup;;) {
-        const std::string id = std::to_string(cgroup_id(at));
-        if (exists(pin(pin(*base, id.c_str()), sockops_pin))) return read_attachment(*base, id);
-        if (at.path == "/") return std::nullopt;
-        const std::size_t slash = at.path.rfind('/');
-        at.path = slash == 0 ? "/" : at.path.substr(0, slash);
-    }
-}
-
-std::optional<std::uint8_t> program_set_in_cgroup(int socket_fd) {
-    if (::geteuid() != 0) return std::nullopt;
-    const Result<std::string> base = base_directory(false);
-    if (!base) return std::nullopt;
-    Fd records(bpf_obj_get(pin(*base, sockets_pin).c_str()));
-    if (records.fd < 0) return std::nullopt;
-    tk_socket record{};
-    if (bpf_map_lookup_elem(records.fd, &socket_fd, &record) != 0) return errno == ENOENT ? std::optional<std::uint8_t>(0) : std::nullopt;
-    return static_cast<std::uint8_t>(record.program_set & ~record.enforced);
 }
 
 }  // namespace tcpkeep

@@ -1,0 +1,136 @@
+#include "tools/cgroup/pinned_attachments.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <dirent.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdarg>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "system/unique_fd.h"
+#include "tools/cgroup/bpf_filesystem.h"
+
+namespace tcpkeep::pins {
+namespace {
+
+int libbpf_to_stderr_when_asked(libbpf_print_level level, const char* format, va_list args) {
+    if (level != LIBBPF_WARN || std::getenv("TCPKEEP_BPF_DEBUG") == nullptr) return 0;
+    return std::vfprintf(stderr, format, args);
+}
+
+// The settings map of the program a pinned link runs (the caller closes it).
+Result<int> open_settings_map(const std::string& link_pin) {
+    UniqueFd link(bpf_obj_get(link_pin.c_str()));
+    if (link.get() < 0) return errno_error("cannot open " + link_pin, errno);
+    bpf_link_info link_info{};
+    std::uint32_t len = sizeof link_info;
+    if (bpf_obj_get_info_by_fd(link.get(), &link_info, &len) != 0) return errno_error("cannot read " + link_pin, errno);
+    UniqueFd prog(bpf_prog_get_fd_by_id(link_info.prog_id));
+    if (prog.get() < 0) return errno_error("cannot open the program of " + link_pin, errno);
+    std::uint32_t map_ids[16] = {};
+    bpf_prog_info prog_info{};
+    prog_info.nr_map_ids = 16;
+    prog_info.map_ids = reinterpret_cast<std::uint64_t>(map_ids);
+    len = sizeof prog_info;
+    if (bpf_obj_get_info_by_fd(prog.get(), &prog_info, &len) != 0) return errno_error("cannot read the program of " + link_pin, errno);
+    for (std::uint32_t i = 0; i < std::min<std::uint32_t>(prog_info.nr_map_ids, 16); ++i) {
+        UniqueFd map(bpf_map_get_fd_by_id(map_ids[i]));
+        bpf_map_info map_info{};
+        len = sizeof map_info;
+        if (map.get() < 0 || bpf_obj_get_info_by_fd(map.get(), &map_info, &len) != 0 || std::strcmp(map_info.name, "tk_settings") != 0) continue;
+        if (map_info.value_size != sizeof(tk_settings)) return Error{link_pin + ": attached by another version of tcpkeep (another map layout)", 0};
+        return map.release();
+    }
+    return Error{link_pin + ": not a tcpkeep program", 0};
+}
+
+Result<void> need_root() {
+    if (::geteuid() != 0) return Error{"cgroup mode needs root (CAP_BPF, CAP_NET_ADMIN and write access to the BPF filesystem)", EPERM};
+    return {};
+}
+
+}  // namespace
+
+bool exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
+
+Error errno_error(const std::string& what, int error) { return Error{fmt::format("{}: {}", what, std::strerror(error)), error}; }
+
+void quiet_libbpf() { libbpf_set_print(libbpf_to_stderr_when_asked); }
+
+Result<std::string> base_directory(bool create) {
+    Result<std::string> fs = bpf_filesystem(create);
+    if (!fs) return fs.error();
+    std::string base = *fs + "/tcpkeep";
+    if (create && ::mkdir(base.c_str(), 0700) != 0 && errno != EEXIST) return errno_error("cannot create " + base, errno);
+    return base;
+}
+
+Result<std::string> preconditions(bool create) {
+    quiet_libbpf();
+    if (Result<void> root = need_root(); !root) return root.error();
+    return base_directory(create);
+}
+
+std::uint64_t cgroup_id(const CgroupTarget& cgroup) {
+    struct stat st {};
+    return ::stat(cgroup.directory().c_str(), &st) == 0 ? st.st_ino : 0;  // a cgroup's id is its inode number
+}
+
+Result<tk_settings> read_settings(const std::string& link_pin, bool set_others) {
+    Result<int> fd = open_settings_map(link_pin);
+    if (!fd) return fd.error();
+    UniqueFd map(*fd);
+    tk_settings settings{};
+    const std::uint32_t zero = 0;
+    if (bpf_map_lookup_elem(map.get(), &zero, &settings) != 0) return errno_error("cannot read the settings of " + link_pin, errno);
+    if (set_others && !settings.others) {
+        settings.others = 1;
+        if (bpf_map_update_elem(map.get(), &zero, &settings, BPF_ANY) != 0) return errno_error("cannot update the settings of " + link_pin, errno);
+    }
+    settings.cgroup[sizeof settings.cgroup - 1] = settings.policy[sizeof settings.policy - 1] = settings.digest[sizeof settings.digest - 1] = 0;
+    return settings;
+}
+
+std::vector<std::string> attachment_ids(const std::string& base) {
+    std::vector<std::string> out;
+    DIR* d = ::opendir(base.c_str());
+    if (!d) return out;
+    while (const dirent* e = ::readdir(d))
+        if (e->d_type == DT_DIR && e->d_name[0] != '.') out.emplace_back(e->d_name);
+    ::closedir(d);
+    return out;
+}
+
+Attachment read_attachment(const std::string& base, const std::string& id) {
+    Attachment a;
+    a.pin_directory = pin(base, id.c_str());
+    a.cgroup_id = std::strtoull(id.c_str(), nullptr, 10);
+    if (Result<tk_settings> s = read_settings(pin(a.pin_directory, sockops))) {
+        a.cgroup = s->cgroup;
+        a.policy = s->policy;
+        a.digest = s->digest;
+        a.rules = s->rules;
+        a.attached_at = s->attached_at;
+    }
+    // A cgroup's id is its directory's inode: another number there is another cgroup of that name.
+    const Result<std::string> mount = cgroup_v2_mount();
+    struct stat st {};
+    a.cgroup_removed =
+        mount && !a.cgroup.empty() && (::stat(CgroupTarget{*mount, a.cgroup}.directory().c_str(), &st) != 0 || st.st_ino != a.cgroup_id);
+    return a;
+}
+
+std::vector<Attachment> attachments_in(const std::string& base) {
+    std::vector<Attachment> out;
+    for (const std::string& id : attachment_ids(base)) out.push_back(read_attachment(base, id));
+    return out;
+}
+
+}  // namespace tcpkeep::pins
