@@ -12,6 +12,19 @@ struct tk_peer {
     __u32 addr[4];
 };
 
+/* What a decision starts from: the socket's record if it has one, the settings, the port's table
+ * entry, and in `known` a copy of the record with the current process noted where the current
+ * task is the program and a rule may select it. */
+struct tk_context {
+    __u32 direction;
+    __u32 port;
+    struct bpf_sock* sk;
+    struct tk_socket* record;
+    const struct tk_settings* settings;
+    __u32 table;
+    struct tk_socket known;
+};
+
 struct tk_search {
     const struct tk_peer* peer; /* NULL: candidates with peers do not match */
     __u64 processes;            /* the process mask */
@@ -46,20 +59,17 @@ static const __u32* tk_port_table(__u32 direction, __u32 port) {
     return bpf_map_lookup_elem(&tk_ports, &key);
 }
 
-/* The winning slot. table: the port's entry. peer == NULL: rules with peers do not match (a
- * listener); *peer_before then says whether one that selects this process comes before the winner,
- * so its accepted sockets must be decided by their peer. record: the socket's, whose process mask
- * counts if it was computed under this policy. */
-static __u32 tk_decide_slot(__u32 direction, __u32 port, __u32 table, const struct tk_peer* peer, const struct tk_socket* record,
-                            __u32* peer_before) {
-    __u32 slot = table & TK_SLOT_BITS;
-    if (!(table & (TK_PROCESS_CANDIDATES | TK_PEER_CANDIDATES))) return slot;
-    __u32 zero = 0;
-    const struct tk_settings* settings = bpf_map_lookup_elem(&tk_settings, &zero);
-    if (!settings) return slot;
-    struct tk_search s = {.peer = peer, .direction = direction, .port = port, .bound = slot == 0 ? 0xffffffffu : slot};
+/* The winning slot for c. peer == NULL: rules with peers do not match (a listener);
+ * *peer_before then says whether one that selects this process comes before the winner, so its
+ * accepted sockets must be decided by their peer. c->known's process mask counts if it was
+ * computed under these settings. */
+static __u32 tk_decide_slot(const struct tk_context* c, const struct tk_peer* peer, __u32* peer_before) {
+    __u32 slot = c->table & TK_SLOT_BITS;
+    if (!(c->table & (TK_PROCESS_CANDIDATES | TK_PEER_CANDIDATES))) return slot;
+    const struct tk_settings* settings = c->settings;
+    struct tk_search s = {.peer = peer, .direction = c->direction, .port = c->port, .bound = slot == 0 ? 0xffffffffu : slot};
     s.found = s.bound;
-    if (record && record->generation == settings->generation) s.processes = record->processes;
+    if (c->known.generation == settings->generation) s.processes = c->known.processes;
     if (settings->candidates) bpf_loop(settings->candidates, tk_match_candidate, &s, 0);
     if (peer_before) *peer_before = s.peer_before;
     return s.found != s.bound ? s.found : slot;

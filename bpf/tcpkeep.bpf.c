@@ -37,48 +37,52 @@ static void tk_remote_peer(const struct bpf_sock_ops* skops, struct tk_peer* pee
     peer->addr[3] = a3;
 }
 
-static struct tk_socket* tk_record(struct bpf_sock_ops* skops) {
-    struct bpf_sock* sk = skops->sk;
-    if (!sk) return NULL;
-    return bpf_sk_storage_get(&tk_sockets, sk, NULL, BPF_SK_STORAGE_GET_F_CREATE);
-}
-
 static int tk_is_tcp(struct bpf_sock_ops* skops) {
     if (skops->family != TK_AF_INET && skops->family != TK_AF_INET6) return 0;
     struct bpf_sock* sk = skops->sk;
     return skops->is_fullsock && sk && sk->protocol == TK_IPPROTO_TCP;
 }
 
+/* Fills c for its direction and port; 0 when there is nothing to decide: no policy for the port,
+ * or the record has one of the `done` states. */
+static int tk_open(struct bpf_sock_ops* skops, __u32 done, int current_is_program, struct tk_context* c) {
+    c->sk = skops->sk;
+    if (!c->sk) return 0;
+    c->record = bpf_sk_storage_get(&tk_sockets, c->sk, NULL, 0);
+    if (c->record && (c->record->state & done)) return 0;
+    __u32 zero = 0;
+    c->settings = bpf_map_lookup_elem(&tk_settings, &zero);
+    const __u32* table = tk_port_table(c->direction, c->port);
+    if (!table || !c->settings) return 0;
+    c->table = *table;
+    if (c->record) c->known = *c->record;
+    if (current_is_program && (c->table & (TK_PEER_CANDIDATES | TK_PROCESS_CANDIDATES))) tk_note_process(&c->known);
+    return 1;
+}
+
 /* A record outlives the decision only where something later needs it: the setsockopt hook for
  * enforced options, and the attachments of ancestor cgroups, which run next, to see the socket is
  * decided. Making one costs about a third of the program's time, and one on a listener is cloned
  * onto every connection it accepts, so the common case makes none. */
-static int tk_record_needed(const struct tk_settings* settings, const struct tk_verdict* v) {
-    return settings->others || (v && v->kind == TK_KIND_APPLY && v->enforce);
+static void tk_keep_record(struct tk_context* c, int needed) {
+    if (!c->record && (needed || c->settings->others)) c->record = bpf_sk_storage_get(&tk_sockets, c->sk, NULL, BPF_SK_STORAGE_GET_F_CREATE);
 }
+
+static int tk_enforces(const struct tk_verdict* v) { return v && v->kind == TK_KIND_APPLY && v->enforce; }
 
 /* A connected socket: outbound at connect before the SYN, where the current task is the program,
  * or accepted, where it is whoever handled the packet, so the process mask is the listener's, in
  * the record cloned from it (none for a listener that predates the attachment). A record the
  * setsockopt hook made holds the program's own choices. */
 static void tk_connected(struct bpf_sock_ops* skops, __u32 direction, __u32 port) {
-    struct bpf_sock* sk = skops->sk;
-    if (!sk) return;
-    struct tk_socket* record = bpf_sk_storage_get(&tk_sockets, sk, NULL, 0);
-    if (record && (record->state & TK_SOCKET_CONFIGURED)) return;
-    __u32 zero = 0;
-    const struct tk_settings* settings = bpf_map_lookup_elem(&tk_settings, &zero);
-    const __u32* table = tk_port_table(direction, port);
-    if (!table || !settings) return;
-    struct tk_socket known = {};
-    if (record) known = *record;
-    if (direction == TK_OUTBOUND && (*table & (TK_PEER_CANDIDATES | TK_PROCESS_CANDIDATES))) tk_note_process(&known);
+    struct tk_context c = {.direction = direction, .port = port};
+    if (!tk_open(skops, TK_SOCKET_CONFIGURED, direction == TK_OUTBOUND, &c)) return;
     struct tk_peer peer = {};
     tk_remote_peer(skops, &peer);
-    const struct tk_verdict* v = tk_verdict_of(tk_decide_slot(direction, port, *table, &peer, &known, NULL));
-    if (!record && tk_record_needed(settings, v)) record = tk_record(skops);
-    tk_apply(skops, v, record, known.program_set);
-    if (record) record->state |= TK_SOCKET_CONFIGURED;
+    const struct tk_verdict* v = tk_verdict_of(tk_decide_slot(&c, &peer, NULL));
+    tk_keep_record(&c, tk_enforces(v));
+    tk_apply(skops, v, c.record, c.known.program_set);
+    if (c.record) c.record->state |= TK_SOCKET_CONFIGURED;
 }
 
 /* At listen(), where the current task is the program. Accepted sockets inherit the listener's
@@ -87,33 +91,24 @@ static void tk_connected(struct bpf_sock_ops* skops, __u32 direction, __u32 port
  * when they need its process mask. Unless the children's verdict depends on their peer, the
  * listener itself is configured. */
 static void tk_listener(struct bpf_sock_ops* skops) {
-    struct bpf_sock* sk = skops->sk;
-    if (!sk) return;
-    struct tk_socket* record = bpf_sk_storage_get(&tk_sockets, sk, NULL, 0);
-    if (record && (record->state & (TK_SOCKET_CONFIGURED | TK_SOCKET_PER_PEER))) return;
-    __u32 zero = 0;
-    const struct tk_settings* settings = bpf_map_lookup_elem(&tk_settings, &zero);
-    const __u32* table = tk_port_table(TK_INBOUND, skops->local_port);
-    if (!table || !settings) return;
-    struct tk_socket known = {};
-    if (record) known = *record;
-    if (*table & (TK_PEER_CANDIDATES | TK_PROCESS_CANDIDATES)) tk_note_process(&known);
+    struct tk_context c = {.direction = TK_INBOUND, .port = skops->local_port};
+    if (!tk_open(skops, TK_SOCKET_CONFIGURED | TK_SOCKET_PER_PEER, 1, &c)) return;
     __u32 per_peer = 0;
-    const struct tk_verdict* v = tk_verdict_of(tk_decide_slot(TK_INBOUND, skops->local_port, *table, NULL, &known, &per_peer));
+    const struct tk_verdict* v = tk_verdict_of(tk_decide_slot(&c, NULL, &per_peer));
     /* The children need the process mask where a process rule may decide them: one without peers
      * (the listener's own verdict), or one with peers when they are decided by their peer. */
-    const int mask_needed = (*table & TK_PROCESS_CANDIDATES) || (per_peer && settings->process_rules);
-    if (!record && (mask_needed || tk_record_needed(settings, v))) record = tk_record(skops);
-    if (record) {
-        record->processes = known.processes;
-        record->generation = known.generation;
+    const int mask_needed = (c.table & TK_PROCESS_CANDIDATES) || (per_peer && c.settings->process_rules);
+    tk_keep_record(&c, mask_needed || tk_enforces(v));
+    if (c.record) {
+        c.record->processes = c.known.processes;
+        c.record->generation = c.known.generation;
     }
     if (per_peer) {
-        if (record) record->state |= TK_SOCKET_PER_PEER;
+        if (c.record) c.record->state |= TK_SOCKET_PER_PEER;
         return;
     }
-    tk_apply(skops, v, record, known.program_set);
-    if (record) record->state |= TK_SOCKET_CONFIGURED;
+    tk_apply(skops, v, c.record, c.known.program_set);
+    if (c.record) c.record->state |= TK_SOCKET_CONFIGURED;
 }
 
 SEC("sockops")
