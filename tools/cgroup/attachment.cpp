@@ -191,7 +191,7 @@ void remove_base_if_unused(const std::string& base) {
 std::vector<std::string> nested_attachments(const std::string& base, const std::string& own, const CgroupTarget& cgroup) {
     std::vector<std::string> out;
     for (const std::string& id : attachment_ids(base)) {
-        const Attachment a = read_attachment(base, id);
+        const Attachment a = read_attachment(base, id, cgroup.mount);
         if (a.pin_directory == own) continue;
         if (a.cgroup.empty() || a.cgroup_removed || cgroup_paths_nested(a.cgroup, cgroup.path)) out.push_back(a.pin_directory);
     }

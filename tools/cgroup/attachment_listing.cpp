@@ -26,7 +26,7 @@ std::optional<Attachment> attachment_covering(const CgroupTarget& cgroup) {
     if (!base) return std::nullopt;
     for (CgroupTarget at = cgroup;;) {
         const std::string id = std::to_string(pins::cgroup_id(at));
-        if (pins::exists(pin(pin(*base, id.c_str()), pins::sockops))) return pins::read_attachment(*base, id);
+        if (pins::exists(pin(pin(*base, id.c_str()), pins::sockops))) return pins::read_attachment(*base, id, cgroup.mount);
         if (at.path == "/") return std::nullopt;
         const std::size_t slash = at.path.rfind('/');
         at.path = slash == 0 ? "/" : at.path.substr(0, slash);

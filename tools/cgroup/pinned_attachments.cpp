@@ -108,7 +108,7 @@ std::vector<std::string> attachment_ids(const std::string& base) {
     return out;
 }
 
-Attachment read_attachment(const std::string& base, const std::string& id) {
+Attachment read_attachment(const std::string& base, const std::string& id, const std::string& cgroup_mount) {
     Attachment a;
     a.pin_directory = pin(base, id.c_str());
     a.cgroup_id = std::strtoull(id.c_str(), nullptr, 10);
@@ -120,16 +120,16 @@ Attachment read_attachment(const std::string& base, const std::string& id) {
         a.attached_at = s->attached_at;
     }
     // A cgroup's id is its directory's inode: another number there is another cgroup of that name.
-    const Result<std::string> mount = cgroup_v2_mount();
     struct stat st {};
-    a.cgroup_removed =
-        mount && !a.cgroup.empty() && (::stat(CgroupTarget{*mount, a.cgroup}.directory().c_str(), &st) != 0 || st.st_ino != a.cgroup_id);
+    a.cgroup_removed = !cgroup_mount.empty() && !a.cgroup.empty() &&
+                       (::stat(CgroupTarget{cgroup_mount, a.cgroup}.directory().c_str(), &st) != 0 || st.st_ino != a.cgroup_id);
     return a;
 }
 
 std::vector<Attachment> attachments_in(const std::string& base) {
     std::vector<Attachment> out;
-    for (const std::string& id : attachment_ids(base)) out.push_back(read_attachment(base, id));
+    const Result<std::string> mount = cgroup_v2_mount();  // once: it parses mountinfo
+    for (const std::string& id : attachment_ids(base)) out.push_back(read_attachment(base, id, mount ? *mount : std::string()));
     return out;
 }
 

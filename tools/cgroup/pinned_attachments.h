@@ -36,8 +36,9 @@ std::uint64_t cgroup_id(const CgroupTarget& cgroup);
 Result<tk_settings> read_settings(const std::string& link_pin, bool set_others = false);
 // The names (cgroup ids) of the attachment directories under <base>.
 std::vector<std::string> attachment_ids(const std::string& base);
-// What the attachment pinned in <base>/<id> says about itself.
-Attachment read_attachment(const std::string& base, const std::string& id);
+// What the attachment pinned in <base>/<id> says about itself; whether its cgroup was removed is
+// looked up under cgroup_mount (the cgroup v2 mount; empty: unknown, not removed).
+Attachment read_attachment(const std::string& base, const std::string& id, const std::string& cgroup_mount);
 std::vector<Attachment> attachments_in(const std::string& base);
 
 }  // namespace tcpkeep::pins
