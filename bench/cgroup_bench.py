@@ -25,9 +25,10 @@ STATS = "/proc/sys/kernel/bpf_stats_enabled"
 SMALL_POLICY = 'version = 1\n[defaults]\nkeepalive = true\nidle = "60s"\ninterval = "10s"\ncount = 6\nuser_timeout = "auto"\n'
 
 
-def cgroup2_mount():
+def mount_of(fstype):
+    """The first mount point of a filesystem type in /proc/self/mounts."""
     with open("/proc/self/mounts") as f:
-        return next(line.split()[1] for line in f if line.split()[2] == "cgroup2")
+        return next(line.split()[1] for line in f if line.split()[2] == fstype)
 
 
 def cgroup_mode_built(tool):
@@ -71,11 +72,11 @@ def attach(tool, policy, directory):
 
 class NoopPrograms:
     """The no-op sock_ops and cgroup/setsockopt programs, loaded once and pinned under bpffs (which
-    attach has mounted), attached to and detached from the cgroup like tcpkeep's."""
+    attach mounts if it is not), attached to and detached from the cgroup like tcpkeep's."""
     KINDS = (("sock_ops", "noop_sockops"), ("setsockopt", "noop_setsockopt"))
 
     def __init__(self, obj, directory):
-        self.pins, self.directory = f"/sys/fs/bpf/tcpkeep-bench-noop-{os.getpid()}", directory
+        self.pins, self.directory = os.path.join(mount_of("bpf"), f"tcpkeep-bench-noop-{os.getpid()}"), directory
         subprocess.run(["bpftool", "prog", "loadall", obj, self.pins], check=True, capture_output=True)
 
     def _cgroup(self, op, *extra, check=True):
@@ -143,7 +144,7 @@ def bpf_run_time(tool, small, directory, argv, connections):
 def measure(tool, rate, print_policy, floor, noop_object, rounds=31, connections=5000):
     """{"bare", "service": ratios() of each workload; "bpf_us", "bpf_runs": per bare connection;
     "attach_s": the median of 5 replacing attaches of a 10,000-rule policy}."""
-    directory = os.path.join(cgroup2_mount(), f"tcpkeep-bench-{os.getpid()}")
+    directory = os.path.join(mount_of("cgroup2"), f"tcpkeep-bench-{os.getpid()}")
     os.mkdir(directory)
     with open(STATS) as f:
         stats_before = f.read().strip()

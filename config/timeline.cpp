@@ -47,7 +47,8 @@ std::int64_t replay(const RetransmitRule& r, const KernelDefaults& k, std::vecto
 // - the first timeout retransmission starts the clock (tp->retrans_stamp) of both the user timeout
 //   and the tcp_retries2 limit;
 // - with a user timeout the timer is clamped to fire exactly when it expires; without one, the
-//   timer doubles and the connection dies at the first firing past tcp_model_timeout(retries2).
+//   timer doubles and the connection dies at the first firing past tcp_model_timeout(retries2)
+//   (or at the one before, when it falls short by less than timer rounding can add).
 void busy_timeline(const EffectiveValues& v, const KernelDefaults& k, std::int64_t rto, std::int64_t pto, Timeline& t) {
     std::int64_t first = rto;
     if (k.early_retrans >= 3) {
@@ -62,6 +63,11 @@ void busy_timeline(const EffectiveValues& v, const KernelDefaults& k, std::int64
         if (v.user_timeout_ms > 0 && next >= first + limit) break;  // clamped: fires at first + limit
         if (v.user_timeout_ms == 0 && next - first >= limit) {
             t.detect_busy_ms = next;
+            // The timer wheel fires a timer up to an eighth of its length late (a level's granularity
+            // is at most 8/63 of the shortest timer it holds), and each firing starts the next timer,
+            // so lateness adds up. A firing that misses the limit by less may pass it.
+            const std::int64_t elapsed = at - first;
+            if (limit - elapsed < elapsed / 8) t.detect_busy_early_ms = at;
             return;
         }
         t.retransmit_ms.push_back(at = next);

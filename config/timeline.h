@@ -27,6 +27,9 @@ struct Timeline {
     std::vector<std::int64_t> retransmit_ms;
     std::int64_t detect_busy_ms = 0;
     bool busy_bounded_by_user_timeout = false;
+    // Bounded by tcp_retries2 only: the firing before detect_busy_ms, when it misses the limit by so
+    // little that late timers can make it up, so the abort may come there, a doubling earlier.
+    std::optional<std::int64_t> detect_busy_early_ms;
     // (c) connect() to a host that never answers: SYN retransmissions, then ETIMEDOUT.
     std::vector<std::int64_t> syn_ms;
     std::int64_t detect_connect_ms = 0;
@@ -47,7 +50,7 @@ Timeline compute_timeline(const EffectiveValues& v, const KernelDefaults& kernel
 
 // Case (b) alone, from the moment data goes out to a silent peer: the tail loss probe after `pto`
 // (when tcp_early_retrans enables it), then retransmissions from `rto`, doubling. Fills
-// retransmit_ms, detect_busy_ms and busy_bounded_by_user_timeout.
+// retransmit_ms, detect_busy_ms, busy_bounded_by_user_timeout and detect_busy_early_ms.
 void busy_timeline(const EffectiveValues& v, const KernelDefaults& kernel, std::int64_t rto, std::int64_t pto, Timeline& t);
 
 }  // namespace tcpkeep

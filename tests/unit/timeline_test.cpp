@@ -118,6 +118,7 @@ TEST(Timeline, BusyWithoutUserTimeoutUsesRetries2) {
     const Timeline t = compute_timeline(keepalive(60, 10, 6), KernelDefaults{});
     EXPECT_EQ(t.detect_busy_ms, 928'896);
     EXPECT_FALSE(t.busy_bounded_by_user_timeout);
+    EXPECT_FALSE(t.detect_busy_early_ms);  // 808896 misses by 116112 ms, more than 808488 / 8
     EXPECT_EQ(t.retransmit_ms, (ms_list{204, 408, 816, 1'632, 3'264, 6'528, 13'056, 26'112, 52'224, 104'448, 208'896, 328'896, 448'896, 568'896,
                                         688'896, 808'896}));  // the TLP + 15 retransmissions
 }
@@ -128,10 +129,26 @@ TEST(Timeline, BusyRetries2Of3And4) {
     Timeline t = compute_timeline(keepalive(60, 10, 6), k);
     EXPECT_EQ(t.detect_busy_ms, 6'528);
     EXPECT_EQ(t.retransmit_ms, (ms_list{204, 408, 816, 1'632, 3'264}));
+    EXPECT_EQ(t.detect_busy_early_ms, 3'264);  // 2856 ms after 408: 144 ms short, less than 2856 / 8
     k.retries2 = 4;  // limit 31 x 200 = 6200 ms: 6528 is only 6120 ms after 408, so one more doubling
     t = compute_timeline(keepalive(60, 10, 6), k);
     EXPECT_EQ(t.detect_busy_ms, 13'056);
     EXPECT_EQ(t.retransmit_ms, (ms_list{204, 408, 816, 1'632, 3'264, 6'528}));
+    EXPECT_EQ(t.detect_busy_early_ms, 6'528);  // 80 ms short
+}
+
+TEST(Timeline, BusyRetries2OfOneAndTwoAreClearOfTheLimit) {
+    KernelDefaults k;
+    k.retries2 = 1;  // limit 600 ms: 816 is 408 ms after 408 (192 short, more than 408 / 8), 1632 passes
+    Timeline t = compute_timeline(keepalive(60, 10, 6), k);
+    EXPECT_EQ(t.detect_busy_ms, 1'632);
+    EXPECT_FALSE(t.detect_busy_early_ms);
+    k.retries2 = 2;  // limit 1400 ms: 1632 is 1224 ms after 408 (176 short, more than 1224 / 8), 3264 passes
+    t = compute_timeline(keepalive(60, 10, 6), k);
+    EXPECT_EQ(t.detect_busy_ms, 3'264);
+    EXPECT_FALSE(t.detect_busy_early_ms);
+    t = compute_timeline(keepalive(60, 10, 6, 3'000), k);  // a user timeout: the timer is clamped to it
+    EXPECT_FALSE(t.detect_busy_early_ms);
 }
 
 TEST(Timeline, BusyFollowsRtoSysctls) {
@@ -145,6 +162,7 @@ TEST(Timeline, BusyFollowsRtoSysctls) {
     const Timeline t = compute_timeline(keepalive(60, 10, 6), k);
     EXPECT_EQ(t.detect_busy_ms, 24'016);
     EXPECT_EQ(t.retransmit_ms, (ms_list{1'004, 2'008, 4'016, 8'016, 12'016, 16'016, 20'016}));
+    EXPECT_EQ(t.detect_busy_early_ms, 20'016);  // 992 ms short, less than 18008 / 8
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -99,6 +99,7 @@ nlohmann::json to_json(const Explanation& e) {
         {"retransmit_times_ms", t.retransmit_ms},
         {"detect_busy_ms", t.detect_busy_ms},
         {"busy_bound", t.busy_bounded_by_user_timeout ? "user_timeout" : "tcp_retries2"},
+        {"detect_busy_early_ms", optional_ms(t.detect_busy_early_ms)},
         {"syn_times_ms", t.syn_ms},
         {"detect_connect_ms", t.detect_connect_ms},
         {"connect_bound", t.connect_bounded_by_user_timeout ? "user_timeout" : "tcp_syn_retries"},
@@ -144,6 +145,10 @@ std::string to_text(const Explanation& e) {
                        t.busy_bounded_by_user_timeout
                            ? "user_timeout"
                            : fmt::format("tcp_retries2 = {}, RTO about {}ms on a LAN", e.kernel.retries2, e.kernel.rto_min_ms + lan_rto_excess_ms));
+    if (t.detect_busy_early_ms)
+        out += fmt::format("      or already at {}: that retransmission falls so little short of the limit that late\n"
+                           "      timers (the kernel rounds each up, by up to an eighth) can carry it past\n",
+                           format_seconds(*t.detect_busy_early_ms));
     out += fmt::format("  (c) connect() to a silent host:     gives up at {} ({}; SYN retransmissions at {})\n", format_seconds(t.detect_connect_ms),
                        t.connect_bounded_by_user_timeout ? "user_timeout" : fmt::format("tcp_syn_retries = {}", e.kernel.syn_retries),
                        list_seconds(t.syn_ms));
