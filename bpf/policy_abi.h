@@ -15,6 +15,10 @@
 #define TK_KIND_SKIP 1
 #define TK_KIND_APPLY 2
 
+/* The policy's text kept with an attachment, in entries of TK_TEXT_CHUNK bytes: entry 0 starts
+ * with its length (__u64), the text follows across the entries. */
+#define TK_TEXT_CHUNK 4096
+
 /* Verdicts: slot 0 is [defaults] (or "untouched"), slot r + 1 the rule at file position r. */
 #define TK_MAX_VERDICTS 65536
 struct tk_verdict {

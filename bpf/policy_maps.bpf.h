@@ -43,6 +43,16 @@ struct {
     __type(value, struct tk_settings);
 } tk_settings SEC(".maps");
 
+/* The text the policy was compiled from, so verify judges by what is attached whatever its mount
+ * namespace and whatever the file holds now. No program reads it: the tool binds it to the sock_ops
+ * program, so it lives and is replaced with it. Sized at attach. */
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, 1);
+    __uint(key_size, sizeof(__u32));
+    __uint(value_size, TK_TEXT_CHUNK);
+} tk_policy_text SEC(".maps");
+
 /* Cloned onto accepted sockets, so a child knows what its listener was given. */
 struct {
     __uint(type, BPF_MAP_TYPE_SK_STORAGE);

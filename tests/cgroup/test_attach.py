@@ -372,6 +372,45 @@ class CgroupAttachTest(unittest.TestCase):
                 report = report[0] if isinstance(report, list) else report
                 self.assertEqual((r.returncode, report["ok"], report["cgroup_attachment"]), (1, False, None))
 
+    def test_verify_judges_by_the_text_attached_not_the_file_now(self):
+        with HoldingServer() as db, Cgroup() as cg:
+            path = self.policy("p.toml", db.port)
+            cg.attach(self, path)
+            values, _, proc = self.holding_client(cg, "127.0.0.1", db.port)
+            self.assertEqual(values, DB)
+            # Edited after attaching: the kernel still runs the attached text (idle 30 s), and so
+            # does verify; it says the file changed.
+            with open(path, "w") as f:
+                f.write(policy_text(db.port).replace('idle = "30s"', 'idle = "45s"'))
+            report = self.verify_json(proc.pid)
+            self.assertEqual((report["ok"], report["policy_origin"], report["policy"]), (True, "cgroup", path), report)
+            self.assertEqual(report["sockets"][0]["expected"]["idle_s"], 30)
+            self.assertIn(f"{path} has changed since", report["policy_note"])
+            # Gone (as a file attached from inside a container is, seen from the host): the same.
+            os.unlink(path)
+            report = self.verify_json(proc.pid)
+            self.assertEqual((report["ok"], report["sockets"][0]["expected"]["idle_s"]), (True, 30), report)
+            self.assertEqual(report["policy_note"], f"attached to cgroup {cg.path}")
+
+    def test_verify_knows_an_attached_embedded_default(self):
+        env = {k: v for k, v in os.environ.items() if k != "TCPKEEP_POLICY"}
+        system_policy = os.environ["TCPKEEP_SYSCONF"]  # discovery's next step, on a machine that has one
+        expected = system_policy if os.path.exists(system_policy) else "<embedded default>"
+        with HoldingServer() as peer, Cgroup() as cg:
+            r = tool("attach", "--cgroup", cg.path, env=env)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            self.addCleanup(tool, "detach", "--cgroup", cg.path)
+            self.assertTrue(r.stdout.startswith(f"attached {expected} "), r.stdout)
+            _, _, proc = self.holding_client(cg, "127.0.0.1", peer.port)
+            report = self.verify_json(proc.pid)
+            self.assertEqual((report["ok"], report["policy_origin"], report["policy"]), (True, "cgroup", expected), report)
+
+    def verify_json(self, pid):
+        r = tool("verify", "--pid", str(pid), "--json")
+        self.assertIn(r.returncode, (0, 1), r.stdout + r.stderr)
+        report = json.loads(r.stdout)
+        return report[0] if isinstance(report, list) else report
+
 
 def cg_policy(test):
     return os.path.join(test.dir.name, "p.toml")

@@ -95,13 +95,20 @@ Result<void> fill_maps(tcpkeep_bpf& skel, const CgroupPolicy& maps, const Cgroup
     const std::uint32_t zero = 0;
     if (bpf_map_update_elem(bpf_map__fd(skel.maps.tk_settings), &zero, &settings, BPF_ANY) != 0)
         return errno_error("cannot fill the settings map", errno);
+    if (Result<void> r = fill(skel.maps.tk_policy_text, pins::text_chunks(source.text), "policy text"); !r) return r;
+    // Nothing reads the text in the kernel: bound to the program, it lives as long as it does.
+    if (bpf_prog_bind_map(bpf_program__fd(skel.progs.tcpkeep_sockops), bpf_map__fd(skel.maps.tk_policy_text), nullptr) != 0)
+        return errno_error("cannot keep the policy text with the program", errno);
     return {};
 }
 
-// Opens and loads the programs, sharing the pinned socket records when there are any.
-Result<Skeleton> load_programs(const std::string& base) {
+// Opens and loads the programs, sharing the pinned socket records when there are any, with room
+// for a policy text of `text_bytes`.
+Result<Skeleton> load_programs(const std::string& base, std::size_t text_bytes) {
     Skeleton skel(tcpkeep_bpf__open());
     if (!skel) return errno_error("cannot open the cgroup-mode BPF object", errno);
+    const auto text_entries = static_cast<std::uint32_t>((sizeof(std::uint64_t) + text_bytes + TK_TEXT_CHUNK - 1) / TK_TEXT_CHUNK);
+    if (bpf_map__set_max_entries(skel->maps.tk_policy_text, text_entries) != 0) return errno_error("cannot size the policy text map", errno);
     const std::string sockets = pin(base, pins::sockets);
     if (exists(sockets)) {
         UniqueFd shared(bpf_obj_get(sockets.c_str()));
@@ -241,7 +248,7 @@ Result<bool> attach_policy(const CgroupTarget& cgroup, const CgroupPolicy& maps,
     if (!locked) return locked.error();
     const bool replacing = exists(pin(dir, pins::sockops));
     const std::vector<std::string> nested = nested_attachments(*base, dir, cgroup);
-    Result<Skeleton> skel = load_programs(*base);
+    Result<Skeleton> skel = load_programs(*base, source.text.size());
     Result<void> done = skel ? mark_nested(nested) : Result<void>(skel.error());
     if (done) done = fill_maps(**skel, maps, cgroup, source, !nested.empty());
     if (done) done = replacing ? replace(**skel, dir) : attach_new(**skel, cgroup, dir);

@@ -30,6 +30,7 @@ struct PolicySource {
     std::string path;
     std::string digest;
     std::uint32_t rules = 0;
+    std::string text;  // what was compiled: kept with the attachment
 };
 
 // Whether this build has cgroup mode, and what its commands say when it has not.
@@ -48,6 +49,10 @@ Result<std::vector<Attachment>> list_attachments();
 // The attachment on the cgroup or its nearest ancestor that has one: what gives the processes in
 // it the policy. nullopt when there is none, or it cannot be read (not root).
 std::optional<Attachment> attachment_covering(const CgroupTarget& cgroup);
+
+// The text of the policy an attachment runs, as it was when attached. An error for attachments
+// made by an older tcpkeep that kept none.
+Result<std::string> attached_policy_text(const Attachment& attachment);
 
 // What cgroup mode recorded of a socket this process holds a descriptor of: the options the
 // program set itself, less those the policy enforces (as the shim's record says them). 0 when the

@@ -33,6 +33,8 @@ std::optional<Attachment> attachment_covering(const CgroupTarget& cgroup) {
     }
 }
 
+Result<std::string> attached_policy_text(const Attachment& attachment) { return pins::read_text(pin(attachment.pin_directory, pins::sockops)); }
+
 std::optional<std::uint8_t> program_set_in_cgroup(int socket_fd) {
     if (::geteuid() != 0) return std::nullopt;
     const Result<std::string> base = pins::base_directory(false);

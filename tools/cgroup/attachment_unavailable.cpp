@@ -14,6 +14,7 @@ Result<void> detach_policy(const CgroupTarget&) { return not_built(); }
 Result<void> detach_removed_cgroup(const std::string&) { return not_built(); }
 Result<std::vector<Attachment>> list_attachments() { return not_built(); }
 std::optional<Attachment> attachment_covering(const CgroupTarget&) { return std::nullopt; }
+Result<std::string> attached_policy_text(const Attachment&) { return not_built(); }
 std::optional<std::uint8_t> program_set_in_cgroup(int) { return std::nullopt; }
 
 }  // namespace tcpkeep

@@ -25,8 +25,12 @@ int libbpf_to_stderr_when_asked(libbpf_print_level level, const char* format, va
     return std::vfprintf(stderr, format, args);
 }
 
-// The settings map of the program a pinned link runs (the caller closes it).
-Result<int> open_settings_map(const std::string& link_pin) {
+// The map called `name` of the program a pinned link runs, and its description.
+struct ProgramMap {
+    UniqueFd fd;
+    bpf_map_info info{};
+};
+Result<ProgramMap> open_program_map(const std::string& link_pin, const char* name) {
     UniqueFd link(bpf_obj_get(link_pin.c_str()));
     if (link.get() < 0) return errno_error("cannot open " + link_pin, errno);
     bpf_link_info link_info{};
@@ -41,14 +45,11 @@ Result<int> open_settings_map(const std::string& link_pin) {
     len = sizeof prog_info;
     if (bpf_obj_get_info_by_fd(prog.get(), &prog_info, &len) != 0) return errno_error("cannot read the program of " + link_pin, errno);
     for (std::uint32_t i = 0; i < std::min<std::uint32_t>(prog_info.nr_map_ids, 16); ++i) {
-        UniqueFd map(bpf_map_get_fd_by_id(map_ids[i]));
-        bpf_map_info map_info{};
-        len = sizeof map_info;
-        if (map.get() < 0 || bpf_obj_get_info_by_fd(map.get(), &map_info, &len) != 0 || std::strcmp(map_info.name, "tk_settings") != 0) continue;
-        if (map_info.value_size != sizeof(tk_settings)) return Error{link_pin + ": attached by another version of tcpkeep (another map layout)", 0};
-        return map.release();
+        ProgramMap map{UniqueFd(bpf_map_get_fd_by_id(map_ids[i])), {}};
+        len = sizeof map.info;
+        if (map.fd.get() >= 0 && bpf_obj_get_info_by_fd(map.fd.get(), &map.info, &len) == 0 && std::strcmp(map.info.name, name) == 0) return map;
     }
-    return Error{link_pin + ": not a tcpkeep program", 0};
+    return Error{fmt::format("{}: no {} map (not a tcpkeep program, or one of another version)", link_pin, name), ENOENT};
 }
 
 Result<void> need_root() {
@@ -84,9 +85,10 @@ std::uint64_t cgroup_id(const CgroupTarget& cgroup) {
 }
 
 Result<tk_settings> read_settings(const std::string& link_pin, bool set_others) {
-    Result<int> fd = open_settings_map(link_pin);
-    if (!fd) return fd.error();
-    UniqueFd map(*fd);
+    Result<ProgramMap> found = open_program_map(link_pin, "tk_settings");
+    if (!found) return found.error().code == ENOENT ? Error{link_pin + ": not a tcpkeep program", 0} : found.error();
+    if (found->info.value_size != sizeof(tk_settings)) return Error{link_pin + ": attached by another version of tcpkeep (another map layout)", 0};
+    const UniqueFd& map = found->fd;
     tk_settings settings{};
     const std::uint32_t zero = 0;
     if (bpf_map_lookup_elem(map.get(), &zero, &settings) != 0) return errno_error("cannot read the settings of " + link_pin, errno);
@@ -96,6 +98,35 @@ Result<tk_settings> read_settings(const std::string& link_pin, bool set_others) 
     }
     settings.cgroup[sizeof settings.cgroup - 1] = settings.policy[sizeof settings.policy - 1] = settings.digest[sizeof settings.digest - 1] = 0;
     return settings;
+}
+
+std::vector<TextChunk> text_chunks(const std::string& text) {
+    const std::uint64_t length = text.size();
+    std::string framed(sizeof length, '\0');
+    std::memcpy(framed.data(), &length, sizeof length);
+    framed += text;
+    std::vector<TextChunk> chunks((framed.size() + TK_TEXT_CHUNK - 1) / TK_TEXT_CHUNK);
+    for (std::size_t i = 0; i < chunks.size(); ++i) {
+        const std::size_t at = i * TK_TEXT_CHUNK;
+        std::memcpy(chunks[i].bytes, framed.data() + at, std::min<std::size_t>(TK_TEXT_CHUNK, framed.size() - at));
+    }
+    return chunks;
+}
+
+Result<std::string> read_text(const std::string& link_pin) {
+    Result<ProgramMap> found = open_program_map(link_pin, "tk_policy_text");
+    if (!found) return found.error();
+    if (found->info.value_size != TK_TEXT_CHUNK) return Error{link_pin + ": attached by another version of tcpkeep (another map layout)", 0};
+    std::string framed;
+    TextChunk chunk{};
+    for (std::uint32_t key = 0; key < found->info.max_entries; ++key) {
+        if (bpf_map_lookup_elem(found->fd.get(), &key, &chunk) != 0) return errno_error("cannot read the policy text of " + link_pin, errno);
+        framed.append(chunk.bytes, TK_TEXT_CHUNK);
+    }
+    std::uint64_t length = 0;
+    std::memcpy(&length, framed.data(), sizeof length);
+    if (length > framed.size() - sizeof length) return Error{link_pin + ": its policy text is damaged (longer than its map)", 0};
+    return framed.substr(sizeof length, length);
 }
 
 std::vector<std::string> attachment_ids(const std::string& base) {

@@ -34,6 +34,12 @@ std::uint64_t cgroup_id(const CgroupTarget& cgroup);
 // The settings of the program a pinned link runs; with set_others, first marked as having nested
 // attachments.
 Result<tk_settings> read_settings(const std::string& link_pin, bool set_others = false);
+// The policy text an attachment keeps (tk_policy_text), framed into map entries and read back.
+struct TextChunk {
+    char bytes[TK_TEXT_CHUNK];
+};
+std::vector<TextChunk> text_chunks(const std::string& text);
+Result<std::string> read_text(const std::string& link_pin);
 // The names (cgroup ids) of the attachment directories under <base>.
 std::vector<std::string> attachment_ids(const std::string& base);
 // What the attachment pinned in <base>/<id> says about itself; whether its cgroup was removed is

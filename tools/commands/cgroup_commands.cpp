@@ -56,7 +56,9 @@ int run_attach(const std::optional<std::string>& file, const TargetOptions& t) {
     if (!maps)
         return fail(fmt::format("{}: cgroup mode cannot decide this policy as the shim would, nothing attached:\n{}", chosen.path_or_name(),
                                 maps.error().message));
-    const PolicySource source = describe_source(chosen);
+    const Result<PolicySource> described = describe_source(chosen);
+    if (!described) return fail(described.error().message);
+    const PolicySource& source = *described;
     const Result<bool> replaced = attach_policy(*cgroup, *maps, source);
     if (!replaced) return fail(fmt::format("cannot attach to cgroup {}: {}", cgroup->path, replaced.error().message));
     std::printf("%s %s (%u rule%s) %s cgroup %s\n", *replaced ? "replaced the policy with" : "attached", source.path.c_str(), source.rules,

@@ -54,10 +54,12 @@ Result<int> run_in_transient_cgroup(const CgroupRun& run) {
     if (!maps) return maps.error();
     if (!cgroup_mode_built()) return Error{cgroup_mode_not_built};
     if (::geteuid() != 0) return Error{"cgroup mode needs root", EPERM};
+    const Result<PolicySource> described = describe_source(chosen);
+    if (!described) return described.error();
+    const PolicySource& source = *described;
     const Result<CgroupTarget> cgroup = create_transient_cgroup(fmt::format("tcpkeep-run-{}", ::getpid()));
     if (!cgroup) return cgroup.error();
     const int procs = ::open((cgroup->directory() + "/cgroup.procs").c_str(), O_WRONLY | O_CLOEXEC);
-    const PolicySource source = describe_source(chosen);
     Result<bool> attached = procs >= 0
                                 ? attach_policy(*cgroup, *maps, source)
                                 : Result<bool>(Error{fmt::format("cannot open {}/cgroup.procs: {}", cgroup->directory(), std::strerror(errno))});

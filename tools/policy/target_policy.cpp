@@ -98,9 +98,14 @@ const char* origin_name(PolicyOrigin origin) {
     switch (origin) {
         case PolicyOrigin::command_line: return "command_line";
         case PolicyOrigin::shim: return "shim";
+        case PolicyOrigin::cgroup: return "cgroup";
         case PolicyOrigin::discovery: break;
     }
     return "discovery";
+}
+
+ProcessPolicy attached_policy(pid_t pid, const std::string& name, const std::string& text, std::string note) {
+    return {PolicyOrigin::cgroup, name, false, std::move(note), parse_or_throw(pid, {name, text}), read_process_identity(pid)};
 }
 
 ProcessPolicy policy_of_process(pid_t pid, const std::optional<std::string>& explicit_path, const Result<ShimState>* shim) {

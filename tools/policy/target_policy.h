@@ -5,7 +5,8 @@
 //   with the identity the shim matched `process` patterns against;
 // - otherwise (no shim, or no TCP decision yet): discovery as the shim does it, from the
 //   TCPKEEP_POLICY the shim captured at start or the process's start-up environment, then the
-//   system policy, then the embedded default, through the process's root. Said to be a fallback.
+//   system policy, then the embedded default, through the process's root. Said to be a fallback;
+// - a cgroup attachment covering a process without the shim: the text the attachment keeps.
 #pragma once
 #include <sys/types.h>
 #include <optional>
@@ -17,7 +18,7 @@
 
 namespace tcpkeep::cli {
 
-enum class PolicyOrigin { command_line, shim, discovery };
+enum class PolicyOrigin { command_line, shim, discovery, cgroup };
 
 struct ProcessPolicy {
     PolicyOrigin origin = PolicyOrigin::discovery;
@@ -32,6 +33,10 @@ struct ProcessPolicy {
 // when the policy cannot be known for sure (the shim's state unreadable, the file edited since the
 // shim loaded it, the shim disabled) or is invalid: never a guess.
 ProcessPolicy policy_of_process(pid_t pid, const std::optional<std::string>& explicit_path, const Result<ShimState>* shim);
+
+// The policy a cgroup attachment runs, from the text it keeps; `name`: the file it was attached
+// from. Throws TargetError when the text is invalid.
+ProcessPolicy attached_policy(pid_t pid, const std::string& name, const std::string& text, std::string note);
 
 const char* origin_name(PolicyOrigin origin);
 

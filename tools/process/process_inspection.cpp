@@ -8,6 +8,8 @@
 #include <set>
 
 #include "config/compiled_policy.h"
+#include "config/digest.h"
+#include "system/policy_file.h"
 #include "system/read_kernel_defaults.h"
 #include "tools/cgroup/cgroup_target.h"
 #include "tools/elf/elf_image.h"
@@ -118,6 +120,19 @@ void apply_policy(int fd, bool dry_run, SocketReport& s) {
     }
 }
 
+// The policy an attachment runs: the text it keeps, so neither a later edit of the file nor a file
+// out of this mount namespace's reach (attached from a container) changes the verdicts.
+ProcessPolicy policy_of_attachment(pid_t pid, const Attachment& a) {
+    const Result<std::string> text = attached_policy_text(a);
+    if (!text)
+        throw TargetError(fmt::format("process {}: cannot read the policy attached to cgroup {}: {}; attach it again, or name one with --policy",
+                                      pid, a.cgroup, text.error().message));
+    std::string note = fmt::format("attached to cgroup {}", a.cgroup);
+    if (const Result<std::string> now = read_policy_text(a.policy, false); now && fmt::format("{:016x}", digest64(*now)) != a.digest)
+        note += fmt::format("; {} has changed since: the attachment runs the text it was attached with (attach again to use the edit)", a.policy);
+    return attached_policy(pid, a.policy, *text, std::move(note));
+}
+
 }  // namespace
 
 ProcessReport inspect_process(pid_t pid, const InspectRequest& request) {
@@ -134,12 +149,12 @@ ProcessReport inspect_process(pid_t pid, const InspectRequest& request) {
     if (const Result<CgroupTarget> cgroup = cgroup_of_process(pid)) report.cgroup_attachment = attachment_covering(*cgroup);
     // Without a shim, an attachment's policy is the one this process's new sockets get.
     const bool attached_policy = !request.policy_path && !report.shim.loaded && report.cgroup_attachment && !report.cgroup_attachment->policy.empty();
-    ProcessPolicy chosen =
-        policy_of_process(pid, attached_policy ? std::optional(report.cgroup_attachment->policy) : request.policy_path, shim ? &*shim : nullptr);
+    ProcessPolicy chosen = attached_policy ? policy_of_attachment(pid, *report.cgroup_attachment)
+                                           : policy_of_process(pid, request.policy_path, shim ? &*shim : nullptr);
     report.policy = chosen.name;
-    report.policy_origin = attached_policy ? "cgroup" : origin_name(chosen.origin);
+    report.policy_origin = origin_name(chosen.origin);
     report.policy_process_view = chosen.process_view;
-    report.policy_note = attached_policy ? fmt::format("attached to cgroup {}", report.cgroup_attachment->cgroup) : chosen.note;
+    report.policy_note = chosen.note;
     if (request.overrides != nullptr) apply_overrides(chosen.policy, *request.overrides);
     const PortRange ephemeral_range = read_namespace(pid, report);
     const CompiledPolicy compiled = CompiledPolicy::compile(chosen.policy, chosen.identity, report.kernel);
