@@ -301,9 +301,11 @@ class Docker(unittest.TestCase):
         server = pod.start([os.path.join(engines.STATIC_ECHO_DIR, "echo_server_static"), "0"])
         port = int(server.stdout.readline().split()[-1])
         listener = wait_for_socket(server.pid, TCP_LISTEN, port, timeout=20)
-        # Read back with pidfd_getfd: `tcpkeep verify` on this machine would look for the policy the
-        # attachment names, /etc/tcpkeep/policy.toml, here rather than in the image.
         self.assertEqual([remote_values(server.pid, listener)[key] for key, _, _ in OPTIONS], DEFAULT_VALUES)
+        # verify on the node judges by the text the attachment keeps: the file it names lives in the
+        # DaemonSet's image, not here.
+        report = verify_report(self, on_host, server.pid, 0)
+        self.assertEqual((report["ok"], report["policy_origin"], report["policy"]), (True, "cgroup", PACKAGE_POLICY), report)
         # SIGTERM, as the kubelet sends it: the container detaches and exits 0.
         self.docker("stop", "-t", "20", name)
         self.assertEqual(self.docker("inspect", "-f", "{{.State.ExitCode}}", name).stdout.strip(), "0",
