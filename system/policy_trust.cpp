@@ -162,6 +162,12 @@ bool on_procfs(int fd) {
     return ::fstatfs(fd, &fs) == 0 && fs.f_type == PROC_SUPER_MAGIC;
 }
 
+// A file of the kernel's own (/proc, /sys): no policy lives there, and some change on reading.
+bool kernel_file(int fd) {
+    struct statfs fs {};
+    return ::fstatfs(fd, &fs) != 0 || fs.f_type == PROC_SUPER_MAGIC || fs.f_type == SYSFS_MAGIC;
+}
+
 using Opened = Result<OpenedPolicy, PolicyOpenError>;
 
 PolicyOpenError io_failure(int error) { return PolicyOpenError{fmt::format("cannot open policy: {}", std::strerror(error)), error, false}; }
@@ -203,6 +209,7 @@ public:
             struct stat st {};
             if (::fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return io_failure(errno);
             const bool kernel_link = S_ISLNK(st.st_mode) && on_procfs(dir);
+            if (kernel_link && !trust_.through_proc) return refusal(outside_view(at));
             if (S_ISLNK(st.st_mode) && !kernel_link) {
                 if (++links > max_symlinks) return io_failure(ELOOP);
                 if (std::optional<std::string> why = owner_problem(st, at, trust_)) return refusal(std::move(*why));
@@ -221,7 +228,7 @@ public:
             }
             // O_NOFOLLOW: what was judged above is what is opened, even if the name changes meanwhile.
             const int follow = kernel_link ? 0 : O_NOFOLLOW;
-            if (pending.empty()) return opened(::openat(dir, name.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | follow), at);
+            if (pending.empty()) return open_file(dir, name, follow, at);
             UniqueFd next(::openat(dir, name.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC | follow));
             if (!next.valid()) return io_failure(errno);
             if (std::optional<std::string> why = directory_problem(next.get(), at)) return refusal(std::move(*why));
@@ -242,11 +249,30 @@ private:
     }
 
     std::optional<std::string> directory_problem(int fd, const std::string& path) const {
-        if (on_procfs(fd)) return std::nullopt;
+        if (on_procfs(fd)) return trust_.through_proc ? std::nullopt : std::optional<std::string>(outside_view(path));
         struct stat st {};
         if (::fstat(fd, &st) != 0) return fmt::format("policy refused: cannot check {}: {}", path, std::strerror(errno));
         std::optional<std::string> why = owner_problem(st, path, trust_);
         return why ? why : writers_problem(st, path, trust_, true);
+    }
+
+    static std::string outside_view(const std::string& path) {
+        return fmt::format("policy refused: {} goes through /proc, which shows the reader's view of the system, not the process's", path);
+    }
+
+    // The last name: looked at (O_PATH) before it is opened, so a FIFO is never waited on and a
+    // device never opened; a regular file is then opened for reading and must be the one looked at.
+    static Opened open_file(int dir, const std::string& name, int follow, std::string path) {
+        UniqueFd looked(::openat(dir, name.c_str(), O_PATH | O_CLOEXEC | follow));
+        struct stat seen {};
+        if (!looked.valid() || ::fstat(looked.get(), &seen) != 0) return io_failure(errno);
+        if (!S_ISREG(seen.st_mode)) return OpenedPolicy{std::move(looked), std::move(path)};  // its type is the caller's message
+        if (kernel_file(looked.get())) return PolicyOpenError{"policy is not a regular file (it is one of the kernel's, in /proc or /sys)", 0, false};
+        UniqueFd file(::openat(dir, name.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | follow));
+        struct stat st {};
+        if (!file.valid() || ::fstat(file.get(), &st) != 0) return io_failure(errno);
+        if (st.st_dev != seen.st_dev || st.st_ino != seen.st_ino) return PolicyOpenError{"policy was replaced while it was opened", 0, false};
+        return OpenedPolicy{std::move(file), std::move(path)};
     }
 
     static Opened opened(int fd, std::string path) {

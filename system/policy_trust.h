@@ -12,7 +12,9 @@
 //   - a directory writable by others is accepted only with the sticky bit (like /tmp), where only
 //     an entry's owner may replace it; the entry is then held to the same rule.
 // The directories and links of /proc are the kernel's: nobody can chmod them, and their links
-// (/proc/PID/root, /proc/self/fd/N) are followed as the kernel follows them.
+// (/proc/PID/root, /proc/self/fd/N) are followed as the kernel follows them, unless through_proc is
+// false. A file is opened only once it is known to be a regular file (never a FIFO or a device:
+// opening one may block or have side effects), and never a file of /proc or /sys itself.
 #pragma once
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -32,6 +34,10 @@ struct PolicyTrust {
     // Where an absolute path's lookup starts, and whose etc/passwd and etc/group name the private
     // groups: "/proc/PID/root" reads a policy as another process sees it.
     std::string root = "/";
+    // Whether the lookup may go through /proc: false when a file is read on another process's
+    // behalf, where /proc's directories and links (/proc/self/root, /proc/PID/fd/N) would name the
+    // reader's view, not the process's, and its files are the kernel's (reading /proc/kmsg drains it).
+    bool through_proc = true;
 };
 
 // The trust of a program running as `euid` (root alone in secure mode), seeing the files under `root`:
