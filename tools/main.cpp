@@ -1,7 +1,11 @@
 #include <cstdio>
 #include <exception>
 
+#include <unistd.h>
+
 #include "tools/commands/commands.h"
+#include "tools/process/inspection_deadline.h"
+#include "tools/report/printable.h"
 
 int main(int argc, char** argv) {
     using namespace tcpkeep::cli;
@@ -23,8 +27,12 @@ int main(int argc, char** argv) {
         const int code = app.exit(e);  // prints help/version on stdout, errors on stderr
         return code == 0 ? exit_ok : exit_error;
     } catch (const std::exception& e) {
-        std::fprintf(stderr, "tcpkeep: %s\n", e.what());
+        std::fprintf(stderr, "tcpkeep: %s\n", printable(e.what()).c_str());
         return exit_error;
+    }
+    if (inspection_abandoned()) {  // a thread may still wait in the kernel: no static destructors under it
+        std::fflush(nullptr);
+        ::_exit(status);
     }
     return status;
 }

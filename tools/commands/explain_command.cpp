@@ -8,6 +8,7 @@
 #include "tools/policy/policy_loading.h"
 #include "tools/process/network_namespace.h"
 #include "tools/report/explanation.h"
+#include "tools/report/printable.h"
 
 namespace tcpkeep::cli {
 namespace {
@@ -70,7 +71,7 @@ int run_explain(const ExplainArgs& args) {
         j["direction"] = args.direction;
         j["port"] = args.port ? nlohmann::json(*args.port) : nlohmann::json(nullptr);
         j["peer"] = peer ? nlohmann::json(peer->to_string()) : nlohmann::json(nullptr);
-        std::printf("%s\n", j.dump(2).c_str());
+        std::printf("%s\n", json_text(j).c_str());
         return exit_ok;
     }
     std::printf("policy:   %s\n", chosen.describe().c_str());

@@ -7,6 +7,8 @@
 #include <cstring>
 #include <vector>
 
+#include "system/unique_fd.h"
+
 namespace tcpkeep::cli {
 namespace {
 
@@ -15,9 +17,13 @@ bool read_at(int fd, T& out, std::uint64_t offset) {
     return ::pread(fd, &out, sizeof out, static_cast<off_t>(offset)) == static_cast<ssize_t>(sizeof out);
 }
 
+// Every table read is bounded, whatever the file's headers claim: the file may be a hostile
+// process's (a library it mapped under the shim's name), with 65,535 section headers each naming a
+// table of gigabytes. Ours and any real program's are far below these limits.
+constexpr std::uint64_t max_table_bytes = 4 << 20;
+
 bool read_bytes(int fd, std::string& out, std::uint64_t offset, std::uint64_t size) {
-    constexpr std::uint64_t limit = 64 << 20;  // a string or symbol table larger than this is not ours
-    if (size > limit) return false;
+    if (size > max_table_bytes) return false;
     out.resize(size);
     return ::pread(fd, out.data(), size, static_cast<off_t>(offset)) == static_cast<ssize_t>(size);
 }
@@ -30,10 +36,11 @@ std::optional<Elf64_Ehdr> header_of(int fd) {
     return h;
 }
 
+// The section headers, read at once (at most 65,535 x 64 bytes).
 std::vector<Elf64_Shdr> sections_of(int fd, const Elf64_Ehdr& h) {
     std::vector<Elf64_Shdr> sections(h.e_shnum);
-    for (unsigned i = 0; i < h.e_shnum; ++i)
-        if (!read_at(fd, sections[i], h.e_shoff + i * sizeof(Elf64_Shdr))) return {};
+    const std::size_t bytes = sections.size() * sizeof(Elf64_Shdr);
+    if (::pread(fd, sections.data(), bytes, static_cast<off_t>(h.e_shoff)) != static_cast<ssize_t>(bytes)) return {};
     return sections;
 }
 
@@ -46,13 +53,17 @@ std::string_view name_at(const std::string& table, std::uint32_t offset) {
 }  // namespace
 
 Result<ElfImage> ElfImage::open(const std::string& path) {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
+    if (!fd.valid()) {
         const int error = errno;
         return Error{std::strerror(error), error};
     }
-    ElfImage image(fd);
-    if (!header_of(fd)) return Error{"not a 64-bit little-endian ELF file"};
+    return adopt(std::move(fd));
+}
+
+Result<ElfImage> ElfImage::adopt(UniqueFd fd) {
+    ElfImage image(fd.release());
+    if (!header_of(image.fd_)) return Error{"not a 64-bit little-endian ELF file"};
     return image;
 }
 
@@ -77,8 +88,10 @@ std::optional<ElfSymbol> ElfImage::dynamic_symbol(std::string_view name) const {
     const std::optional<Elf64_Ehdr> h = header_of(fd_);
     if (!h) return std::nullopt;
     const std::vector<Elf64_Shdr> sections = sections_of(fd_, *h);
+    // An ELF file has one dynamic symbol table: only the first is read.
     for (const Elf64_Shdr& s : sections) {
-        if (s.sh_type != SHT_DYNSYM || s.sh_link >= sections.size() || s.sh_entsize != sizeof(Elf64_Sym)) continue;
+        if (s.sh_type != SHT_DYNSYM) continue;
+        if (s.sh_link >= sections.size() || s.sh_entsize != sizeof(Elf64_Sym)) return std::nullopt;
         std::string symbols;
         std::string names;
         if (!read_bytes(fd_, symbols, s.sh_offset, s.sh_size) || !read_bytes(fd_, names, sections[s.sh_link].sh_offset, sections[s.sh_link].sh_size))
@@ -88,6 +101,7 @@ std::optional<ElfSymbol> ElfImage::dynamic_symbol(std::string_view name) const {
             std::memcpy(&sym, symbols.data() + at, sizeof sym);
             if (sym.st_shndx != SHN_UNDEF && name_at(names, sym.st_name) == name) return ElfSymbol{sym.st_value, sym.st_size};
         }
+        return std::nullopt;
     }
     return std::nullopt;
 }

@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "config/result.h"
+#include "system/unique_fd.h"
 
 namespace tcpkeep::cli {
 
@@ -16,11 +17,13 @@ struct ElfSymbol {
 };
 
 // A 64-bit ELF file opened for reading; every lookup re-reads what it needs (files are small
-// enough, and lookups are rare).
+// enough, and lookups are rare), never more than a few MiB whatever the headers say.
 class ElfImage {
 public:
     // The image, or why not: unreadable, not ELF, or not a 64-bit image of this byte order.
     static Result<ElfImage> open(const std::string& path);
+    // The same for a file already open for reading.
+    static Result<ElfImage> adopt(UniqueFd fd);
     ElfImage(ElfImage&& other) noexcept;
     ElfImage& operator=(ElfImage&&) = delete;
     ElfImage(const ElfImage&) = delete;

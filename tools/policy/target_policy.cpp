@@ -4,13 +4,16 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 
 #include "config/digest.h"
 #include "config/embedded_default.h"
 #include "system/policy_file.h"
 #include "system/read_process_identity.h"
 #include "tools/process/process_facts.h"
+#include "tools/process/shim_presence.h"
 #include "tools/process/target_error.h"
+#include "tools/process/target_files.h"
 
 namespace tcpkeep::cli {
 namespace {
@@ -20,12 +23,15 @@ struct PolicyText {
     std::string text;
 };
 
-// Reads `path` (as the process sees it) through the process's root directory, trusting whom the
-// process trusts: its own user's files count, whoever runs the tool.
+// Reads `path` as the process sees it and could read it (its root, its credentials), trusting whom
+// the process trusts: its own user's files count, whoever runs the tool.
+[[noreturn]] void throw_unreadable(pid_t pid, const std::string& path, const Error& error) {
+    throw TargetError(fmt::format("process {}: {}: {} (read in the process's view, as the process)", pid, path, error.message));
+}
+
 PolicyText read_in_process_view(pid_t pid, const std::string& path, bool secure) {
-    Result<std::string> text = read_policy_text(path, trust_of(effective_uid(pid), secure, proc_path(pid, "root")));
-    if (!text)
-        throw TargetError(fmt::format("process {}: {}: {} (read through /proc/{}/root, the process's view)", pid, path, text.error().message, pid));
+    Result<std::string> text = read_policy_as_target(pid, path, secure);
+    if (!text) throw_unreadable(pid, path, text.error());
     return {path, std::move(text).value()};
 }
 
@@ -49,14 +55,49 @@ ProcessIdentity identity_of(const PublishedPolicy& p) {
     return who;
 }
 
+bool same_load(const PublishedPolicy& a, const PublishedPolicy& b) {
+    return std::strncmp(a.path, b.path, sizeof a.path) == 0 && a.text_bytes == b.text_bytes && a.text_digest == b.text_digest;
+}
+
+// A server that loaded its policy and then gave up its privileges (nginx's workers run as
+// www-data) may no longer read the file. An ancestor whose own shim loaded the very same text may:
+// the file is read as that ancestor, whose record lives in memory the process cannot write, and
+// only when it still holds that text (nothing is said of a file that has changed since).
+std::optional<PolicyText> read_as_loading_ancestor(pid_t pid, const PublishedPolicy& published) {
+    constexpr int max_generations = 8;
+    std::optional<pid_t> ancestor = parent_of(pid);
+    for (int generation = 0; ancestor && generation < max_generations; ++generation, ancestor = parent_of(*ancestor)) {
+        const ShimPresence shim = shim_presence(*ancestor);
+        if (!shim.loaded) continue;
+        const Result<ShimState> state = read_shim_state(*ancestor, shim);
+        if (!state || !state->policy || !same_load(*state->policy, published)) continue;
+        Result<std::string> text = read_policy_as_target(*ancestor, published.path, secure_execution(*ancestor));
+        if (!text || text->size() != published.text_bytes || digest64(*text) != published.text_digest) return std::nullopt;
+        return PolicyText{published.path, std::move(text).value()};
+    }
+    return std::nullopt;
+}
+
+// The policy file the shim loaded, read as the process, or else as the ancestor that loaded it too.
+PolicyText read_loaded_file(pid_t pid, const PublishedPolicy& published) {
+    Result<std::string> text = read_policy_as_target(pid, published.path, secure_execution(pid));
+    if (text) return {published.path, std::move(text).value()};
+    if (text.error().code == EACCES || text.error().code == EPERM) {
+        try {
+            if (std::optional<PolicyText> theirs = read_as_loading_ancestor(pid, published)) return std::move(*theirs);
+        } catch (const TargetError&) {  // an ancestor gone or not ours to look at: the process's own answer stands
+        }
+    }
+    throw_unreadable(pid, published.path, text.error());
+}
+
 // The policy the shim loaded, exactly: the same file in the process's view, unchanged since.
 ProcessPolicy loaded_by_shim(pid_t pid, const PublishedPolicy& published) {
     const bool embedded = published.source == PublishedSource::embedded;
     if (published.loaded == 0)
         throw TargetError(fmt::format("process {}: {}: the shim leaves its sockets unchanged{}", pid, published.message,
                                       embedded ? "" : " until the file is fixed"));
-    const PolicyText read =
-        embedded ? PolicyText{embedded_source_name, embedded_default_policy()} : read_in_process_view(pid, published.path, secure_execution(pid));
+    const PolicyText read = embedded ? PolicyText{embedded_source_name, embedded_default_policy()} : read_loaded_file(pid, published);
     if (read.text.size() != published.text_bytes || digest64(read.text) != published.text_digest) {
         if (embedded)
             throw TargetError(
@@ -81,11 +122,13 @@ ProcessPolicy discovered(pid_t pid, std::optional<std::string> env, std::string 
     PolicyText read;
     if (!secure && env && !env->empty()) {
         read = read_in_process_view(pid, *env, secure);
-    } else if (std::filesystem::exists(proc_path(pid, "root") + TCPKEEP_SYSCONF_POLICY)) {
-        read = read_in_process_view(pid, TCPKEEP_SYSCONF_POLICY, secure);
-    } else {
+    } else if (Result<std::string> system = read_policy_as_target(pid, TCPKEEP_SYSCONF_POLICY, secure); system) {
+        read = {TCPKEEP_SYSCONF_POLICY, std::move(system).value()};
+    } else if (system.error().code == ENOENT) {  // no system policy: the shim uses its embedded default
         read = {embedded_source_name, embedded_default_policy()};
         chosen.process_view = false;
+    } else {
+        throw_unreadable(pid, TCPKEEP_SYSCONF_POLICY, system.error());
     }
     chosen.name = read.name;
     chosen.policy = parse_or_throw(pid, read);

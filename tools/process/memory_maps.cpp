@@ -1,36 +1,57 @@
 #include "tools/process/memory_maps.h"
 
+#include <fcntl.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+#include <cerrno>
 #include <cinttypes>
 #include <cstdio>
-#include <sstream>
+#include <optional>
 #include <string_view>
 
+#include "system/unique_fd.h"
 #include "tools/process/process_facts.h"
 #include "tools/process/target_error.h"
 
 namespace tcpkeep::cli {
 
-std::vector<MappedFile> mapped_files(pid_t pid) {
+std::optional<MappedFile> parse_maps_line(std::string_view line) {
     constexpr std::string_view deleted_suffix = " (deleted)";
+    // "start-end perms offset major:minor inode   path": the path starts after the inode's padding.
+    const std::string text(line.substr(0, std::min<std::size_t>(line.size(), 128)));
+    MappedFile m;
+    unsigned major = 0, minor = 0;
+    int path_at = 0;
+    if (std::sscanf(text.c_str(), "%" SCNx64 "-%" SCNx64 " %*s %" SCNx64 " %x:%x %" SCNu64 " %n", &m.start, &m.end, &m.offset, &major, &minor,
+                    &m.inode, &path_at) < 6 ||
+        path_at <= 0 || static_cast<std::size_t>(path_at) >= line.size() || line[static_cast<std::size_t>(path_at)] != '/')
+        return std::nullopt;
+    m.device = makedev(major, minor);
+    m.path = std::string(line.substr(static_cast<std::size_t>(path_at)));
+    m.deleted = m.path.ends_with(deleted_suffix);
+    if (m.deleted) m.path.resize(m.path.size() - deleted_suffix.size());
+    return m;
+}
+
+std::vector<MappedFile> mapped_files(pid_t pid, const std::function<bool(const std::string& path)>& wanted) {
     const std::string path = proc_path(pid, "maps");
-    const Result<std::string> maps = read_small_file(path);
-    if (!maps) throw_target_error(pid, path, maps.error().code);
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd.valid()) throw_target_error(pid, path, errno);
     std::vector<MappedFile> files;
-    std::istringstream lines(*maps);
-    std::string line;
-    while (std::getline(lines, line)) {
-        // "start-end perms offset dev inode   path": the path starts after the inode's padding.
-        MappedFile m;
-        std::uint64_t end = 0;
-        int path_at = 0;
-        if (std::sscanf(line.c_str(), "%" SCNx64 "-%" SCNx64 " %*s %" SCNx64 " %*s %" SCNu64 " %n", &m.start, &end, &m.offset, &m.inode, &path_at) <
-                4 ||
-            path_at <= 0 || line.compare(static_cast<std::size_t>(path_at), 1, "/") != 0)
-            continue;
-        m.path = line.substr(static_cast<std::size_t>(path_at));
-        m.deleted = m.path.ends_with(deleted_suffix);
-        if (m.deleted) m.path.resize(m.path.size() - deleted_suffix.size());
-        files.push_back(std::move(m));
+    std::string pending;  // the start of a line the last read cut
+    char buf[65536];
+    for (;;) {
+        const ssize_t n = ::read(fd.get(), buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) throw_target_error(pid, path, errno);
+        if (n == 0) break;
+        pending.append(buf, static_cast<std::size_t>(n));
+        std::size_t start = 0;
+        for (std::size_t end; (end = pending.find('\n', start)) != std::string::npos; start = end + 1) {
+            std::optional<MappedFile> m = parse_maps_line(std::string_view(pending).substr(start, end - start));
+            if (m && files.size() < max_mappings_kept && wanted(m->path)) files.push_back(std::move(*m));
+        }
+        pending.erase(0, start);
     }
     return files;
 }

@@ -74,6 +74,14 @@ uid_t effective_uid(pid_t pid) {
     return static_cast<uid_t>(effective);
 }
 
+std::optional<pid_t> parent_of(pid_t pid) {
+    const std::string status = read_or_throw(pid, "status");
+    const std::size_t line = status.find("\nPPid:");
+    long parent = 0;
+    if (line == std::string::npos || std::sscanf(status.c_str() + line + 6, "%ld", &parent) != 1 || parent <= 0) return std::nullopt;
+    return static_cast<pid_t>(parent);
+}
+
 bool secure_execution(pid_t pid) {
     // The auxiliary vector: (type, value) pairs of the target's word size; ours is the same
     // (a 32-bit target on a 64-bit tool would need Elf32 pairs: not supported).

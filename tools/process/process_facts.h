@@ -26,6 +26,10 @@ std::optional<std::string> environment_variable(pid_t pid, std::string_view name
 // The effective uid (second field of "Uid:" in /proc/PID/status): whose policy files it trusts.
 uid_t effective_uid(pid_t pid);
 
+// The parent's pid ("PPid:" in /proc/PID/status); nullopt for a process without one (pid 1, or
+// a parent outside its pid namespace).
+std::optional<pid_t> parent_of(pid_t pid);
+
 // AT_SECURE from /proc/PID/auxv: setuid/setgid or capability-gaining exec.
 bool secure_execution(pid_t pid);
 

@@ -5,7 +5,6 @@
 #include <cerrno>
 #include <cstdio>
 #include <filesystem>
-#include <set>
 
 #include "config/compiled_policy.h"
 #include "config/digest.h"
@@ -50,14 +49,17 @@ PortRange read_namespace(pid_t pid, ProcessReport& report) {
     return ports;
 }
 
-// Direction when the shim did not record it: inbound when the socket listens or its local port is
-// listened on in the namespace (an accepted connection); with no such listener left, inbound when
-// only the remote port is ephemeral (the peer connected to us).
-Direction inferred_direction(const TcpSocket& socket, const std::set<std::uint16_t>& listen_ports, PortRange ephemeral_range) {
-    const TcpEntry& e = socket.entry;
-    if (socket.listening() || listen_ports.contains(e.local.port)) return Direction::inbound;
+// Direction when the shim did not record it. Inbound when the socket listens or a listener of the
+// namespace holds its local address and port (an accepted connection). With no such listener it
+// was not accepted from a live one: outbound, unless only its remote port is ephemeral (the peer
+// connected to us, and the listener has closed since): inbound then, but only as a guess.
+void infer_direction(SocketReport& s, const Listeners& listeners, PortRange ephemeral_range, bool& guessed) {
+    const TcpEntry& e = s.socket.entry;
     auto ephemeral = [&](std::uint16_t port) { return port >= ephemeral_range.first && port <= ephemeral_range.second; };
-    return !ephemeral(e.local.port) && ephemeral(e.remote.port) ? Direction::inbound : Direction::outbound;
+    const bool accepted = s.socket.listening() || listeners.accept_on(e.local);
+    guessed = !accepted && !ephemeral(e.local.port) && ephemeral(e.remote.port);
+    s.direction = accepted || guessed ? Direction::inbound : Direction::outbound;
+    s.direction_source = accepted ? DirectionSource::listener : DirectionSource::inferred;
 }
 
 // What the shim recorded for the socket's fd: its direction and the options the program set.
@@ -65,20 +67,36 @@ void take_shim_record(const ShimState& state, SocketReport& s) {
     const std::optional<shim::FdState> st = state.fd_state(s.socket.fd);
     if (!st || st->kind != shim::FdKind::tcp) return;
     if (st->listener != shim::ListenerMode::none || st->configured) {
-        s.direction_from_shim = true;
+        s.direction_source = DirectionSource::shim;
         s.direction = st->listener != shim::ListenerMode::none || (st->flags & shim::fd_inbound) != 0 ? Direction::inbound : Direction::outbound;
     }
     s.program_set = static_cast<std::uint8_t>(st->program_set & ~st->enforced);
 }
 
-void decide(const CompiledPolicy& policy, SocketReport& s) {
-    const TcpEntry& e = s.socket.entry;
-    const bool inbound = s.direction == Direction::inbound;
+const Verdict& verdict_for(const CompiledPolicy& policy, const TcpSocket& socket, Direction direction) {
+    const TcpEntry& e = socket.entry;
     const PeerAddress peer = e.remote.peer();
-    const Verdict& v = policy.decide(s.direction, inbound ? e.local.port : e.remote.port, s.socket.listening() ? nullptr : &peer);
+    return policy.decide(direction, direction == Direction::inbound ? e.local.port : e.remote.port, socket.listening() ? nullptr : &peer);
+}
+
+bool same_decision(const Verdict& a, const Verdict& b) {
+    if (a.kind != b.kind) return false;
+    if (a.kind != Verdict::Kind::apply) return true;
+    for (int i = 0; i < option_count; ++i) {
+        const auto o = static_cast<Option>(i);
+        if (a.settings.has(o) != b.settings.has(o) || (a.settings.has(o) && option_value(o, a.settings) != option_value(o, b.settings))) return false;
+    }
+    return true;
+}
+
+// `guessed`: the direction is a guess (see infer_direction), and matters when the policy decides
+// the other direction differently.
+void decide(const CompiledPolicy& policy, SocketReport& s, bool guessed) {
+    const Verdict& v = verdict_for(policy, s.socket, s.direction);
     s.action = v.kind;
     s.rule = v.name;
     if (v.kind == Verdict::Kind::apply) s.expected = v.settings;
+    s.direction_ambiguous = guessed && !same_decision(v, verdict_for(policy, s.socket, Direction::outbound));
 }
 
 // Why a loaded shim does nothing for a process that has TCP sockets, or nullopt.
@@ -125,8 +143,8 @@ void apply_policy(int fd, bool dry_run, SocketReport& s) {
 ProcessPolicy policy_of_attachment(pid_t pid, const Attachment& a) {
     const Result<std::string> text = attached_policy_text(a);
     if (!text)
-        throw TargetError(fmt::format("process {}: cannot read the policy attached to cgroup {}: {}; attach it again, or name one with --policy",
-                                      pid, a.cgroup, text.error().message));
+        throw TargetError(fmt::format("process {}: cannot read the policy attached to cgroup {}: {}; attach it again, or name one with --policy", pid,
+                                      a.cgroup, text.error().message));
     std::string note = fmt::format("attached to cgroup {}", a.cgroup);
     if (const Result<std::string> now = read_policy_text(a.policy, false); now && fmt::format("{:016x}", digest64(*now)) != a.digest)
         note += fmt::format("; {} has changed since: the attachment runs the text it was attached with (attach again to use the edit)", a.policy);
@@ -143,14 +161,14 @@ ProcessReport inspect_process(pid_t pid, const InspectRequest& request) {
     report.executable = executable_of(pid);
     report.runs_as = runs_as(pid, report.executable);
     std::optional<Result<ShimState>> shim;  // what the shim published, when one is loaded
-    if (report.shim.loaded) shim = read_shim_state(pid, *report.shim.path);
+    if (report.shim.loaded) shim = read_shim_state(pid, report.shim);
     const ShimState* state = shim && *shim ? &shim->value() : nullptr;
     if (state != nullptr) report.engine = state->engine;
     if (const Result<CgroupTarget> cgroup = cgroup_of_process(pid)) report.cgroup_attachment = attachment_covering(*cgroup);
     // Without a shim, an attachment's policy is the one this process's new sockets get.
     const bool attached_policy = !request.policy_path && !report.shim.loaded && report.cgroup_attachment && !report.cgroup_attachment->policy.empty();
-    ProcessPolicy chosen = attached_policy ? policy_of_attachment(pid, *report.cgroup_attachment)
-                                           : policy_of_process(pid, request.policy_path, shim ? &*shim : nullptr);
+    ProcessPolicy chosen =
+        attached_policy ? policy_of_attachment(pid, *report.cgroup_attachment) : policy_of_process(pid, request.policy_path, shim ? &*shim : nullptr);
     report.policy = chosen.name;
     report.policy_origin = origin_name(chosen.origin);
     report.policy_process_view = chosen.process_view;
@@ -167,9 +185,10 @@ ProcessReport inspect_process(pid_t pid, const InspectRequest& request) {
     for (const TcpSocket& socket : tcp.sockets) {
         SocketReport s;
         s.socket = socket;
-        s.direction = inferred_direction(socket, tcp.namespace_listen_ports, ephemeral_range);
+        bool guessed = false;
+        infer_direction(s, tcp.namespace_listeners, ephemeral_range, guessed);
         if (state != nullptr) take_shim_record(*state, s);
-        decide(compiled, s);
+        decide(compiled, s, guessed && s.direction_source != DirectionSource::shim);
         if (report.missing) {  // pidfd_getfd already refused: list what /proc shows
             report.sockets.push_back(std::move(s));
             continue;
@@ -188,7 +207,7 @@ ProcessReport inspect_process(pid_t pid, const InspectRequest& request) {
         } else if (const Result<Settings> actual = read_options(fd->get())) {
             s.actual = *actual;
             if (attached_policy) s.program_set = program_set_in_cgroup(fd->get());
-            if (request.mode != InspectMode::verify && s.action == Verdict::Kind::apply)
+            if (request.mode != InspectMode::verify && s.action == Verdict::Kind::apply && !s.direction_ambiguous)
                 apply_policy(fd->get(), request.mode == InspectMode::dry_run, s);
             if (const Result<LiveTcpState> live = read_live_state(fd->get()); live && live->established)
                 s.prediction = predict_live(effective_values(*s.actual), report.kernel, *live);

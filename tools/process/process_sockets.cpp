@@ -59,11 +59,31 @@ NamespaceTables::Tables read_tables(pid_t pid) {
     t.entries = tcp_table_of(pid, "net/tcp", Family::v4);
     t.entries.merge(tcp_table_of(pid, "net/tcp6", Family::v6));
     for (const auto& [inode, entry] : t.entries)
-        if (entry.state == tcp_state_listen) t.listen_ports.insert(entry.local.port);
+        if (entry.state == tcp_state_listen) t.listeners.add(entry.local);
     return t;
 }
 
+bool wildcard(const TcpEndpoint& e) {
+    const std::size_t size = e.family == Family::v4 ? 4 : 16;
+    return std::all_of(e.address.begin(), e.address.begin() + static_cast<std::ptrdiff_t>(size), [](std::uint8_t b) { return b == 0; });
+}
+
 }  // namespace
+
+void Listeners::add(const TcpEndpoint& local) {
+    if (wildcard(local)) {
+        wildcard_.insert({local.port, local.family});
+    } else {
+        exact_.insert({local.port, address_key(local.peer())});
+    }
+}
+
+bool Listeners::accept_on(const TcpEndpoint& local) const {
+    // A dual-stack listener on [::] accepts IPv4 connections too: any wildcard of the port counts.
+    const auto any = wildcard_.lower_bound({local.port, Family::v4});
+    if (any != wildcard_.end() && any->first == local.port) return true;
+    return exact_.contains({local.port, address_key(local.peer())});
+}
 
 const NamespaceTables::Tables& NamespaceTables::of(pid_t pid) {
     const std::string path = proc_path(pid, "ns/net");
@@ -80,7 +100,7 @@ ProcessTcp tcp_sockets_of(pid_t pid, NamespaceTables* tables) {
     NamespaceTables::Tables own;
     const NamespaceTables::Tables& t = tables != nullptr ? tables->of(pid) : (own = read_tables(pid));
     ProcessTcp out;
-    out.namespace_listen_ports = t.listen_ports;
+    out.namespace_listeners = t.listeners;
     for (const SocketFd& s : fds) {
         const auto it = t.entries.find(s.inode);
         if (it != t.entries.end()) out.sockets.push_back({s.fd, it->second});

@@ -20,11 +20,26 @@ struct TcpSocket {
     [[nodiscard]] bool keepalive_timer() const { return entry.timer == tcp_timer_keepalive; }
 };
 
+// The listening endpoints of a network namespace. An accepted connection has its listener's local
+// address and port (or, for a listener on the wildcard address, its port): that, not the port
+// alone, tells an accepted socket from an outbound one, since anyone may listen on another address
+// with the same port.
+class Listeners {
+public:
+    void add(const TcpEndpoint& local);
+    // A listener on this very address and port, or on the wildcard address of this port.
+    [[nodiscard]] bool accept_on(const TcpEndpoint& local) const;
+
+private:
+    std::set<std::pair<std::uint16_t, AddressKey>> exact_;  // (port, address; v4-mapped folded into v4)
+    std::set<std::pair<std::uint16_t, Family>> wildcard_;
+};
+
 struct ProcessTcp {
     std::vector<TcpSocket> sockets;  // sorted by fd; a socket open on several fds is listed once per fd
-    // Ports listened on anywhere in the process's network namespace: a forked handler holds the
-    // accepted socket while its parent holds the listener.
-    std::set<std::uint16_t> namespace_listen_ports;
+    // Listeners anywhere in the process's network namespace: a forked handler holds the accepted
+    // socket while its parent holds the listener.
+    Listeners namespace_listeners;
 };
 
 // The TCP tables of network namespaces, each read once: a host-wide scan reads a namespace's
@@ -33,7 +48,7 @@ class NamespaceTables {
 public:
     struct Tables {
         std::unordered_map<ino_t, TcpEntry> entries;
-        std::set<std::uint16_t> listen_ports;
+        Listeners listeners;
     };
     // Those of `pid`'s namespace, read through its /proc/PID/net on first use. Throws TargetError.
     const Tables& of(pid_t pid);

@@ -1,38 +1,17 @@
 #include "tools/process/shim_presence.h"
 
-#include <fcntl.h>
 #include <fmt/format.h>
 #include <unistd.h>
 #include <cerrno>
 #include <cstring>
 
 #include "tools/elf/elf_linking.h"
-#include "tools/process/memory_maps.h"
 #include "tools/process/process_facts.h"
 #include "tools/process/target_error.h"
+#include "tools/process/target_files.h"
 
 namespace tcpkeep::cli {
 namespace {
-
-std::optional<std::string> mapped_shim(pid_t pid) {
-    // A library file replaced since it was mapped (an upgrade) is still the one loaded.
-    for (const MappedFile& file : mapped_files(pid))
-        if (is_shim_path(file.path)) return file.path;
-    return std::nullopt;
-}
-
-// Opens the library as the target would see it (its root directory), as far as we can tell.
-Result<void> try_open(pid_t pid, const std::string& library) {
-    const std::string in_root = library.starts_with('/') ? proc_path(pid, "root") + library : library;
-    int fd = ::open(in_root.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0 && errno == EACCES && in_root != library) fd = ::open(library.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        const int error = errno;
-        return Error{std::strerror(error), error};
-    }
-    ::close(fd);
-    return {};
-}
 
 std::string why_not_loaded(pid_t pid, std::optional<std::string>& preload_entry) {
     const std::string exe = proc_path(pid, "exe");
@@ -50,8 +29,10 @@ std::string why_not_loaded(pid_t pid, std::optional<std::string>& preload_entry)
     if (!preload) return "LD_PRELOAD is absent from the process's environment";
     preload_entry = shim_in_preload(*preload);
     if (!preload_entry) return fmt::format("LD_PRELOAD ({}) does not name libtcpkeep.so", *preload);
-    if (const Result<void> opened = try_open(pid, *preload_entry); !opened)
-        return fmt::format("the library path in LD_PRELOAD is unreadable: {}: {}", *preload_entry, opened.error().message);
+    if (preload_entry->starts_with('/')) {
+        if (const Result<void> readable = library_readable_by(pid, *preload_entry); !readable)
+            return fmt::format("the library path in LD_PRELOAD is unreadable: {}: {}", *preload_entry, readable.error().message);
+    }
     return fmt::format("LD_PRELOAD names {} but it is not mapped: the dynamic loader rejected it (see the program's stderr at start)",
                        *preload_entry);
 }
@@ -82,7 +63,11 @@ std::optional<std::string> shim_in_preload(const std::string& ld_preload) {
 
 ShimPresence shim_presence(pid_t pid) {
     ShimPresence p;
-    p.path = mapped_shim(pid);
+    // A library file replaced since it was mapped (an upgrade) is still the one loaded.
+    std::vector<MappedFile> shims = mapped_files(pid, is_shim_path);
+    if (!shims.empty()) p.path = shims.front().path;
+    for (MappedFile& m : shims)
+        if (m.offset == 0 && m.path == p.path) p.base = std::move(m);
     p.loaded = p.path.has_value();
     if (!p.loaded) p.why_not = why_not_loaded(pid, p.path);
     return p;

@@ -5,16 +5,20 @@
 #include <string>
 #include <vector>
 
+#include "tools/process/memory_maps.h"
+
 namespace tcpkeep::cli {
 
 struct ShimPresence {
     bool loaded = false;
     std::optional<std::string> path;     // mapped library; when not loaded, the LD_PRELOAD entry naming it
     std::optional<std::string> why_not;  // set when not loaded
+    std::optional<MappedFile> base;      // the library's mapping at file offset 0 (its load base), when loaded
 };
 
 // Reads /proc/PID/maps, and when the shim is absent /proc/PID/exe, auxv and environ to say why:
-// statically linked, secure execution, LD_PRELOAD absent, or the library path unreadable.
+// statically linked, secure execution, LD_PRELOAD absent, or the library path unreadable by the
+// process (looked at as the process would, never opened when it is not a regular file).
 // Throws TargetError.
 ShimPresence shim_presence(pid_t pid);
 

@@ -8,11 +8,10 @@
 #include <cstdio>
 #include <cstring>
 
-#include "tools/elf/elf_image.h"
-#include "tools/process/memory_maps.h"
 #include "tools/process/process_facts.h"
 #include "tools/process/shim_presence.h"
 #include "tools/process/target_error.h"
+#include "tools/process/target_files.h"
 
 namespace tcpkeep::cli {
 
@@ -52,17 +51,6 @@ struct ShimStateReader {
     }
 };
 
-namespace {
-
-// The mapping of `library` at file offset 0: its load base.
-std::optional<MappedFile> base_mapping(pid_t pid, const std::string& library) {
-    for (MappedFile& file : mapped_files(pid))
-        if (file.offset == 0 && file.path == library) return std::move(file);
-    return std::nullopt;
-}
-
-}  // namespace
-
 const char* disabled_reason_text(DisabledReason reason) {
     switch (reason) {
         case DisabledReason::none: break;
@@ -86,30 +74,23 @@ std::optional<shim::FdState> ShimState::fd_state(int fd) const {
     return shim::FdState::unpack(word);
 }
 
-Result<ShimState> read_shim_state(pid_t pid, const std::string& library) {
+Result<ShimState> read_shim_state(pid_t pid, const ShimPresence& shim) {
     const ShimStateReader reader{pid};
-    const std::optional<MappedFile> base = base_mapping(pid, library);
-    if (!base) return Error{fmt::format("{} is mapped but not from its start", library)};
-    // The file as the process sees it (its mount namespace), and the very file it mapped.
-    const std::string file = proc_path(pid, "root") + library;
-    struct stat st {};
-    if (::stat(file.c_str(), &st) != 0) {
-        const int error = errno;
-        return Error{fmt::format("cannot read {}: {}", file, std::strerror(error)), error};
-    }
-    if (st.st_ino != base->inode)
-        return Error{fmt::format("{} was replaced on disk since the process loaded it (another build or version)", library)};
-    const Result<ElfImage> image = ElfImage::open(file);
-    if (!image) return Error{fmt::format("cannot read {}: {}", file, image.error().message), image.error().code};
-    const std::optional<ElfSymbol> symbol = image->dynamic_symbol(published_state_symbol);
-    const std::optional<std::uint64_t> first_load = image->first_load_address();
-    if (!symbol || !first_load || symbol->size != sizeof(PublishedState))
+    const std::string library = shim.path.value_or("");
+    if (!shim.base) return Error{fmt::format("{} is mapped but not from its start", library)};
+    // The very file the process mapped, never a namesake at its path (map_files).
+    const Result<std::optional<MappedFileSymbols>> found = dynamic_symbol_of_mapping(pid, *shim.base, published_state_symbol);
+    if (!found) return Error{fmt::format("cannot read {}: {}", library, found.error().message), found.error().code};
+    if (!*found || (*found)->symbol_size != sizeof(PublishedState))
         return Error{
             fmt::format("{} is a shim of another version: it publishes no {} of the layout this tcpkeep reads", library, published_state_symbol)};
+    const MappedFileSymbols& symbols = **found;
 
     ShimState state;
     state.pid_ = pid;
-    if (Result<void> r = reader.read(base->start - *first_load + symbol->address, &state.raw_, sizeof state.raw_, "shim state"); !r)
+    if (Result<void> r =
+            reader.read(shim.base->start - symbols.first_load_address + symbols.symbol_address, &state.raw_, sizeof state.raw_, "shim state");
+        !r)
         return std::move(r).error();
     const PublishedState& raw = state.raw_;
     if (raw.layout != 0 && raw.layout != published_layout)

@@ -11,6 +11,7 @@
 #include "config/result.h"
 #include "shim/fd_state.h"
 #include "shim/published_state.h"
+#include "tools/process/shim_presence.h"
 
 namespace tcpkeep::cli {
 
@@ -26,15 +27,16 @@ public:
     [[nodiscard]] std::optional<shim::FdState> fd_state(int fd) const;
 
 private:
-    friend Result<ShimState> read_shim_state(pid_t pid, const std::string& library);
+    friend Result<ShimState> read_shim_state(pid_t pid, const ShimPresence& shim);
     pid_t pid_ = 0;
     PublishedState raw_{};
 };
 
-// Reads the published state of the libtcpkeep.so mapped at `library` (its path as /proc/PID/maps
-// shows it) in process `pid`. Never guesses: a library file that changed since it was mapped, a shim
-// of another layout, or a refused read come back as the error, a sentence for the report.
-Result<ShimState> read_shim_state(pid_t pid, const std::string& library);
+// Reads the published state of the libtcpkeep.so `shim` found mapped in process `pid`, locating
+// its symbol in the very file mapped (/proc/PID/map_files). Never guesses: a shim of another
+// layout, a file that is not the one mapped, or a refused read come back as the error, a sentence
+// for the report.
+Result<ShimState> read_shim_state(pid_t pid, const ShimPresence& shim);
 
 // The text of the reason a shim disabled itself.
 const char* disabled_reason_text(DisabledReason reason);

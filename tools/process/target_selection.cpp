@@ -4,8 +4,10 @@
 #include <cstdio>
 
 #include "tools/commands/commands.h"
+#include "tools/process/inspection_deadline.h"
 #include "tools/process/process_lookup.h"
 #include "tools/process/target_error.h"
+#include "tools/report/printable.h"
 #include "tools/report/report_table.h"
 
 namespace tcpkeep::cli {
@@ -30,7 +32,7 @@ int inspect_targets(const TargetArgs& targets, const InspectRequest& request, bo
     nlohmann::ordered_json all = nlohmann::ordered_json::array();
     for (std::size_t i = 0; i < pids.size(); ++i) {
         try {
-            const ProcessReport report = inspect_process(pids[i], request);
+            const ProcessReport report = inspect_within_deadline(pids[i], request);
             worst = std::max(worst, report.exit_status());
             if (json) {
                 all.push_back(to_json(report));
@@ -38,12 +40,12 @@ int inspect_targets(const TargetArgs& targets, const InspectRequest& request, bo
                 std::printf("%s%s", i ? "\n" : "", to_table(report, request.mode == InspectMode::dry_run).c_str());
             }
         } catch (const TargetError& e) {
-            std::fprintf(stderr, "tcpkeep: %s\n", e.what());
+            std::fprintf(stderr, "tcpkeep: %s\n", printable(e.what()).c_str());
             if (targets.name) all.push_back({{"pid", pids[i]}, {"error", e.what()}});
             worst = exit_error;
         }
     }
-    if (json && (targets.name || !all.empty())) std::printf("%s\n", (targets.name ? all : all[0]).dump(2).c_str());
+    if (json && (targets.name || !all.empty())) std::printf("%s\n", json_text(targets.name ? all : all[0]).c_str());
     return worst;
 }
 

@@ -8,6 +8,7 @@
 #include "config/duration.h"
 #include "tools/report/explanation.h"
 #include "tools/report/option_values.h"
+#include "tools/report/printable.h"
 
 namespace tcpkeep::cli {
 namespace {
@@ -52,7 +53,7 @@ std::string verdict_text(const ProcessReport& r) {
     std::size_t differ = 0;
     for (const SocketReport& s : r.sockets) differ += s.ok() == false;
     std::string out;
-    if (r.missing) out += fmt::format("  INCOMPLETE: {}\n", *r.missing);
+    if (r.missing) out += fmt::format("  INCOMPLETE: {}\n", printable(*r.missing));
     if (differ)
         out += fmt::format("  MISMATCH: {} of {} socket{} differ{} from the policy\n", differ, r.sockets.size(), r.sockets.size() == 1 ? "" : "s",
                            differ == 1 ? "s" : "");
@@ -73,6 +74,14 @@ std::string verdict_text(const ProcessReport& r) {
             "  note: on {} socket{} the program set some options itself; the policy lets it (the shim leaves them, "
             "as apply does; `enforce = true` in the rule overrides)\n",
             own, own == 1 ? "" : "s");
+    std::vector<int> ambiguous;
+    for (const SocketReport& s : r.sockets)
+        if (s.direction_ambiguous) ambiguous.push_back(s.socket.fd);
+    if (!ambiguous.empty())
+        out += fmt::format(
+            "  note: the direction of fd {} is only inferred from its ports (no shim record, no listener on its address and port), "
+            "and the policy decides inbound and outbound differently{}\n",
+            fmt::join(ambiguous, ", "), r.judge_shim ? "" : ": apply leaves it unchanged");
     if (r.ok() == true && r.sockets.empty()) out += "  ok: no TCP sockets\n";
     if (r.ok() == true && !r.sockets.empty())
         out += fmt::format("  ok: {} socket{} agree{} with the policy\n", r.sockets.size(), r.sockets.size() == 1 ? "" : "s",
@@ -98,24 +107,24 @@ std::string aligned(const std::vector<Row>& rows, std::string_view indent) {
 }
 
 std::string to_table(const ProcessReport& r, bool dry_run) {
-    std::string out = fmt::format("process {} ({}{})\n", r.pid, r.executable.value_or("executable unknown"),
-                                  r.runs_as ? fmt::format(", running as {}", *r.runs_as) : "");
+    std::string out = fmt::format("process {} ({}{})\n", r.pid, printable(r.executable.value_or("executable unknown")),
+                                  r.runs_as ? fmt::format(", running as {}", printable(*r.runs_as)) : "");
     if (!r.shim.loaded) {
-        out += fmt::format("  shim:   not loaded: {}\n", r.shim.why_not.value_or("unknown"));
+        out += fmt::format("  shim:   not loaded: {}\n", printable(r.shim.why_not.value_or("unknown")));
     } else if (r.shim_inactive) {
-        out += fmt::format("  shim:   loaded ({}) but inactive: {}\n", r.shim.path.value_or("?"), *r.shim_inactive);
+        out += fmt::format("  shim:   loaded ({}) but inactive: {}\n", printable(r.shim.path.value_or("?")), printable(*r.shim_inactive));
     } else {
-        out += fmt::format("  shim:   loaded ({})\n", r.shim.path.value_or("?"));
+        out += fmt::format("  shim:   loaded ({})\n", printable(r.shim.path.value_or("?")));
     }
     if (r.cgroup_attachment)
-        out += fmt::format("  cgroup: {} carries a tcpkeep attachment (policy {}): the kernel gives it to new sockets\n", r.cgroup_attachment->cgroup,
-                           r.cgroup_attachment->policy);
-    out += fmt::format("  policy: {}{}{}\n", r.policy, r.policy_origin == "shim" ? " (loaded by the shim" : "",
+        out += fmt::format("  cgroup: {} carries a tcpkeep attachment (policy {}): the kernel gives it to new sockets\n",
+                           printable(r.cgroup_attachment->cgroup), printable(r.cgroup_attachment->policy));
+    out += fmt::format("  policy: {}{}{}\n", printable(r.policy), r.policy_origin == "shim" ? " (loaded by the shim" : "",
                        r.policy_origin != "shim" ? ""
                        : r.policy_process_view   ? ", read in the process's mount namespace)"
                                                  : ")");
-    if (!r.policy_note.empty()) out += fmt::format("          {}\n", r.policy_note);
-    out += fmt::format("  sysctls: {} ({})\n", kernel_text(r.kernel), r.kernel_note ? *r.kernel_note : "its network namespace");
+    if (!r.policy_note.empty()) out += fmt::format("          {}\n", printable(r.policy_note));
+    out += fmt::format("  sysctls: {} ({})\n", kernel_text(r.kernel), r.kernel_note ? printable(*r.kernel_note) : "its network namespace");
     if (r.sockets.empty()) {
         out += "  no TCP sockets\n";
     } else {
@@ -128,9 +137,9 @@ std::string to_table(const ProcessReport& r, bool dry_run) {
                     to_string(s.direction),
                     s.socket.entry.local.to_string(),
                     s.socket.entry.remote.to_string(),
-                    s.action == Verdict::Kind::skip ? fmt::format("{} (skip)", s.rule)
+                    s.action == Verdict::Kind::skip ? fmt::format("{} (skip)", printable(s.rule))
                     : s.rule.empty()                ? "-"
-                                                    : s.rule};
+                                                    : printable(s.rule)};
             for (int i = 0; i < option_count; ++i) row.push_back(value_cell(s, static_cast<Option>(i)));
             row.push_back(dead_peer_cell(s));
             if (r.missing) row.push_back(s.socket.keepalive_timer() ? "keepalive" : "-");

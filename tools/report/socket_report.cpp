@@ -11,6 +11,15 @@ namespace {
 
 using json = nlohmann::ordered_json;
 
+const char* direction_source_name(DirectionSource source) {
+    switch (source) {
+        case DirectionSource::shim: return "shim";
+        case DirectionSource::listener: return "listener";
+        case DirectionSource::inferred: break;
+    }
+    return "inferred";
+}
+
 json optional_json(const std::optional<std::string>& s) { return s ? json(*s) : json(nullptr); }
 json optional_json(const std::optional<bool>& b) { return b ? json(*b) : json(nullptr); }
 
@@ -73,7 +82,8 @@ json socket_json(const SocketReport& s) {
              {"actual", s.actual ? values_json(*s.actual) : json(nullptr)},
              {"expected", values_json(s.expected)},
              {"ok", optional_json(s.ok())},
-             {"direction_source", s.direction_from_shim ? "shim" : "inferred"},
+             {"direction_source", direction_source_name(s.direction_source)},
+             {"direction_ambiguous", s.direction_ambiguous},
              {"program_set", s.program_set ? options_json(*s.program_set) : json(nullptr)},
              {"program_chose", options_json(s.program_chose())},
              {"dead_peer", prediction_json(s.prediction)}};

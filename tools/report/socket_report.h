@@ -19,6 +19,11 @@
 
 namespace tcpkeep::cli {
 
+// How a socket's direction is known: recorded by the shim when it decided the socket; from the
+// namespace's listeners (the socket listens, or a listener holds its local address and port: an
+// accepted connection); or only inferred from its ports (see tools/README.md, Direction).
+enum class DirectionSource { shim, listener, inferred };
+
 struct OptionChange {
     Option option = Option::keepalive;
     std::int32_t from = 0;
@@ -29,7 +34,10 @@ struct OptionChange {
 struct SocketReport {
     TcpSocket socket;
     Direction direction = Direction::outbound;
-    bool direction_from_shim = false;  // the shim decided this socket and recorded its direction
+    DirectionSource direction_source = DirectionSource::inferred;
+    // The direction is only inferred and the policy decides the other direction differently: apply
+    // leaves the socket as it is rather than act on a guess a neighbour's listener could steer.
+    bool direction_ambiguous = false;
     // Options the program set itself (the shim saw its setsockopt; not enforced): a value of the
     // program's own choice is not a failure. Unknown without the shim's record.
     std::optional<std::uint8_t> program_set;
