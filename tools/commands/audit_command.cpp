@@ -14,6 +14,7 @@
 #include "tools/process/target_error.h"
 #include "tools/report/audit_report.h"
 #include "tools/report/explanation.h"
+#include "tools/report/printable.h"
 
 namespace tcpkeep::cli {
 namespace {
@@ -74,13 +75,13 @@ int run_audit(AuditArgs& args) {
     try {
         const HostAudit audit = audit_host(args.scope, {.mode = InspectMode::verify, .policy_path = args.policy}, threshold_ms);
         if (args.json) {
-            std::printf("%s\n", to_json(audit, source).dump(2).c_str());
+            std::printf("%s\n", json_text(to_json(audit, source)).c_str());
         } else {
             std::printf("%s", to_text(audit, source).c_str());
         }
         return exit_status(audit);
     } catch (const TargetError& e) {  // the scope itself (--container, --netns) cannot be read
-        std::fprintf(stderr, "tcpkeep: %s\n", e.what());
+        std::fprintf(stderr, "tcpkeep: %s\n", printable(e.what()).c_str());
         return exit_error;
     }
 }

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "config/timeline.h"
+#include "tools/process/inspection_deadline.h"
 #include "tools/process/process_facts.h"
 #include "tools/process/process_lookup.h"
 #include "tools/process/target_error.h"
@@ -116,7 +117,7 @@ HostAudit audit_host(const AuditScope& scope, const InspectRequest& request, std
             InspectRequest with_sockets = request;
             with_sockets.tcp = &tcp;
             AuditedProcess a;
-            a.report = inspect_process(pid, with_sockets);
+            a.report = inspect_within_deadline(pid, with_sockets);
             a.uid = effective_uid(pid);
             a.netns = fmt::format("net:[{}]", namespace_inode(pid, "net"));
             summarize(a, threshold_ms);

@@ -10,7 +10,7 @@
 
 namespace tcpkeep::cli {
 
-inline constexpr std::chrono::seconds inspection_deadline{5};
+inline constexpr std::chrono::seconds inspection_deadline{10};
 
 // inspect_process in a thread of its own, waited for at most inspection_deadline. Throws what
 // inspect_process throws, and a TargetError when the deadline passed.

@@ -1,6 +1,7 @@
 #include "tools/process/memory_maps.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 #include <cerrno>
@@ -39,12 +40,17 @@ std::vector<MappedFile> mapped_files(pid_t pid, const std::function<bool(const s
     if (!fd.valid()) throw_target_error(pid, path, errno);
     std::vector<MappedFile> files;
     std::string pending;  // the start of a line the last read cut
+    std::size_t total = 0;
     char buf[65536];
     for (;;) {
         const ssize_t n = ::read(fd.get(), buf, sizeof buf);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) throw_target_error(pid, path, errno);
         if (n == 0) break;
+        total += static_cast<std::size_t>(n);
+        if (total > max_maps_bytes)
+            throw TargetError(
+                fmt::format("process {}: not inspected: its list of mappings ({}) is larger than {} MiB", pid, path, max_maps_bytes >> 20));
         pending.append(buf, static_cast<std::size_t>(n));
         std::size_t start = 0;
         for (std::size_t end; (end = pending.find('\n', start)) != std::string::npos; start = end + 1) {

@@ -3,6 +3,7 @@
 // in pieces, in constant memory, keeping only the mappings asked for, and at most a few of those.
 #pragma once
 #include <sys/types.h>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -23,10 +24,13 @@ struct MappedFile {
 };
 
 inline constexpr std::size_t max_mappings_kept = 16;
+// Far above any real process's (65,530 mappings, the default limit, with 600-byte paths), far below
+// what a process may make of it (4 KiB paths): beyond it the process is not inspected.
+inline constexpr std::size_t max_maps_bytes = std::size_t{64} << 20;
 
 // The first `max_mappings_kept` file-backed mappings whose path `wanted` accepts, in address
 // order; pseudo entries ([heap], [vdso], anonymous) are left out. Throws TargetError when the
-// process is gone or may not be read.
+// process is gone or may not be read, or its maps are larger than max_maps_bytes.
 std::vector<MappedFile> mapped_files(pid_t pid, const std::function<bool(const std::string& path)>& wanted);
 
 // One line of /proc/PID/maps, or nullopt for an anonymous or pseudo mapping (or a malformed line).

@@ -7,6 +7,7 @@
 
 #include "config/duration.h"
 #include "tools/commands/commands.h"
+#include "tools/report/printable.h"
 #include "tools/report/report_table.h"
 #include "tools/report/socket_report.h"
 
@@ -90,13 +91,13 @@ std::string to_text(const HostAudit& audit, const std::string& threshold_source)
             const std::optional<std::string> why = coverage_reason(a);
             rows.push_back({std::to_string(a.report.pid), user_name(a.uid), coverage(a), std::to_string(a.listening), std::to_string(a.outbound),
                             std::to_string(a.inbound), worst_text(a), verdict(a.report),
-                            a.report.executable.value_or("?") + (why ? fmt::format(" ({})", *why) : "")});
+                            printable(a.report.executable.value_or("?") + (why ? fmt::format(" ({})", *why) : ""))});
         }
         out += aligned(rows, "");
     }
     if (!audit.not_inspected.empty()) out += "not inspected:\n";
     for (const NotInspected& n : audit.not_inspected)
-        out += fmt::format("  {} ({}): {}\n", n.pid, n.executable.value_or("executable unknown"), n.reason);
+        out += fmt::format("  {} ({}): {}\n", n.pid, printable(n.executable.value_or("executable unknown")), printable(n.reason));
     return out;
 }
 
