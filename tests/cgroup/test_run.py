@@ -4,7 +4,9 @@ the program (values read back from the kernel while the connection is held); the
 death by signal are passed on; afterwards nothing is attached or pinned and the cgroup is gone. A
 policy cgroup mode cannot decide, or no root, falls back to running the program as before, with the
 warning and the reason."""
+import glob
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -42,9 +44,19 @@ def own_cgroup():
     return cgroup_of()
 
 
-def transient_path(tool_pid):
-    parent = own_cgroup()
-    return f"{'' if parent == '/' else parent}/tcpkeep-run-{tool_pid}"
+def transient_pattern(tool_pid, parent=None):
+    """The transient cgroup's path: tcpkeep-run-<pid>-<16 random hex digits> below `parent` (default:
+    this process's cgroup, where tcpkeep, started by it, is too)."""
+    parent = own_cgroup() if parent is None else parent
+    return re.escape(f"{'' if parent == '/' else parent}/tcpkeep-run-{tool_pid}-") + "[0-9a-f]{16}"
+
+
+def transient_path(tool_pid, text, parent=None):
+    """The transient cgroup's path as `text` (tcpkeep's stderr, the program's output) shows it."""
+    found = re.findall(transient_pattern(tool_pid, parent), text)
+    if len(set(found)) != 1:
+        raise AssertionError(f"not one transient cgroup of tcpkeep {tool_pid} in {text!r}")
+    return found[0]
 
 
 def child_of(pid, executable):
@@ -104,12 +116,12 @@ class RunInTransientCgroup(unittest.TestCase):
 
     def remove_leftovers(self, tool_pid):
         """After a test that failed half-way (tcpkeep killed): its transient cgroup and attachment removed."""
-        path = transient_path(tool_pid)
-        if os.path.isdir(self.cgroup_root + path):
-            with open(self.cgroup_root + path + "/cgroup.kill", "w") as f:
+        parent = own_cgroup()
+        for directory in glob.glob(f"{self.cgroup_root}{'' if parent == '/' else parent}/tcpkeep-run-{tool_pid}-*"):
+            with open(directory + "/cgroup.kill", "w") as f:
                 f.write("1")
-            tool("detach", "--cgroup", path)
-            remove_when_empty(self.cgroup_root + path)
+            tool("detach", "--cgroup", directory[len(self.cgroup_root):])
+            remove_when_empty(directory)
 
     def hold(self, argv, env=None):
         """tcpkeep run ... argv (a sockprobe that connects and waits): (tool process, program pid, printed values)."""
@@ -125,8 +137,8 @@ class RunInTransientCgroup(unittest.TestCase):
         return proc, child_of(proc.pid, argv[argv.index("--") + 1]), shown[-1] if shown else None
 
     def check_held(self, proc, program, port, expected, policy_path, rules):
-        path = transient_path(proc.pid)
-        self.assertEqual(cgroup_of(program), path)
+        path = cgroup_of(program)
+        self.assertRegex(path, f"^{transient_pattern(proc.pid)}$")
         self.ids_seen = [str(os.stat(self.cgroup_root + path).st_ino)]
         self.assertEqual(as_list(remote_values(program, wait_for_socket(program, TCP_ESTABLISHED, port))), expected)
         listed = tool("attached")
@@ -194,8 +206,9 @@ class RunInTransientCgroup(unittest.TestCase):
                                               "grep ^0:: /proc/self/cgroup")
         shown = [as_list(parse_values(line)) for line in out.splitlines() if line.startswith("ka=")]
         self.assertEqual((proc.returncode, shown), (0, [VALUES]), out + err)
-        self.assertEqual(out.splitlines()[-1], f"0::{transient_path(proc.pid)}")
-        self.assert_left_nothing(transient_path(proc.pid))
+        path = transient_path(proc.pid, err)
+        self.assertEqual(out.splitlines()[-1], f"0::{path}")
+        self.assert_left_nothing(path)
 
     def run_busybox(self, script, policy=None, prefix=(), tool_path=TOOL, env=None):
         proc = subprocess.Popen([*prefix, tool_path, "run", "--policy", policy or self.policy, "--", BUSYBOX, "sh", "-c", script],
@@ -205,7 +218,7 @@ class RunInTransientCgroup(unittest.TestCase):
 
     def test_exit_status_passed_on(self):
         proc, out, err = self.run_busybox("cat /proc/self/cgroup; exit 7")
-        path = transient_path(proc.pid)
+        path = transient_path(proc.pid, err)
         self.assertEqual((proc.returncode, [l for l in out.splitlines() if l.startswith("0::")]), (7, [f"0::{path}"]), err)
         self.assert_left_nothing(path)
 
@@ -213,16 +226,17 @@ class RunInTransientCgroup(unittest.TestCase):
         proc, out, err = self.run_busybox("kill -KILL $$")
         self.assertEqual(proc.returncode, -signal.SIGKILL, err)
         self.assertEqual(err.count("\n"), 1, err)  # only the line saying what tcpkeep did
-        self.assert_left_nothing(transient_path(proc.pid))
+        self.assert_left_nothing(transient_path(proc.pid, err))
 
     def test_signal_to_tcpkeep_reaches_the_program(self):
         proc = subprocess.Popen([TOOL, "run", "--policy", self.policy, "--", BUSYBOX, "sleep", "30"], stdin=subprocess.DEVNULL,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.addCleanup(self.remove_leftovers, proc.pid)
         self.addCleanup(lambda: proc.poll() is None and proc.kill())
-        self.assertTrue(proc.stderr.readline().startswith(f"tcpkeep: {BUSYBOX} is statically linked"))
+        said = proc.stderr.readline()
+        self.assertTrue(said.startswith(f"tcpkeep: {BUSYBOX} is statically linked"))
         program = child_of(proc.pid, BUSYBOX)
-        path = transient_path(proc.pid)
+        path = transient_path(proc.pid, said)
         self.assertEqual(cgroup_of(program), path)
         proc.send_signal(signal.SIGTERM)
         self.assertEqual(proc.wait(timeout=10), -signal.SIGTERM)
@@ -235,7 +249,7 @@ class RunInTransientCgroup(unittest.TestCase):
         with Cgroup() as cg:
             rc, out, err = cg.run([TOOL, "run", "--policy", self.policy, "--", BUSYBOX, "sh", "-c",
                                    "grep ^0:: /proc/self/cgroup; grep ^0:: /proc/$PPID/cgroup"])
-            path = f"{cg.path}/tcpkeep-run-{cg.procs[-1].pid}"
+            path = transient_path(cg.procs[-1].pid, err, parent=cg.path)
             self.assertEqual((rc, out), (0, f"0::{path}\n0::{cg.path}\n"), err)  # the program, then tcpkeep
             self.assertTrue(err.endswith(f"in the transient cgroup {path}\n"), err)
             self.assert_left_nothing(path)
@@ -246,15 +260,15 @@ class RunInTransientCgroup(unittest.TestCase):
                 f.write("0")  # mkdir below it fails with EAGAIN
             rc, out, err = cg.run([TOOL, "run", "--policy", self.policy, "--", BUSYBOX, "sh", "-c",
                                    "grep ^0:: /proc/self/cgroup; grep ^0:: /proc/$PPID/cgroup"])
-            tool_pid = cg.procs[-1].pid
-            self.assertEqual((rc, out), (0, f"0::/tcpkeep-run-{tool_pid}\n0::{cg.path}\n"), err)  # the program, then tcpkeep
+            path = transient_path(cg.procs[-1].pid, err, parent="/")
+            self.assertEqual((rc, out), (0, f"0::{path}\n0::{cg.path}\n"), err)  # the program, then tcpkeep
             self.assertEqual(err, f"tcpkeep: {BUSYBOX} is statically linked: the shim cannot load into it; cgroup mode gives it the "
-                                  f"policy {self.policy} (0 rules) in the transient cgroup /tcpkeep-run-{tool_pid}\n")
-            self.assert_left_nothing(f"/tcpkeep-run-{tool_pid}")
+                                  f"policy {self.policy} (0 rules) in the transient cgroup {path}\n")
+            self.assert_left_nothing(path)
 
     def test_processes_left_behind_keep_the_policy(self):
         proc, out, err = self.run_busybox("busybox sleep 30 </dev/null >/dev/null 2>&1 & exit 3")
-        path = transient_path(proc.pid)
+        path = transient_path(proc.pid, err)
         directory = self.cgroup_root + path
         self.addCleanup(remove_when_empty, directory)
         self.addCleanup(tool, "detach", "--cgroup", path)
@@ -283,7 +297,7 @@ class RunInTransientCgroup(unittest.TestCase):
         without_bpf = ("setpriv", "--bounding-set=-bpf,-sys_admin")
         proc, out, err = self.run_busybox("exit 4", prefix=without_bpf)
         self.assertEqual(proc.returncode, 4, err)
-        path = transient_path(proc.pid)
+        path = transient_path(proc.pid, err)
         self.assertEqual(err, f"tcpkeep: {BUSYBOX} is statically linked: the shim cannot load into it; set its sockets with "
                               f"`tcpkeep apply --pid {proc.pid}` once it runs\n"
                               f"tcpkeep: not through a transient cgroup: cannot attach to cgroup {path}: the kernel does not let tcpkeep "

@@ -7,8 +7,10 @@ it (the package installed inside), then:
 - `--env TCPKEEP_POLICY=` naming a mounted policy overrides the image's;
 - a broken mounted policy: the program runs, and `docker logs` holds exactly one `tcpkeep[PID]:` line;
 - the Kubernetes manifest's init container (its command, in the package image) and app container
-  (its environment, in the application image without tcpkeep) as two containers sharing a volume,
-  the app verified from the host;
+  (its environment, in the application image without tcpkeep) as two containers sharing the pod's
+  volumes, made with the kubelet's modes (tests/deploy/kubelet_volumes.py: a 0777 emptyDir, the
+  ConfigMap's layout) and bind-mounted (subPath: the subdirectory), the app verified from the host
+  holding the ConfigMap's policy;
 - cgroup mode: a statically linked server in an image holding nothing else, examples/container's
   attach-container.sh run from the host attaches a policy to its container's cgroup; the listener
   made before keeps the kernel's values, the next connection (a static client started in the
@@ -26,6 +28,7 @@ import shutil
 import unittest
 
 import engines
+import kubelet_volumes
 import yaml_subset
 from engines import DEFAULT_VALUES, PACKAGE_POLICY, PACKAGE_SHIM, socket_values, verify_report
 from tcpkeep_test import OPTIONS, TCP_ESTABLISHED, TCP_LISTEN, remote_values, wait_for_socket
@@ -192,22 +195,31 @@ class Docker(unittest.TestCase):
         self.assertEqual((values["ka"], values["user_timeout"]), (0, 0))
 
     def test_kubernetes_init_container_and_app_container_share_a_volume(self):
-        volume_name = only(self.pod["volumes"])["name"]
+        # The volumes as the kubelet makes them (a 0777 emptyDir, the ConfigMap's ..data layout with
+        # its defaultMode), bind-mounted as the kubelet has the runtime mount them; subPath binds the
+        # subdirectory.
         init, app = only(self.pod["initContainers"]), only(self.pod["containers"])
-        volume = f"{self.id().rsplit('.', 1)[-1]}-{volume_name}".replace("_", "-")
-        self.docker("volume", "create", volume)
-        self.addCleanup(self.docker, "volume", "rm", "-f", volume, check=False)
+        node = os.path.join(self.scratch, "kubernetes-pod")
+        os.makedirs(node, mode=0o700)
+        volume_dirs = {}
+        for volume in self.pod["volumes"]:
+            if "emptyDir" in volume:
+                volume_dirs[volume["name"]] = kubelet_volumes.empty_dir(node, volume["name"])
+            else:
+                volume_dirs[volume["name"]] = kubelet_volumes.config_map(node, volume["name"], {"policy.toml": CUSTOM_POLICY},
+                                                                         volume["configMap"]["defaultMode"])
 
         def mounts(container):
-            return [arg for m in container["volumeMounts"] if m["name"] == volume_name
-                    for arg in ("-v", f"{volume}:{m['mountPath']}{':ro' if m.get('readOnly') is True else ''}")]
+            read_only = {m["mountPath"]: m.get("readOnly") is True for m in container["volumeMounts"]}
+            return [arg for path, host in kubelet_volumes.host_paths(container, volume_dirs).items()
+                    for arg in ("-v", f"{host}:{path}{':ro' if read_only[path] else ''}")]
 
         # The init container: `command` replaces the image's entrypoint, as in Kubernetes.
         command = init["command"]
         r = self.docker("run", "--rm", "--network", "none", *mounts(init), "--entrypoint", command[0],
                         init["image"], *command[1:], check=False)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-        # The app container: its image (no tcpkeep inside), its environment, the volume read-only.
+        # The app container: its image (no tcpkeep inside), its environment, its subPath read-only.
         env = [arg for e in app["env"] for arg in ("--env", f"{e['name']}={e['value']}")]
         name, server = self.run_container(*mounts(app), *env, app["image"], "/usr/local/bin/echo_server", str(PORT))
         self.wait_for(server, TCP_LISTEN)
@@ -215,7 +227,7 @@ class Docker(unittest.TestCase):
         report = verify_report(self, on_host, server, 0)
         self.assertEqual((report["shim"]["loaded"], report["shim"]["path"], report["policy"]),
                          (True, values["LD_PRELOAD"], values["TCPKEEP_POLICY"]), report)
-        engines.assert_sockets(self, report, server, {"LISTEN": [DEFAULT_VALUES]})
+        engines.assert_sockets(self, report, server, {"LISTEN": [CUSTOM_VALUES]})  # the ConfigMap's policy
         self.assertEqual(self.docker("logs", name).stderr, "")
 
     def run_attach_container(self, *args):

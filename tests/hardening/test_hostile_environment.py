@@ -47,16 +47,17 @@ class LogFile(unittest.TestCase):
     def test_fifo_without_reader_does_not_block(self):
         # Opening a FIFO for writing waits for a reader; the shim must never make the program wait.
         with tempfile.TemporaryDirectory() as d:
-            fifo = os.path.join(d, "log")
+            fifo = os.path.join(d, "fifo.log")
             os.mkfifo(fifo)
-            self.assert_falls_back_to_stderr(fifo, "No such device or address")
+            self.assert_falls_back_to_stderr(fifo, "it is not a regular file")
 
     def test_full_device(self):
-        self.assert_falls_back_to_stderr("/dev/full", "No space left on device")
+        self.assert_falls_back_to_stderr("/dev/full", "its name must end in .log")
 
     def test_directory(self):
         with tempfile.TemporaryDirectory() as d:
-            self.assert_falls_back_to_stderr(d, "Is a directory")
+            os.mkdir(os.path.join(d, "dir.log"))
+            self.assert_falls_back_to_stderr(os.path.join(d, "dir.log"), "it is not a regular file")
 
     def test_longer_than_any_path_logs_to_stderr(self):
         with Listener() as l:

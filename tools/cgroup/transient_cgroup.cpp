@@ -1,8 +1,10 @@
 #include "tools/cgroup/transient_cgroup.h"
 
 #include <fmt/format.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <string>
@@ -11,22 +13,43 @@
 namespace tcpkeep {
 namespace {
 
+// An existing name is a coincidence once; when new random names keep being taken, someone
+// is creating them faster than we can guess, and the run is better off without cgroup mode.
+constexpr int name_attempts = 8;
+
 Error mkdir_error(const CgroupTarget& at, int error) {
     return Error{fmt::format("cannot create the cgroup {}: {}", at.directory(), std::strerror(error)), error};
 }
 
+// 16 hex digits from the kernel's random pool: nobody can create the name before we do.
+Result<std::string> random_part() {
+    std::uint64_t value = 0;
+    if (::getrandom(&value, sizeof value, 0) != static_cast<ssize_t>(sizeof value))
+        return Error{fmt::format("cannot name a cgroup: no random bytes: {}", std::strerror(errno)), errno};
+    return fmt::format("{:016x}", value);
+}
+
+// A new directory "<parent>/<prefix><random>", never one that was there before.
+Result<CgroupTarget> make_child(const std::string& mount, const std::string& parent, const std::string& prefix) {
+    for (int attempt = 1;; ++attempt) {
+        const Result<std::string> random = random_part();
+        if (!random) return random.error();
+        const CgroupTarget child{mount, (parent == "/" ? "" : parent) + "/" + prefix + *random};
+        if (::mkdir(child.directory().c_str(), 0755) == 0) return child;
+        if (errno != EEXIST || attempt == name_attempts) return mkdir_error(child, errno);
+    }
+}
+
 }  // namespace
 
-Result<CgroupTarget> create_transient_cgroup(const std::string& name) {
+Result<CgroupTarget> create_transient_cgroup(const std::string& prefix) {
     const Result<CgroupTarget> own = cgroup_of_process(::getpid());
     if (!own) return own.error();
-    CgroupTarget inside{own->mount, (own->path == "/" ? "" : own->path) + "/" + name};
-    if (::mkdir(inside.directory().c_str(), 0755) == 0) return inside;
-    const int error = errno;
-    if (own->path == "/" || error == EEXIST) return mkdir_error(inside, error);
-    CgroupTarget at_root{own->mount, "/" + name};
-    if (::mkdir(at_root.directory().c_str(), 0755) == 0) return at_root;
-    return Error{fmt::format("{}; {}", mkdir_error(inside, error).message, mkdir_error(at_root, errno).message), errno};
+    Result<CgroupTarget> inside = make_child(own->mount, own->path, prefix);
+    if (inside || own->path == "/" || inside.error().code == EEXIST) return inside;
+    Result<CgroupTarget> at_root = make_child(own->mount, "/", prefix);
+    if (at_root) return at_root;
+    return Error{fmt::format("{}; {}", inside.error().message, at_root.error().message), at_root.error().code};
 }
 
 bool cgroup_still_populated(const CgroupTarget& cgroup, int patience_ms) {

@@ -8,6 +8,10 @@
 // (the caller's cgroup itself has processes, so it has no controllers enabled in its subtree
 // either). Only when that cgroup refuses a child (not delegated to us, cgroup.max.descendants
 // reached) is the child made under the root of the hierarchy, which is exempt from the rule.
+//
+// Named "<prefix><16 random hex digits>" and always made new: in a subtree delegated to a user,
+// the user can create directories, so a predictable name could be taken in advance (making the
+// run fall back to no cgroup mode) and an existing directory is never theirs to hand us.
 #pragma once
 #include <string>
 
@@ -16,8 +20,9 @@
 
 namespace tcpkeep {
 
-// Creates "<cgroup of this process>/<name>", else "/<name>"; an error when neither can be made.
-Result<CgroupTarget> create_transient_cgroup(const std::string& name);
+// Creates "<cgroup of this process>/<prefix><random>", else "/<prefix><random>", with another
+// random part when the name exists; an error when neither can be made.
+Result<CgroupTarget> create_transient_cgroup(const std::string& prefix);
 
 // Whether processes are still in the cgroup (its cgroup.events says "populated 1"), waiting up to
 // `patience_ms` for processes that are exiting right now to leave it.

@@ -57,7 +57,7 @@ Result<int> run_in_transient_cgroup(const CgroupRun& run) {
     const Result<PolicySource> described = describe_source(chosen);
     if (!described) return described.error();
     const PolicySource& source = *described;
-    const Result<CgroupTarget> cgroup = create_transient_cgroup(fmt::format("tcpkeep-run-{}", ::getpid()));
+    const Result<CgroupTarget> cgroup = create_transient_cgroup(fmt::format("tcpkeep-run-{}-", ::getpid()));
     if (!cgroup) return cgroup.error();
     const int procs = ::open((cgroup->directory() + "/cgroup.procs").c_str(), O_WRONLY | O_CLOEXEC);
     Result<bool> attached = procs >= 0

@@ -1,7 +1,7 @@
 // `tcpkeep run` for a program the shim cannot reach (statically linked, setuid/setgid), as root with
-// cgroup mode built: the run's policy is attached to a transient cgroup (tools/cgroup/
-// transient_cgroup.h) made for the program, the program runs in it as tcpkeep's child together
-// with everything it starts, and once it has exited the policy is detached and the cgroup removed,
+// cgroup mode built: the run's policy is attached to a transient cgroup ("tcpkeep-run-<pid>-<random
+// hex>", tools/cgroup/transient_cgroup.h) made for the program, the program runs in it as tcpkeep's
+// child together with everything it starts, and once it has exited the policy is detached and the cgroup removed,
 // whatever way it ended. No preload: the kernel gives every process in the cgroup the policy.
 #pragma once
 #include <optional>
