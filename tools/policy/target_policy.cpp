@@ -98,18 +98,21 @@ ProcessPolicy loaded_by_shim(pid_t pid, const PublishedPolicy& published) {
         throw TargetError(fmt::format("process {}: {}: the shim leaves its sockets unchanged{}", pid, published.message,
                                       embedded ? "" : " until the file is fixed"));
     const PolicyText read = embedded ? PolicyText{embedded_source_name, embedded_default_policy()} : read_loaded_file(pid, published);
+    std::string note;
     if (read.text.size() != published.text_bytes || digest64(read.text) != published.text_digest) {
         if (embedded)
             throw TargetError(
                 fmt::format("process {}: its shim embeds another default policy than this tcpkeep (another version); "
                             "name the policy with --policy",
                             pid));
-        throw TargetError(
-            fmt::format("process {} runs an older version of {}: the file changed since the shim loaded it "
-                        "({} bytes then, {} now); restart the process to use the new policy, or name one with --policy",
-                        pid, read.name, published.text_bytes, read.text.size()));
+        // The shim reloads an edited file at the process's next connection or accept: the file as it
+        // is now is the policy the process's sockets are judged by.
+        note = fmt::format(
+            "its shim loaded an older version of {} ({} bytes then, {} now); the shim reloads it at the process's next connection or "
+            "accept; sockets made before keep the older values (`tcpkeep apply --pid {}` sets them)",
+            read.name, published.text_bytes, read.text.size(), pid);
     }
-    return {PolicyOrigin::shim, read.name, !embedded, "", parse_or_throw(pid, read), identity_of(published)};
+    return {PolicyOrigin::shim, read.name, !embedded, std::move(note), parse_or_throw(pid, read), identity_of(published)};
 }
 
 // Discovery as the shim does it, seen from the process.

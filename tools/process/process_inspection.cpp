@@ -65,6 +65,7 @@ void infer_direction(SocketReport& s, const Listeners& listeners, PortRange ephe
 // What the shim recorded for the socket's fd: its direction and the options the program set.
 void take_shim_record(const ShimState& state, SocketReport& s) {
     const std::optional<shim::FdState> st = state.fd_state(s.socket.fd);
+    s.made_outside_shim = st && st->kind == shim::FdKind::unknown;
     if (!st || st->kind != shim::FdKind::tcp) return;
     if (st->listener != shim::ListenerMode::none || st->configured) {
         s.direction_source = DirectionSource::shim;
@@ -96,17 +97,20 @@ void decide(const CompiledPolicy& policy, SocketReport& s, bool guessed) {
     s.action = v.kind;
     s.rule = v.name;
     if (v.kind == Verdict::Kind::apply) s.expected = v.settings;
+    if (v.enforce) s.enforced = v.settings.mask;  // whichever policy: the shim's, a named one, an attachment's
     s.direction_ambiguous = guessed && !same_decision(v, verdict_for(policy, s.socket, Direction::outbound));
 }
 
-// Why a loaded shim does nothing for a process that has TCP sockets, or nullopt.
+// Why a loaded shim cannot act on the process's connections, or nullopt. Only a runtime that
+// makes its own system calls stops it: sockets it did not see made (inherited from the process
+// that started this one, like sshd's session or an inetd child) are judged by their values, and
+// the shim sets the sockets the process makes from now on.
 std::optional<std::string> inactive_shim(pid_t pid, const ShimState* shim, const ProcessTcp& tcp) {
     if (shim == nullptr || tcp.sockets.empty() || shim->engine != EngineStatus::idle) return std::nullopt;
     if (is_go_program(proc_path(pid, "exe")))
         return "a Go program: its runtime makes system calls directly, so the shim sees none of its connections "
                "(use tcpkeep apply for the sockets it has)";
-    return "the shim has made no decision although the process has TCP sockets: they were made with raw system calls or io_uring, "
-           "or inherited (use tcpkeep apply for the sockets it has)";
+    return std::nullopt;
 }
 
 std::optional<std::string> runs_as(pid_t pid, const std::optional<std::string>& executable) {

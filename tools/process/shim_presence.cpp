@@ -20,11 +20,11 @@ std::string why_not_loaded(pid_t pid, std::optional<std::string>& preload_entry)
         const int error = linking.error().code;
         if (error == EACCES || error == EPERM || error == ENOENT) throw_target_error(pid, exe, error);
     } else if (*linking == Linking::static_executable) {
-        return "statically linked: the executable has no program interpreter, so LD_PRELOAD is never read (use tcpkeep apply)";
+        return "statically linked: the executable has no program interpreter, so LD_PRELOAD is never read";
     }
     if (secure_execution(pid))
         return "secure execution (setuid/setgid or file capabilities, AT_SECURE): the dynamic loader ignores LD_PRELOAD "
-               "paths outside the system library directories (use tcpkeep apply)";
+               "paths outside the system library directories";
     const std::optional<std::string> preload = environment_variable(pid, "LD_PRELOAD");
     if (!preload) return "LD_PRELOAD is absent from the process's environment";
     preload_entry = shim_in_preload(*preload);

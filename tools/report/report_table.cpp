@@ -71,9 +71,17 @@ std::string verdict_text(const ProcessReport& r) {
     for (const SocketReport& s : r.sockets) own += s.program_chose() != 0;
     if (own != 0)
         out += fmt::format(
-            "  note: on {} socket{} the program set some options itself; the policy lets it (the shim leaves them, "
+            "  note: on {} socket{} the program set some options itself; the policy lets it ({} leaves them, "
             "as apply does; `enforce = true` in the rule overrides)\n",
-            own, own == 1 ? "" : "s");
+            own, own == 1 ? "" : "s", r.shim.loaded || !r.cgroup_attachment ? "the shim" : "cgroup mode");
+    std::vector<int> outside;
+    for (const SocketReport& s : r.sockets)
+        if (s.made_outside_shim) outside.push_back(s.socket.fd);
+    if (!outside.empty())
+        out += fmt::format(
+            "  note: fd {} {} not made through the shim (inherited from the process that started this one, or made with raw system "
+            "calls): judged by {} values; the shim sets the sockets the process makes from now on\n",
+            fmt::join(outside, ", "), outside.size() == 1 ? "was" : "were", outside.size() == 1 ? "its" : "their");
     std::vector<int> ambiguous;
     for (const SocketReport& s : r.sockets)
         if (s.direction_ambiguous) ambiguous.push_back(s.socket.fd);
@@ -110,7 +118,8 @@ std::string to_table(const ProcessReport& r, bool dry_run) {
     std::string out = fmt::format("process {} ({}{})\n", r.pid, printable(r.executable.value_or("executable unknown")),
                                   r.runs_as ? fmt::format(", running as {}", printable(*r.runs_as)) : "");
     if (!r.shim.loaded) {
-        out += fmt::format("  shim:   not loaded: {}\n", printable(r.shim.why_not.value_or("unknown")));
+        out += fmt::format("  shim:   not loaded: {}{}\n", printable(r.shim.why_not.value_or("unknown")),
+                           r.cgroup_attachment ? "; not needed: cgroup mode gives the policy" : "");
     } else if (r.shim_inactive) {
         out += fmt::format("  shim:   loaded ({}) but inactive: {}\n", printable(r.shim.path.value_or("?")), printable(*r.shim_inactive));
     } else {

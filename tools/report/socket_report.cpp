@@ -84,6 +84,7 @@ json socket_json(const SocketReport& s) {
              {"ok", optional_json(s.ok())},
              {"direction_source", direction_source_name(s.direction_source)},
              {"direction_ambiguous", s.direction_ambiguous},
+             {"made_outside_shim", s.made_outside_shim},
              {"program_set", s.program_set ? options_json(*s.program_set) : json(nullptr)},
              {"program_chose", options_json(s.program_chose())},
              {"dead_peer", prediction_json(s.prediction)}};
@@ -95,10 +96,11 @@ json socket_json(const SocketReport& s) {
 
 std::uint8_t SocketReport::program_chose() const {
     if (!actual || !program_set) return 0;
+    const std::uint8_t own = *program_set & ~enforced;
     std::uint8_t chose = 0;
     for (int i = 0; i < option_count; ++i) {
         const auto o = static_cast<Option>(i);
-        if (expected.has(o) && (*program_set & bit(o)) != 0 && option_value(o, expected) != option_value(o, *actual)) chose |= bit(o);
+        if (expected.has(o) && (own & bit(o)) != 0 && option_value(o, expected) != option_value(o, *actual)) chose |= bit(o);
     }
     return chose;
 }

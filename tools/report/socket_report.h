@@ -41,6 +41,10 @@ struct SocketReport {
     // Options the program set itself (the shim saw its setsockopt; not enforced): a value of the
     // program's own choice is not a failure. Unknown without the shim's record.
     std::optional<std::uint8_t> program_set;
+    std::uint8_t enforced = 0;  // options the rule enforces (`enforce = true`): the program's own value does not count
+    // The shim is loaded but never saw this socket made: inherited from the process that started
+    // this one (an inetd-style child, sshd's session), or made with raw system calls.
+    bool made_outside_shim = false;
     Verdict::Kind action = Verdict::Kind::untouched;
     std::string rule;                   // rule display name or "[defaults]"; empty when nothing matched
     Settings expected;                  // mask: the options the policy sets (none for skip/untouched)
