@@ -386,6 +386,18 @@ class ServerPolicyReload(EditedPolicy):
         time.sleep(PAST_A_CHECK)
         self.assert_reaches_new_connections(server, values(67), old_fd)
 
+    def test_an_edit_that_names_peers_decides_each_connection_and_leaves_the_listener(self):
+        server = Server(self, self.path)
+        server.connect()
+        old_fd, = server.accept()
+        self.replace(policy(61) + '[[rule]]\ndirection = "inbound"\npeers = ["127.0.0.0/8"]\nidle = "67s"\n')
+        time.sleep(PAST_A_CHECK)
+        server.connect(3)
+        fds = server.accept(3)
+        self.assertEqual([server.values(fd) for fd in fds], [values(67)] * 3)
+        # Decided per connection now: the listener holds nothing of the shim's, as if it started so.
+        self.assertEqual(server.values(server.listener), list(KERNEL_DEFAULTS.values()))
+
     def test_an_invalid_or_removed_file_keeps_the_servers_policy(self):
         server = Server(self, self.path)
         self.replace(policy(67).replace("count = 4", "count = many"))
