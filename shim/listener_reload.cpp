@@ -17,18 +17,23 @@ constexpr int outdated_fds = 1 << 16;
 constexpr std::uint32_t count_mask = (1u << 24) - 1;
 std::uint32_t* outdated = nullptr;  // atomic
 
-std::uint32_t* outdated_slot(int fd, bool create) {
-    if (fd < 0 || fd >= outdated_fds) return nullptr;
+// The word of `listener`, or null when the table is not mapped (every accept and close asks: one load).
+std::uint32_t* existing_slot(int listener) {
     std::uint32_t* table = __atomic_load_n(&outdated, __ATOMIC_ACQUIRE);
-    if (table == nullptr && create) {  // only the re-deciding thread creates it
+    return table != nullptr && static_cast<unsigned>(listener) < outdated_fds ? table + listener : nullptr;
+}
+
+// The same, mapping the table first (only the re-deciding thread does).
+std::uint32_t* created_slot(int listener) {
+    if (static_cast<unsigned>(listener) >= outdated_fds) return nullptr;
+    if (__atomic_load_n(&outdated, __ATOMIC_ACQUIRE) == nullptr) {
         const int saved_errno = errno;
         void* mem = ::mmap(nullptr, sizeof(std::uint32_t) * outdated_fds, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         errno = saved_errno;
         if (mem == MAP_FAILED) return nullptr;
-        table = static_cast<std::uint32_t*>(mem);
-        __atomic_store_n(&outdated, table, __ATOMIC_RELEASE);
+        __atomic_store_n(&outdated, static_cast<std::uint32_t*>(mem), __ATOMIC_RELEASE);
     }
-    return table == nullptr ? nullptr : table + fd;
+    return existing_slot(listener);
 }
 
 }  // namespace
@@ -74,11 +79,11 @@ void expect_outdated_connections(int listener, std::uint32_t queued, std::uint8_
     // One more than counted: a connection completing on another CPU right now may have been made
     // with the old values and not be queued yet. One extra socket set to the values it has is harmless.
     const std::uint32_t count = queued < count_mask ? queued + 1 : count_mask;
-    if (std::uint32_t* slot = outdated_slot(listener, true)) __atomic_store_n(slot, count | std::uint32_t{restore} << 24, __ATOMIC_SEQ_CST);
+    if (std::uint32_t* slot = created_slot(listener)) __atomic_store_n(slot, count | std::uint32_t{restore} << 24, __ATOMIC_SEQ_CST);
 }
 
 bool take_outdated_connection(int listener, std::uint8_t& restore) {
-    std::uint32_t* slot = outdated_slot(listener, false);
+    std::uint32_t* slot = existing_slot(listener);
     if (slot == nullptr) return false;
     std::uint32_t word = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
     do {
@@ -89,7 +94,7 @@ bool take_outdated_connection(int listener, std::uint8_t& restore) {
 }
 
 void forget_outdated_connections(int listener) {
-    if (std::uint32_t* slot = outdated_slot(listener, false)) __atomic_store_n(slot, 0, __ATOMIC_RELAXED);
+    if (std::uint32_t* slot = existing_slot(listener)) __atomic_store_n(slot, 0, __ATOMIC_RELAXED);
 }
 
 }  // namespace tcpkeep::shim
