@@ -3,6 +3,8 @@
 #pragma once
 #include <sys/socket.h>
 
+#include "shim/listener_reload.h"
+
 namespace tcpkeep::shim {
 
 // connect(), or sendto/sendmsg with MSG_FASTOPEN: decide by remote port and address, then set.
@@ -14,15 +16,21 @@ bool configure_listener_before_listen(int fd);
 void configure_listener_after_listen(int fd);
 
 // accept()/accept4(): prepare before the real call, then after_accept with its result.
-enum class AcceptPlan {
-    pass,               // not a TCP listener, or nothing to do
-    inherit,            // configured listener: the accepted socket inherited everything (no syscall)
-    inherit_and_apply,  // listener configured just now: the accepted one may predate it, set it too
-    per_peer,           // rules with peers: decide for each accepted socket by its peer address
+struct AcceptPlan {
+    enum Kind {
+        pass,               // not a TCP listener, or nothing to do
+        inherit,            // configured listener: the accepted socket inherited everything (no syscall)
+        inherit_and_apply,  // listener configured just now: the accepted one may predate it, set it too
+        per_peer,           // rules with peers: decide for each accepted socket by its peer address
+    };
+    Kind kind = pass;
+    ListenerEpoch epoch;  // the listeners' policy before the real call: a reload may overtake it
 };
 AcceptPlan prepare_accept(int fd);
 // peer: the address accept() returned into the shim's own buffer, or null (read with getpeername).
-void after_accept(int listener, int accepted, AcceptPlan plan, const sockaddr* peer, socklen_t peer_len);
+// At most once a second, the policy file is checked: when it changed, every listener is decided
+// again, and the accepted socket (made with the old values) is set too.
+void after_accept(int listener, int accepted, const AcceptPlan& plan, const sockaddr* peer, socklen_t peer_len);
 
 // The program's own setsockopt of a managed option: returns true when it must be swallowed
 // (enforce), else records after a successful real call via note_program_setsockopt.

@@ -23,7 +23,7 @@ constexpr std::int32_t disabled = static_cast<std::int32_t>(EngineStatus::disabl
 std::int32_t& state = published.engine;
 const EngineApi* loaded_api = nullptr;  // written once, before state becomes ready
 const void* loaded_policy = nullptr;    // atomic: a reload replaces it
-std::int64_t next_check = 0;            // atomic: CLOCK_MONOTONIC_COARSE time (ns) of the next file check
+std::int64_t next_check = 0;            // atomic: CLOCK_MONOTONIC_COARSE time (ns) of the next file check, or `checking`
 constexpr std::int64_t check_interval_ns = 1'000'000'000;
 
 // CLOCK_MONOTONIC_COARSE in nanoseconds: read from the vDSO, no system call.
@@ -87,21 +87,49 @@ DisabledReason load() {
     return DisabledReason::none;
 }
 
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
+// While one thread checks the file, next_check holds this: a decision made meanwhile waits for the
+// outcome, so that nothing is decided with the old policy once a check has found a new one.
+constexpr std::int64_t checking = -1;
+int check_overdue = 0;  // atomic: 1 once a check took too long to wait for
+
+// Waits for the check another thread is making: a spin while it is a stat (microseconds, no system
+// call), sleeps when it reads a new version; bounded like wait_for_loader. A check that has not
+// ended by then (a hung file system, or a thread lost in a fork) is not waited for again until it ends.
+void wait_for_check() {
+    auto running = [] {
+        return __atomic_load_n(&next_check, __ATOMIC_ACQUIRE) == checking && __atomic_load_n(&check_overdue, __ATOMIC_RELAXED) == 0;
+    };
+    for (int i = 0; i < 4'000 && running(); ++i) cpu_relax();
+    const timespec pause{0, 200'000};
+    for (int i = 0; i < 10'000 && running(); ++i) ::nanosleep(&pause, nullptr);
+    if (running()) __atomic_store_n(&check_overdue, 1, __ATOMIC_RELAXED);
+}
+
 // The policy file changed? Asked by one thread at a time, at most once a second, and only by a
 // thread making a TCP decision: a program that makes none pays nothing, not even a timer.
 void reload_when_due() {
-    std::int64_t due = __atomic_load_n(&next_check, __ATOMIC_RELAXED);
-    const std::int64_t now = coarse_now_ns();
-    if (now < due || !__atomic_compare_exchange_n(&next_check, &due, now + check_interval_ns, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) return;
+    std::int64_t due = __atomic_load_n(&next_check, __ATOMIC_ACQUIRE);
+    if (due == checking) return wait_for_check();
+    if (coarse_now_ns() < due) return;
+    if (!__atomic_compare_exchange_n(&next_check, &due, checking, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) return wait_for_check();
     EngineReloadResult result;
     loaded_api->reload_if_changed(&result);
     if (result.refused != nullptr)
         log_line(LogLevel::error, "%s; %s", result.refused,
                  __atomic_load_n(&loaded_policy, __ATOMIC_ACQUIRE) != nullptr ? "the policy loaded before stays in use" : "sockets left unchanged");
-    if (result.policy == nullptr) return;
-    __atomic_store_n(&published.policy, result.published, __ATOMIC_RELEASE);
-    __atomic_store_n(&loaded_policy, result.policy, __ATOMIC_RELEASE);
-    log_line(LogLevel::info, "%s (reloaded: the file changed)", result.published->message);
+    if (result.policy != nullptr) {
+        __atomic_store_n(&published.policy, result.published, __ATOMIC_RELEASE);
+        __atomic_store_n(&loaded_policy, result.policy, __ATOMIC_RELEASE);
+        log_line(LogLevel::info, "%s (reloaded: the file changed)", result.published->message);
+    }
+    __atomic_store_n(&check_overdue, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&next_check, coarse_now_ns() + check_interval_ns, __ATOMIC_RELEASE);
 }
 
 void wait_for_loader() {

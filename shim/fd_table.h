@@ -27,6 +27,24 @@ inline FdState fd_state(int fd) {
 inline void set_fd_state(int fd, const FdState& state, bool allocate = true) {
     if (std::uint64_t* s = fd_storage::slot(fd, allocate)) __atomic_store_n(s, state.pack(), __ATOMIC_RELAXED);
 }
+// Replaces fd's state only if it is still `expected` (another thread may have recorded something).
+inline bool replace_fd_state(int fd, const FdState& expected, const FdState& desired) {
+    std::uint64_t* s = fd_storage::slot(fd, false);
+    std::uint64_t old = expected.pack();
+    return s != nullptr && __atomic_compare_exchange_n(s, &old, desired.pack(), false, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+}
+// Calls visit(fd, state) for every fd with a record (rare work: a whole scan of the table).
+template <typename Visit>
+void for_each_recorded_fd(Visit visit) {
+    for (int fd = 0; fd < fd_storage::static_fds; ++fd)
+        if (const std::uint64_t word = __atomic_load_n(published.low_fds + fd, __ATOMIC_RELAXED); word != 0) visit(fd, FdState::unpack(word));
+    for (int c = 0; c < published_chunk_count; ++c) {
+        const std::uint64_t* chunk = __atomic_load_n(&published.chunks[c], __ATOMIC_ACQUIRE);
+        for (int i = 0; chunk != nullptr && i < (1 << published_chunk_bits); ++i)
+            if (const std::uint64_t word = __atomic_load_n(chunk + i, __ATOMIC_RELAXED); word != 0)
+                visit((c << published_chunk_bits) + i, FdState::unpack(word));
+    }
+}
 // Forgets fd (close); never allocates.
 inline void forget_fd(int fd) {
     if (std::uint64_t* s = fd_storage::slot(fd, false)) __atomic_store_n(s, 0, __ATOMIC_RELAXED);

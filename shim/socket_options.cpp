@@ -38,6 +38,42 @@ bool is_listening(int fd) {
     return real::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &value, &len) == 0 && value != 0;
 }
 
+std::uint32_t queued_connections(int listener) {
+    tcp_info info{};
+    socklen_t len = sizeof info;
+    return real::getsockopt(listener, IPPROTO_TCP, TCP_INFO, &info, &len) == 0 ? info.tcpi_unacked : 0;
+}
+
+namespace {
+// Known without asking the kernel: what a new socket has for the two options off by default.
+constexpr Settings off_by_default{bit(Option::keepalive) | bit(Option::user_timeout), false, 0, 0, 0, 0};
+Settings read_defaults;  // written once, by the thread that moves read_state from 0 to 1
+int read_state = 0;      // atomic: 0 unread, 1 being read, 2 read
+}  // namespace
+
+const Settings& kernel_defaults() {
+    int unread = 0;
+    if (__atomic_load_n(&read_state, __ATOMIC_ACQUIRE) == 2) return read_defaults;
+    // Being read by another thread: this caller restores what is known without asking.
+    if (!__atomic_compare_exchange_n(&read_state, &unread, 1, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) return off_by_default;
+    read_defaults = off_by_default;
+    const int saved_errno = errno;
+    if (const int fd = real::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0); fd >= 0) {
+        for (const OptionSpec& o : option_table) {
+            int value = 0;
+            socklen_t len = sizeof value;
+            if (!off_by_default.has(o.option) && real::getsockopt(fd, o.level, o.name, &value, &len) == 0) {
+                o.store(read_defaults, value);
+                read_defaults.mask |= bit(o.option);
+            }
+        }
+        real::close(fd);
+    }
+    errno = saved_errno;
+    __atomic_store_n(&read_state, 2, __ATOMIC_RELEASE);
+    return read_defaults;
+}
+
 std::uint8_t apply_settings(int fd, const Settings& s, std::uint8_t leave) {
     std::uint8_t done = 0;
     for (const OptionSpec& o : option_table) {

@@ -21,6 +21,13 @@ bool probe_tcp(int fd, bool& user_timeout_set);
 // SO_ACCEPTCONN: fd is a listening socket.
 bool is_listening(int fd);
 
+// Connections waiting in a listener's accept queue (TCP_INFO of a listener: tcpi_unacked), 0 if unknown.
+std::uint32_t queued_connections(int listener);
+
+// The values a socket has before anyone sets them: keepalive off, no user timeout, and idle,
+// interval and count as a new socket reads them (the network namespace's sysctls). Read once.
+const Settings& kernel_defaults();
+
 // Sets each option in s.mask that is not in `leave`: one setsockopt each. Failures are logged once
 // per option at warn and never reported to the program; a closed fd (EBADF, ENOTSOCK) ends it silently.
 // Returns the options really set (Settings bits).

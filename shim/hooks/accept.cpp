@@ -1,5 +1,6 @@
-// accept()/accept4(): nothing to do on a configured listener; otherwise configure a listener the
-// shim never saw, or decide per connection when rules name peers.
+// accept()/accept4(): nothing to do on a configured listener while the policy is unchanged (the
+// accepted socket inherited its options); otherwise configure a listener the shim never saw, decide
+// per connection when rules name peers, or follow an edited policy (decisions.h: after_accept).
 #include "shim/decisions.h"
 #include "shim/hooks/export.h"
 #include "shim/real_calls.h"
@@ -10,7 +11,7 @@ template <typename RealAccept>
 int accept_with_policy(int fd, sockaddr* addr, socklen_t* len, RealAccept real_accept) {
     using tcpkeep::shim::AcceptPlan;
     const AcceptPlan plan = tcpkeep::shim::prepare_accept(fd);
-    if (plan == AcceptPlan::per_peer && addr == nullptr) {
+    if (plan.kind == AcceptPlan::per_peer && addr == nullptr) {
         // The caller does not want the address but the decision does: take it into our buffer.
         sockaddr_storage ss{};
         socklen_t ss_len = sizeof ss;
@@ -19,7 +20,7 @@ int accept_with_policy(int fd, sockaddr* addr, socklen_t* len, RealAccept real_a
         return accepted;
     }
     const int accepted = real_accept(fd, addr, len);
-    if (plan != AcceptPlan::pass) tcpkeep::shim::after_accept(fd, accepted, plan, nullptr, 0);
+    if (plan.kind != AcceptPlan::pass) tcpkeep::shim::after_accept(fd, accepted, plan, nullptr, 0);
     return accepted;
 }
 

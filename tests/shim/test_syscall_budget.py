@@ -7,6 +7,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 import unittest
 
 from tcpkeep_test import SANITIZER_PRELOAD, SHIM, SOCKPROBE, Listener, PolicyFile, main, shim_env
@@ -14,14 +15,14 @@ from tcpkeep_test import SANITIZER_PRELOAD, SHIM, SOCKPROBE, Listener, PolicyFil
 RUNS = 10  # extra operations in the long run
 
 
-def count_syscalls(make_args, n, preload, setup):
+def count_syscalls(make_args, n, preload, setup, policy=None):
     """Total system calls of sockprobe make_args(n) as counted by strace -c. setup(n)() runs first and
     returns the fds to pass and an optional action to run once sockprobe has printed "ready" (`wait`)."""
     pass_fds, when_ready = setup(n)()
     args = make_args(n)
     with tempfile.NamedTemporaryFile("r", suffix=".strace") as out:
         probe = subprocess.Popen(["strace", "-f", "-c", "-qq", "-o", out.name, SOCKPROBE, *map(str, args)],
-                                 env=shim_env(preload=preload), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                 env=shim_env(policy, preload=preload), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                  stderr=subprocess.DEVNULL, pass_fds=pass_fds, text=True)
         if when_ready is not None:
             while probe.stdout.readline().strip() != "ready":
@@ -40,10 +41,10 @@ def strace_total(summary):
     return total - sum(int(n) for n in stats)
 
 
-def added_per_operation(make_args, setup=lambda n: lambda: ((), None)):
+def added_per_operation(make_args, setup=lambda n: lambda: ((), None), policy=None):
     """(shim - plain) system calls per extra operation; setup(n) prepares a run of n operations."""
     def cost(preload):
-        return count_syscalls(make_args, 1 + RUNS, preload, setup) - count_syscalls(make_args, 1, preload, setup)
+        return count_syscalls(make_args, 1 + RUNS, preload, setup, policy) - count_syscalls(make_args, 1, preload, setup, policy)
     return (cost(True) - cost(False)) / RUNS
 
 
@@ -51,6 +52,22 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def trickling_clients(port, clients, spacing):
+    """setup(n) for a run of n accepts: a fresh port, and once sockprobe listens, a connection to it
+    every `spacing` seconds from a thread (sockprobe accepts each as it comes)."""
+    def connect_spaced(n):
+        for _ in range(n):
+            clients.append(socket.create_connection(("127.0.0.1", port[0])))
+            time.sleep(spacing)
+
+    def for_n(n):
+        def setup():
+            port[0] = free_port()
+            return (), lambda: threading.Thread(target=connect_spaced, args=(n,), daemon=True).start()
+        return setup
+    return for_n
 
 
 
@@ -96,6 +113,41 @@ class SyscallBudget(unittest.TestCase):
         for c in clients:
             c.close()
         self.assertEqual(added, 0)
+
+    def test_accepts_over_seconds_with_a_policy_file_add_nothing_but_its_checks(self):
+        # One accept every 0.15 s for 1.65 s, the policy read from a file: each accept reads the clock to
+        # know whether the file is due for a check (vDSO: no system call); the check itself, a stat at
+        # most once a second, is counted by test_policy_file_checked_at_most_once_a_second_while_accepting.
+        port, clients = [0], []
+        with PolicyFile("version = 1\n[defaults]\nkeepalive = true\nidle = \"40s\"\n") as p:
+            added = added_per_operation(lambda n: ["socket", "inet", "stream", "bind", "127.0.0.1", port[0], "listen", "wait"] +
+                                        ["accept-close"] * n, setup=trickling_clients(port, clients, 0.15), policy=p.path)
+        for c in clients:
+            c.close()
+        self.assertEqual(added, 0)
+
+    def test_policy_file_checked_at_most_once_a_second_while_accepting(self):
+        # sockprobe only listens and accepts (never connects): 24 connections, one every 0.125 s (3 s).
+        # The shim stat()s the policy file when it loads it, then at most once a second.
+        port, clients = [0], []
+        with tempfile.NamedTemporaryFile("r") as out, PolicyFile("version = 1\n[defaults]\nidle = \"40s\"\n") as p:
+            _, start_clients = trickling_clients(port, clients, 0.125)(24)()
+            probe = subprocess.Popen(["strace", "-f", "-qq", "-e", "trace=stat,newfstatat,statx,lstat", "-o", out.name, SOCKPROBE,
+                                      "socket", "inet", "stream", "bind", "127.0.0.1", str(port[0]), "listen", "wait", *["accept-close"] * 24],
+                                     env=shim_env(p.path), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+            while probe.stdout.readline().strip() != "ready":
+                pass
+            listening = time.monotonic()
+            start_clients()
+            probe.communicate(timeout=60)
+            accepting = time.monotonic() - listening
+            stats = [line for line in out.read().splitlines() if f'"{p.path}"' in line]
+        for c in clients:
+            c.close()
+        checks = len(stats) - 1  # the first is the load's, at listen
+        self.assertGreater(accepting, 2.5)  # 23 intervals of 0.125 s between the first and last connection
+        self.assertGreaterEqual(checks, 2, stats)
+        self.assertLessEqual(checks, int(accepting), stats)
 
     def test_udp_and_unix_add_nothing(self):
         udp = added_per_operation(lambda n: ["socket", "inet", "dgram", "connect", "127.0.0.1", "9"] * n)
