@@ -10,6 +10,7 @@ tcpkeep_packages=(
   python3 curl netcat-openbsd iproute2 nftables strace procps util-linux file
   nodejs openjdk-17-jdk-headless   # runtimes the shim is tested inside
   redis-server nginx-light golang-go  # daemons that rewrite their title; a cgo Go client (verify's tests)
+  openssh-server                   # sshd and its re-executed session: sockets the session inherits (verify)
   groff-base                       # the man page test
   clang libclang-rt-14-dev valgrind # libFuzzer targets, leak checks
   mmdebstrap systemd-container docker.io  # real engines (label engines): a Debian rootfs, systemd-nspawn, dockerd

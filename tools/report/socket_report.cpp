@@ -87,6 +87,7 @@ json socket_json(const SocketReport& s) {
              {"made_outside_shim", s.made_outside_shim},
              {"program_set", s.program_set ? options_json(*s.program_set) : json(nullptr)},
              {"program_chose", options_json(s.program_chose())},
+             {"enforced", options_json(s.enforced)},
              {"dead_peer", prediction_json(s.prediction)}};
     if (!s.changes.empty()) out["changes"] = std::move(changes);
     return out;
