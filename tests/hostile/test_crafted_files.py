@@ -30,6 +30,20 @@ def crafted_elf(path, sections=65535, table_bytes=64 << 20):
         f.write(header * sections)
 
 
+def make_long_path(attacker):
+    """A one-page file of nobody's at a path of ~3,500 bytes: 14 directories of 240 characters
+    (NAME_MAX is 255)."""
+    directory = attacker.home
+    for i in range(14):
+        directory = os.path.join(directory, f"{i:02d}" + "d" * 238)
+    os.makedirs(directory)
+    target = os.path.join(directory, "mapped")
+    with open(target, "wb") as f:
+        f.write(b"\0" * 4096)
+    subprocess.run(["chown", "-R", "nobody:nogroup", attacker.home], check=True)
+    return target
+
+
 def peak_memory_kib(cmd):
     """Runs cmd; returns (exit status, its peak resident memory in KiB, seconds it took, its stderr)."""
     started = time.monotonic()
@@ -57,15 +71,7 @@ class CraftedFiles(unittest.TestCase):
 
     def test_maps_of_a_hundred_megabytes(self):
         attacker = Attacker(self)
-        # A path of ~3,500 bytes: 14 directories of 240 characters (NAME_MAX is 255).
-        directory = attacker.home
-        for i in range(14):
-            directory = os.path.join(directory, f"{i:02d}" + "d" * 238)
-        os.makedirs(directory)
-        target = os.path.join(directory, "mapped")
-        with open(target, "wb") as f:
-            f.write(b"\0" * 4096)
-        subprocess.run(["chown", "-R", "nobody:nogroup", attacker.home], check=True)
+        target = make_long_path(attacker)
         mappings = 32000
         process = attacker.start("--many-maps", target, str(mappings), env=environment())
         with open(f"/proc/{process.pid}/maps", "rb") as f:
