@@ -13,7 +13,7 @@ struct KernelDefaults {
     std::int32_t retries2 = 15;            // net.ipv4.tcp_retries2
     std::int32_t syn_retries = 6;          // net.ipv4.tcp_syn_retries
     std::int32_t syn_linear_timeouts = 0;  // net.ipv4.tcp_syn_linear_timeouts (kernels >= 6.17; else 0)
-    std::int32_t rto_min_ms = 200;         // net.ipv4.tcp_rto_min_us / 1000 (TCP_RTO_MIN)
+    std::int32_t rto_min_ms = 200;         // net.ipv4.tcp_rto_min_us in ms, rounded up (TCP_RTO_MIN)
     std::int32_t rto_max_ms = 120000;      // net.ipv4.tcp_rto_max_ms (TCP_RTO_MAX)
     std::int32_t early_retrans = 3;        // net.ipv4.tcp_early_retrans (>= 3: tail loss probes)
 };
