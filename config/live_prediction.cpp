@@ -16,6 +16,18 @@ std::int64_t probe_timeout(const LiveTcpState& s, const KernelDefaults& k, std::
     return std::min(pto, rto);
 }
 
+// TCP_INFO's fields are unsigned 32-bit (backoff and retransmits: bytes); anything else is not a
+// state the kernel can report, and would overflow the shifts and sums below.
+LiveTcpState within_tcp_info_ranges(LiveTcpState s) {
+    constexpr std::int64_t u32_max = UINT32_MAX;
+    s.rto_ms = std::clamp<std::int64_t>(s.rto_ms, 0, u32_max / 1000);
+    s.srtt_us = std::clamp<std::int64_t>(s.srtt_us, 0, u32_max);
+    s.backoff = std::clamp(s.backoff, 0, 255);
+    s.retransmits = std::clamp(s.retransmits, 0, 255);
+    s.since_last_receive_ms = std::clamp<std::int64_t>(s.since_last_receive_ms, 0, u32_max);
+    return s;
+}
+
 }  // namespace
 
 EffectiveValues effective_values(const Settings& read) { return {read.keepalive, read.idle_s, read.interval_s, read.count, read.user_timeout_ms}; }
@@ -30,11 +42,15 @@ const char* case_name(LivePrediction::Case c) {
     return "not_established";
 }
 
-LivePrediction predict_live(const EffectiveValues& v, const KernelDefaults& kernel, const LiveTcpState& s) {
+LivePrediction predict_live(const EffectiveValues& values, const KernelDefaults& namespace_values, const LiveTcpState& state) {
+    const EffectiveValues v = within_kernel_ranges(values);
+    const KernelDefaults kernel = within_kernel_ranges(namespace_values);
+    const LiveTcpState s = within_tcp_info_ranges(state);
     LivePrediction p;
     if (!s.established) return p;
-    // The RTO before any backoff: the timer doubles from it once data goes unanswered.
-    const std::int64_t base_rto = std::max<std::int64_t>(1, s.rto_ms >> std::min(s.backoff, 30));
+    // The RTO before any backoff: the timer doubles from it once data goes unanswered. Never above
+    // TCP_RTO_MAX, as the kernel bounds it.
+    const std::int64_t base_rto = std::clamp<std::int64_t>(s.rto_ms >> std::min(s.backoff, 30), 1, max_rto_max_ms);
     p.rto_ms = base_rto;
     Timeline fresh;
     busy_timeline(v, kernel, base_rto, probe_timeout(s, kernel, base_rto), fresh);
@@ -61,7 +77,7 @@ LivePrediction predict_live(const EffectiveValues& v, const KernelDefaults& kern
     // The keepalive timer counts from the last segment received; probes already sent are part of
     // that same schedule, so the time left is the model's detection time minus the silence so far.
     p.now = LivePrediction::Case::idle;
-    const std::int64_t total = keepalive_detection_ms(std::int64_t{v.idle_s} * 1000, std::int64_t{v.interval_s} * 1000, v.count, v.user_timeout_ms);
+    const std::int64_t total = keepalive_detection_ms(v);
     p.detect_in_ms = std::max<std::int64_t>(0, total - s.since_last_receive_ms);
     return p;
 }

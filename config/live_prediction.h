@@ -35,8 +35,9 @@ struct LivePrediction {
 // The five values read from a socket (getsockopt reports the effective ones), as the model's input.
 EffectiveValues effective_values(const Settings& read);
 
-// `v`: the socket's own values (getsockopt), `kernel`: its namespace's sysctls.
-LivePrediction predict_live(const EffectiveValues& v, const KernelDefaults& kernel, const LiveTcpState& s);
+// `values`: the socket's own values (getsockopt), `namespace_values`: its namespace's sysctls, `state`:
+// its TCP_INFO. Each is taken within the ranges the kernel can report.
+LivePrediction predict_live(const EffectiveValues& values, const KernelDefaults& namespace_values, const LiveTcpState& state);
 
 const char* case_name(LivePrediction::Case c);
 

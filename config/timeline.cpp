@@ -9,8 +9,21 @@ namespace {
 constexpr std::int64_t syn_initial_rto_ms = 1000;  // TCP_TIMEOUT_INIT
 constexpr int max_firings = 1000;                  // retries sysctls are at most 255
 
+// Keepalive timers: the kernel keeps their lengths in jiffies in an int and arms them as unsigned.
+constexpr std::int64_t wrapped_ticks_ms = (std::int64_t{1} << 32) * kernel_tick_ms;
+// The timer wheel (kernel/time/timer.c, HZ=250: 9 levels): a timer armed further ahead than
+// WHEEL_TIMEOUT_CUTOFF ticks fires after WHEEL_TIMEOUT_MAX ticks.
+constexpr std::int64_t wheel_cutoff_ms = (std::int64_t{63} << 24) * kernel_tick_ms;
+constexpr std::int64_t wheel_max_ms = wheel_cutoff_ms - (std::int64_t{1} << 24) * kernel_tick_ms;
+// The probe list stops at as many probes as a socket option can ask for: a user timeout of INT_MAX ms
+// at the shortest interval setsockopt allows (1 s). Only an interval below a second (sysctl 0) could
+// list more, millions of them.
+constexpr std::size_t max_listed_probes = 2'147'484;
+
 // tcp_model_timeout(): how long `boundary` doubling retransmissions take from rto_base.
 std::int64_t model_timeout_ms(int boundary, std::int64_t rto_base, std::int64_t rto_max) {
+    // rto_min above rto_max: no doubling, every wait is rto_max.
+    if (rto_base > rto_max) return (boundary + 1) * rto_max;
     const int threshold = static_cast<int>(std::bit_width(static_cast<std::uint64_t>(rto_max / rto_base))) - 1;  // ilog2
     if (boundary <= threshold) return ((std::int64_t{2} << boundary) - 1) * rto_base;
     return ((std::int64_t{2} << threshold) - 1) * rto_base + (boundary - threshold) * rto_max;
@@ -49,7 +62,11 @@ std::int64_t replay(const RetransmitRule& r, const KernelDefaults& k, std::vecto
 // - with a user timeout the timer is clamped to fire exactly when it expires; without one, the
 //   timer doubles and the connection dies at the first firing past tcp_model_timeout(retries2)
 //   (or at the one before, when it falls short by less than timer rounding can add).
-void busy_timeline(const EffectiveValues& v, const KernelDefaults& k, std::int64_t rto, std::int64_t pto, Timeline& t) {
+void busy_timeline(const EffectiveValues& values, const KernelDefaults& kernel, std::int64_t rto, std::int64_t pto, Timeline& t) {
+    const EffectiveValues v = within_kernel_ranges(values);
+    const KernelDefaults k = within_kernel_ranges(kernel);
+    rto = std::clamp<std::int64_t>(rto, 1, max_rto_max_ms);  // the kernel's RTO never exceeds TCP_RTO_MAX
+    pto = std::clamp<std::int64_t>(pto, 1, max_rto_max_ms);
     std::int64_t first = rto;
     if (k.early_retrans >= 3) {
         t.retransmit_ms.push_back(pto);  // the tail loss probe
@@ -85,26 +102,61 @@ std::int64_t syn_rto(int n, const KernelDefaults& k) {
 
 }  // namespace
 
+std::int64_t lan_rto_ms(const KernelDefaults& kernel) {
+    const KernelDefaults k = within_kernel_ranges(kernel);
+    return std::min<std::int64_t>(k.rto_min_ms + lan_rto_excess_ms, k.rto_max_ms);
+}
+
+std::int64_t keepalive_time_ms(std::int32_t seconds) {
+    const std::int64_t ms = std::int64_t{std::clamp(seconds, -max_keepalive_sysctl_s, max_keepalive_sysctl_s)} * 1000;
+    return ms >= 0 ? ms : wrapped_ticks_ms + ms;
+}
+
+std::int64_t keepalive_interval_ms(std::int32_t seconds) {
+    if (seconds == 0) return kernel_tick_ms;
+    const std::int64_t ms = keepalive_time_ms(seconds);
+    return ms >= wheel_cutoff_ms ? wheel_max_ms : ms;
+}
+
+EffectiveValues within_kernel_ranges(EffectiveValues v) {
+    v.idle_s = std::clamp(v.idle_s, -max_keepalive_sysctl_s, max_keepalive_sysctl_s);
+    v.interval_s = std::clamp(v.interval_s, -max_keepalive_sysctl_s, max_keepalive_sysctl_s);
+    v.count = std::clamp(v.count, 0, max_retry_sysctl);
+    v.user_timeout_ms = std::max(v.user_timeout_ms, 0);
+    return v;
+}
+
 std::int64_t keepalive_detection_ms(std::int64_t idle_ms, std::int64_t interval_ms, int count, std::int64_t user_timeout_ms) {
+    // Bounded, so no product or sum below can overflow: no keepalive timer waits longer.
+    idle_ms = std::clamp<std::int64_t>(idle_ms, 0, wrapped_ticks_ms);
+    interval_ms = std::clamp<std::int64_t>(interval_ms, kernel_tick_ms, wrapped_ticks_ms);
+    count = std::clamp(count, 0, max_retry_sysctl);
+    user_timeout_ms = std::min<std::int64_t>(user_timeout_ms, INT32_MAX);
     if (user_timeout_ms <= 0) return idle_ms + count * interval_ms;
     // Abort at the first timer firing after a probe was sent (k >= 1) that is past the user timeout.
     std::int64_t k = std::max<std::int64_t>(1, (user_timeout_ms - idle_ms + interval_ms - 1) / interval_ms);
     return idle_ms + k * interval_ms;
 }
 
-Timeline compute_timeline(const EffectiveValues& v, const KernelDefaults& kernel) {
+std::int64_t keepalive_detection_ms(const EffectiveValues& v) {
+    return keepalive_detection_ms(keepalive_time_ms(v.idle_s), keepalive_interval_ms(v.interval_s), v.count, v.user_timeout_ms);
+}
+
+Timeline compute_timeline(const EffectiveValues& values, const KernelDefaults& kernel) {
     Timeline t;
-    const std::int64_t idle = std::int64_t{v.idle_s} * 1000;
-    const std::int64_t interval = std::int64_t{v.interval_s} * 1000;
+    const EffectiveValues v = within_kernel_ranges(values);
+    const std::int64_t idle = keepalive_time_ms(v.idle_s);
+    const std::int64_t interval = keepalive_interval_ms(v.interval_s);
     if (v.keepalive) {
-        t.detect_idle_ms = keepalive_detection_ms(idle, interval, v.count, v.user_timeout_ms);
-        for (std::int64_t probe = idle; probe < *t.detect_idle_ms; probe += interval) t.probe_ms.push_back(probe);
+        t.detect_idle_ms = keepalive_detection_ms(v);
+        for (std::int64_t probe = idle; probe < *t.detect_idle_ms && t.probe_ms.size() < max_listed_probes; probe += interval)
+            t.probe_ms.push_back(probe);
         t.detect_reset_ms = idle;
     }
 
     const bool user_timeout = v.user_timeout_ms > 0;
-    const KernelDefaults& k = kernel;
-    const std::int64_t lan_rto = k.rto_min_ms + lan_rto_excess_ms;
+    const KernelDefaults k = within_kernel_ranges(kernel);
+    const std::int64_t lan_rto = lan_rto_ms(k);
     busy_timeline(v, k, lan_rto, lan_rto, t);
 
     RetransmitRule syn{syn_rto, k.syn_retries + k.syn_linear_timeouts, 0, true, 0};

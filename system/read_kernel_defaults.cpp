@@ -32,10 +32,12 @@ KernelDefaults read_kernel_defaults(const std::string& root) {
     read_int(root + "tcp_syn_linear_timeouts", k.syn_linear_timeouts);
     std::int32_t rto_min_us = k.rto_min_ms * 1000;
     read_int(root + "tcp_rto_min_us", rto_min_us);
-    k.rto_min_ms = rto_min_us / 1000;
+    // The kernel rounds it up to whole ticks: rounded up here too, and at least one tick
+    // (within_kernel_ranges), so 1 us is 4 ms, not 0.
+    k.rto_min_ms = static_cast<std::int32_t>((std::int64_t{rto_min_us} + 999) / 1000);
     read_int(root + "tcp_rto_max_ms", k.rto_max_ms);
     read_int(root + "tcp_early_retrans", k.early_retrans);
-    return k;
+    return within_kernel_ranges(k);
 }
 
 }  // namespace tcpkeep

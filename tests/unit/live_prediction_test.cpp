@@ -120,5 +120,54 @@ TEST(LivePrediction, SocketValuesAreTheModelsInput) {
               (std::vector<std::int32_t>{1, 5, 2, 4, 9000}));
 }
 
+// Values a namespace's owner may set, and TCP_INFO states outside what the kernel reports: the
+// prediction does what the kernel does with them and never divides by zero or overflows.
+
+TEST(LivePredictionEdges, RtoMinBelowOneTick) {
+    // tcp_rto_min_us = 1 (0 ms when truncated): one tick, as the kernel rounds it. The loopback RTO
+    // measured then is 8 ms, and the busy case is the LAN model's with rto_min 4 ms.
+    KernelDefaults k;
+    k.rto_min_ms = 0;
+    const LivePrediction p = predict_live(values(true, 60, 10, 6), k, busy(8, 0, 1));
+    EXPECT_EQ(p.rto_ms, 8);
+    EXPECT_EQ(p.detect_in_ms, 371'072);
+    k.rto_min_ms = 4;
+    EXPECT_EQ(p.detect_in_ms, compute_timeline(values(true, 60, 10, 6), k).detect_busy_ms);
+}
+
+TEST(LivePredictionEdges, KeepaliveIntervalZeroWithUserTimeout) {
+    // tcp_keepalive_intvl = 0, so getsockopt(TCP_KEEPINTVL) says 0: a probe every tick after idle,
+    // abort at the first tick at or past the user timeout.
+    const LivePrediction p = predict_live(values(true, 10, 0, 3, 10'100), KernelDefaults{}, idle_for(100));
+    EXPECT_EQ(p.now, LivePrediction::Case::idle);
+    EXPECT_EQ(p.detect_in_ms, 10'000);
+    const LivePrediction no_user_timeout = predict_live(values(true, 10, 0, 3), KernelDefaults{}, idle_for(0));
+    EXPECT_EQ(no_user_timeout.detect_in_ms, 10'012);
+}
+
+TEST(LivePredictionEdges, NegativeKeepaliveTimes) {
+    // tcp_keepalive_time = -1 (the sysctl takes it): the kernel waits 2^32 ticks less a second.
+    const LivePrediction p = predict_live(values(true, -1, 10, 0), KernelDefaults{}, idle_for(0));
+    EXPECT_EQ(p.detect_in_ms, 17'179'868'184);
+}
+
+TEST(LivePredictionEdges, TcpInfoOutsideItsRange) {
+    LiveTcpState s = busy(INT64_MAX, 0, 1, INT32_MIN, -1);
+    s.srtt_us = INT64_MAX;
+    s.since_last_receive_ms = INT64_MIN;
+    LivePrediction p = predict_live(values(true, 60, 10, 6), KernelDefaults{}, s);
+    EXPECT_EQ(p.rto_ms, 120'000);  // never above TCP_RTO_MAX
+    EXPECT_FALSE(p.approximate);   // a negative retransmission count is none
+    s.retransmits = INT32_MAX;     // a byte: 255, past every modelled retransmission
+    s.backoff = INT32_MAX;
+    p = predict_live(values(true, 60, 10, 6), KernelDefaults{}, s);
+    EXPECT_TRUE(p.approximate);
+    EXPECT_EQ(p.detect_in_ms, 0);
+    EXPECT_EQ(p.rto_ms, 1);  // 4294967 ms >> 30 is 0: at least 1 ms
+    s.unacked = 0;
+    p = predict_live(values(true, 60, 10, 6), KernelDefaults{}, s);
+    EXPECT_EQ(p.detect_in_ms, 120'000);  // silent for a negative time: for none
+}
+
 }  // namespace
 }  // namespace tcpkeep

@@ -2,6 +2,8 @@
 // The connect() cases with syn_linear_timeouts were measured on this machine's kernel.
 #include <gtest/gtest.h>
 
+#include <cstring>
+
 #include "config/kernel_defaults.h"
 #include "config/timeline.h"
 #include "system/read_kernel_defaults.h"
@@ -209,6 +211,137 @@ TEST(Timeline, ConnectUserTimeoutLongerThanSynRetries) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Values a namespace's owner may set (or a socket may report): the model does what the kernel does
+// with them and never divides by zero, overflows or loops without end.
+
+TEST(TimelineEdges, RtoMinBelowOneTickIsOneTick) {
+    // tcp_rto_min_us = 1: the kernel rounds it up to one tick (measured: tcpi_rto 8 ms on loopback).
+    KernelDefaults k;
+    k.rto_min_ms = 0;
+    const Timeline t = compute_timeline(keepalive(60, 10, 6), k);
+    // RTO 4 + 4 = 8 ms: TLP at 8, first retransmission at 16, then gaps 16, 32 ... 65536, 120000.
+    // Limit tcp_model_timeout(15, 4, 120000) = (2^15 - 1) x 4 + 1 x 120000 = 251068 ms after 16:
+    // 251072 is 251056 ms after (12 short, less than an eighth: maybe there), 371072 passes.
+    EXPECT_EQ(t.retransmit_ms.front(), 8);
+    EXPECT_EQ(t.retransmit_ms[1], 16);
+    EXPECT_EQ(t.retransmit_ms.back(), 251'072);
+    EXPECT_EQ(t.detect_busy_ms, 371'072);
+    EXPECT_EQ(t.detect_busy_early_ms, 251'072);
+    k.rto_min_ms = kernel_tick_ms;
+    EXPECT_EQ(t, compute_timeline(keepalive(60, 10, 6), k));
+    k.rto_min_ms = -1;
+    EXPECT_EQ(t, compute_timeline(keepalive(60, 10, 6), k));
+}
+
+TEST(TimelineEdges, RtoMinAboveRtoMaxWaitsRtoMaxEachTime) {
+    // tcp_rto_min_us = INT_MAX (2147 s): the kernel bounds the RTO by rto_max (120 s), so every
+    // wait is 120 s; the limit is 16 waits of 120 s = 1920 s after the first retransmission (240 s).
+    KernelDefaults k;
+    k.rto_min_ms = max_rto_min_ms;
+    const Timeline t = compute_timeline(keepalive(60, 10, 6), k);
+    EXPECT_EQ(t.retransmit_ms.size(), 17u);  // the TLP and 16 retransmissions
+    EXPECT_EQ(t.retransmit_ms.front(), 120'000);
+    EXPECT_EQ(t.retransmit_ms.back(), 2'040'000);
+    EXPECT_EQ(t.detect_busy_ms, 2'160'000);
+    EXPECT_EQ(t.detect_busy_early_ms, 2'040'000);  // 120 s short of 1920 s, less than an eighth of 1800 s
+    k.rto_min_ms = INT32_MAX;
+    EXPECT_EQ(t, compute_timeline(keepalive(60, 10, 6), k));
+}
+
+TEST(TimelineEdges, KeepaliveIntervalZeroProbesEveryTick) {
+    // tcp_keepalive_intvl = 0: after each probe the timer is re-armed for 0 jiffies, so it fires
+    // at the next tick.
+    Timeline t = compute_timeline(keepalive(10, 0, 3), KernelDefaults{});
+    EXPECT_EQ(t.detect_idle_ms, 10'012);
+    EXPECT_EQ(t.probe_ms, (ms_list{10'000, 10'004, 10'008}));
+    t = compute_timeline(keepalive(10, 0, 3, 10'100), KernelDefaults{});  // user timeout: 25 ticks of probes
+    EXPECT_EQ(t.detect_idle_ms, 10'100);
+    EXPECT_EQ(t.probe_ms.size(), 25u);
+    EXPECT_EQ(t.probe_ms.back(), 10'096);
+    EXPECT_EQ(keepalive_interval_ms(0), kernel_tick_ms);
+    EXPECT_EQ(keepalive_detection_ms(10'000, 0, 3, 10'100), 10'100);  // the ms form: at least one tick
+    EXPECT_EQ(keepalive_detection_ms(10'000, -5'000, 3, 0), 10'012);
+}
+
+TEST(TimelineEdges, ProbeListIsBoundedWhateverTheUserTimeout) {
+    // Interval 0 (one tick) and the longest user timeout: half a billion probes; the list stops at
+    // what a 1 s interval could reach, the detection time stays exact.
+    const Timeline t = compute_timeline(keepalive(0, 0, 9, INT32_MAX), KernelDefaults{});
+    EXPECT_EQ(t.detect_idle_ms, 2'147'483'648);  // the first tick at or past INT_MAX ms
+    EXPECT_EQ(t.probe_ms.size(), 2'147'484u);
+    EXPECT_EQ(t.probe_ms.back(), 2'147'483 * std::int64_t{4});
+    // With the shortest interval a socket option can set, every probe is listed.
+    EXPECT_EQ(compute_timeline(keepalive(0, 1, 9, INT32_MAX), KernelDefaults{}).probe_ms.size(), 2'147'484u);
+}
+
+TEST(TimelineEdges, NegativeKeepaliveTimesWaitTheUnsignedTicks) {
+    // The sysctls accept -8589934 .. 8589934 s (INT_MAX / HZ); the kernel compares and arms the
+    // jiffies as unsigned, so -1 s is 2^32 ticks less one second: about 199 days.
+    EXPECT_EQ(keepalive_time_ms(-1), 17'179'868'184);
+    EXPECT_EQ(keepalive_time_ms(-max_keepalive_sysctl_s), 8'589'935'184);
+    EXPECT_EQ(keepalive_time_ms(INT32_MIN), keepalive_time_ms(-max_keepalive_sysctl_s));
+    EXPECT_EQ(keepalive_time_ms(max_keepalive_sysctl_s), 8'589'934'000);
+    EXPECT_EQ(keepalive_time_ms(INT32_MAX), 8'589'934'000);
+    // An interval past the timer wheel's reach (1056964608 ticks) fires at its limit (1040187392).
+    EXPECT_EQ(keepalive_interval_ms(4'227'858), 4'227'858'000);
+    EXPECT_EQ(keepalive_interval_ms(4'227'859), 4'160'749'568);
+    EXPECT_EQ(keepalive_interval_ms(-1), 4'160'749'568);
+    EXPECT_EQ(keepalive_interval_ms(INT32_MAX), 4'160'749'568);
+    const Timeline t = compute_timeline(keepalive(-1, -1, 3), KernelDefaults{});
+    EXPECT_EQ(t.detect_idle_ms, 17'179'868'184 + 3 * std::int64_t{4'160'749'568});
+    EXPECT_EQ(t.probe_ms.size(), 3u);
+    EXPECT_EQ(t.detect_reset_ms, 17'179'868'184);
+}
+
+TEST(TimelineEdges, CountsAndTimeoutsOutsideTheKernelsRange) {
+    // A count is a byte (0 .. 255); 0 aborts at the first firing, before any probe.
+    Timeline t = compute_timeline(keepalive(10, 1, 0), KernelDefaults{});
+    EXPECT_EQ(t.detect_idle_ms, 10'000);
+    EXPECT_TRUE(t.probe_ms.empty());
+    EXPECT_EQ(t, compute_timeline(keepalive(10, 1, -1), KernelDefaults{}));
+    EXPECT_EQ(compute_timeline(keepalive(10, 1, INT32_MAX), KernelDefaults{}), compute_timeline(keepalive(10, 1, 255), KernelDefaults{}));
+    // No user timeout is negative: below 0 it is off.
+    EXPECT_EQ(compute_timeline(keepalive(60, 10, 6, -1), KernelDefaults{}), compute_timeline(keepalive(60, 10, 6), KernelDefaults{}));
+    EXPECT_EQ(keepalive_detection_ms(INT64_MAX, INT64_MAX, INT32_MAX, INT64_MAX), 2 * (std::int64_t{1} << 32) * kernel_tick_ms);
+    EXPECT_EQ(keepalive_detection_ms(INT64_MIN, INT64_MIN, INT32_MIN, INT64_MIN), 0);
+}
+
+TEST(TimelineEdges, RetrySysctlsOutsideTheirRange) {
+    KernelDefaults k;
+    auto with = [&](auto member, std::int32_t value) {
+        KernelDefaults changed = k;
+        changed.*member = value;
+        return compute_timeline(keepalive(60, 10, 6), changed);
+    };
+    // tcp_retries2 0: the limit is one rto_min (200 ms) after the first retransmission (408).
+    const Timeline zero = with(&KernelDefaults::retries2, 0);
+    EXPECT_EQ(zero.detect_busy_ms, 816);
+    EXPECT_EQ(zero, with(&KernelDefaults::retries2, -1));
+    EXPECT_EQ(with(&KernelDefaults::retries2, 255), with(&KernelDefaults::retries2, INT32_MAX));
+    EXPECT_EQ(with(&KernelDefaults::syn_retries, 1), with(&KernelDefaults::syn_retries, INT32_MIN));
+    EXPECT_EQ(with(&KernelDefaults::syn_retries, 127), with(&KernelDefaults::syn_retries, INT32_MAX));
+    EXPECT_EQ(with(&KernelDefaults::syn_linear_timeouts, 127), with(&KernelDefaults::syn_linear_timeouts, INT32_MAX));
+    EXPECT_EQ(with(&KernelDefaults::rto_max_ms, 1'000), with(&KernelDefaults::rto_max_ms, 0));
+    EXPECT_EQ(with(&KernelDefaults::rto_max_ms, 120'000), with(&KernelDefaults::rto_max_ms, INT32_MAX));
+}
+
+// Every sysctl set to `value`, then pulled into the kernel's ranges.
+std::vector<std::int32_t> all_within_kernel_ranges(std::int32_t value) {
+    const KernelDefaults k = within_kernel_ranges({value, value, value, value, value, value, value, value, value});
+    return {k.keepalive_time_s,    k.keepalive_intvl_s, k.keepalive_probes, k.retries2,     k.syn_retries,
+            k.syn_linear_timeouts, k.rto_min_ms,        k.rto_max_ms,       k.early_retrans};
+}
+
+TEST(TimelineEdges, KernelRanges) {
+    EXPECT_EQ(all_within_kernel_ranges(INT32_MIN), (std::vector<std::int32_t>{-8'589'934, -8'589'934, 0, 0, 1, 0, 4, 1'000, 0}));
+    EXPECT_EQ(all_within_kernel_ranges(INT32_MAX), (std::vector<std::int32_t>{8'589'934, 8'589'934, 255, 255, 127, 127, 2'147'484, 120'000, 4}));
+    // The built-in values are the kernel's, within every range.
+    const KernelDefaults built_in;
+    const KernelDefaults same = within_kernel_ranges(built_in);
+    EXPECT_EQ(std::memcmp(&built_in, &same, sizeof same), 0);
+}
+
+// ---------------------------------------------------------------------------------------------
 // The namespace's sysctls.
 
 TEST(KernelDefaults, BuiltInValues) {
@@ -241,6 +374,27 @@ TEST(KernelDefaults, ReadsSysctlFilesAndKeepsDefaultsForMissingOnes) {
     EXPECT_EQ(k.rto_min_ms, 50);  // microseconds -> ms
     EXPECT_EQ(k.early_retrans, 0);
     EXPECT_EQ(k.rto_max_ms, 120'000);
+}
+
+TEST(KernelDefaults, ReadsHostileSysctlsAsTheKernelUsesThem) {
+    test::TempDir dir;
+    dir.write("tcp_rto_min_us", "1\n");  // the kernel makes it one tick
+    dir.write("tcp_keepalive_intvl", "0\n");
+    dir.write("tcp_keepalive_time", "-8589934\n");
+    dir.write("tcp_retries2", "-3\n");  // older kernels took any int
+    dir.write("tcp_rto_max_ms", "99999999\n");
+    KernelDefaults k = read_kernel_defaults(dir.file(""));
+    EXPECT_EQ(k.rto_min_ms, 4);
+    EXPECT_EQ(k.keepalive_intvl_s, 0);  // kept as the sysctl says: the timer model knows what 0 means
+    EXPECT_EQ(k.keepalive_time_s, -8'589'934);
+    EXPECT_EQ(k.retries2, 0);
+    EXPECT_EQ(k.rto_max_ms, 120'000);
+    dir.write("tcp_rto_min_us", "999\n");
+    EXPECT_EQ(read_kernel_defaults(dir.file("")).rto_min_ms, 4);
+    dir.write("tcp_rto_min_us", "2147483647\n");
+    EXPECT_EQ(read_kernel_defaults(dir.file("")).rto_min_ms, 2'147'484);
+    dir.write("tcp_rto_min_us", "200001\n");  // rounded up, as the kernel rounds up to ticks
+    EXPECT_EQ(read_kernel_defaults(dir.file("")).rto_min_ms, 201);
 }
 
 }  // namespace

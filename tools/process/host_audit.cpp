@@ -9,6 +9,7 @@
 #include <cstring>
 #include <sstream>
 
+#include "config/live_prediction.h"
 #include "config/timeline.h"
 #include "tools/process/inspection_deadline.h"
 #include "tools/process/process_facts.h"
@@ -93,7 +94,7 @@ void summarize(AuditedProcess& a, std::int64_t threshold_ms) {
 
 std::int64_t idle_detection_ms(const Settings& actual) {
     if (!actual.keepalive) return never_ms;
-    return keepalive_detection_ms(std::int64_t{actual.idle_s} * 1000, std::int64_t{actual.interval_s} * 1000, actual.count, actual.user_timeout_ms);
+    return keepalive_detection_ms(effective_values(actual));  // as the kernel waits them: an interval of 0 is one tick
 }
 
 HostAudit audit_host(const AuditScope& scope, const InspectRequest& request, std::int64_t threshold_ms) {

@@ -144,7 +144,7 @@ std::string to_text(const Explanation& e) {
     out += fmt::format("  (b) unacknowledged data:            detected at {} ({})\n", format_seconds(t.detect_busy_ms),
                        t.busy_bounded_by_user_timeout
                            ? "user_timeout"
-                           : fmt::format("tcp_retries2 = {}, RTO about {}ms on a LAN", e.kernel.retries2, e.kernel.rto_min_ms + lan_rto_excess_ms));
+                           : fmt::format("tcp_retries2 = {}, RTO about {}ms on a LAN", e.kernel.retries2, lan_rto_ms(e.kernel)));
     if (t.detect_busy_early_ms)
         out += fmt::format("      or already at {}: that retransmission falls so little short of the limit that late\n"
                            "      timers (the kernel rounds each up, by up to an eighth) can carry it past\n",
