@@ -52,11 +52,11 @@ static int tk_open(struct bpf_sock_ops* skops, __u32 done, int current_is_progra
     if (c->record && (c->record->state & done)) return 0;
     __u32 zero = 0;
     c->settings = bpf_map_lookup_elem(&tk_settings, &zero);
-    const __u32* table = tk_port_table(c->direction, c->port);
-    if (!table || !c->settings) return 0;
-    c->table = *table;
+    const struct tk_port_class* class = tk_port_class(c->direction, c->port);
+    if (!class || !c->settings) return 0;
+    c->class = *class;
     if (c->record) c->known = *c->record;
-    if (current_is_program && (c->table & (TK_PEER_CANDIDATES | TK_PROCESS_CANDIDATES))) tk_note_process(&c->known);
+    if (current_is_program && tk_class_has_process(&c->class)) tk_note_process(&c->known);
     return 1;
 }
 
@@ -97,7 +97,7 @@ static void tk_listener(struct bpf_sock_ops* skops) {
     const struct tk_verdict* v = tk_verdict_of(tk_decide_slot(&c, NULL, &per_peer));
     /* The children need the process mask where a process rule may decide them: one without peers
      * (the listener's own verdict), or one with peers when they are decided by their peer. */
-    const int mask_needed = (c.table & TK_PROCESS_CANDIDATES) || (per_peer && c.settings->process_rules);
+    const int mask_needed = c.class.process_plain || (per_peer && c.settings->process_rules);
     tk_keep_record(&c, mask_needed || tk_enforces(v));
     if (c.record) {
         c.record->processes = c.known.processes;
