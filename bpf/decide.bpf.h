@@ -15,6 +15,20 @@ struct tk_peer {
     __u32 addr[4];
 };
 
+/* An IPv6 peer's address; v4-mapped IPv6 is folded into v4 as the shim does. */
+static void tk_peer_v6(struct tk_peer* peer, __u32 a0, __u32 a1, __u32 a2, __u32 a3) {
+    if (a0 == 0 && a1 == 0 && a2 == bpf_htonl(0xffff)) {
+        peer->family = TK_FAMILY_V4;
+        peer->addr[0] = a3;
+        return;
+    }
+    peer->family = TK_FAMILY_V6;
+    peer->addr[0] = a0;
+    peer->addr[1] = a1;
+    peer->addr[2] = a2;
+    peer->addr[3] = a3;
+}
+
 /* What a decision starts from: the socket's record if it has one, the settings, the port's class,
  * and in `known` a copy of the record with the current process noted where the current task is the
  * program and a rule may select it. */

@@ -17,24 +17,14 @@
 #define TK_AF_INET6 10
 #define TK_IPPROTO_TCP 6
 
-/* The remote address; v4-mapped IPv6 is folded into v4 as the shim does. */
+/* The remote address. */
 static void tk_remote_peer(const struct bpf_sock_ops* skops, struct tk_peer* peer) {
     if (skops->family == TK_AF_INET) {
         peer->family = TK_FAMILY_V4;
         peer->addr[0] = skops->remote_ip4;
         return;
     }
-    __u32 a0 = skops->remote_ip6[0], a1 = skops->remote_ip6[1], a2 = skops->remote_ip6[2], a3 = skops->remote_ip6[3];
-    if (a0 == 0 && a1 == 0 && a2 == bpf_htonl(0xffff)) {
-        peer->family = TK_FAMILY_V4;
-        peer->addr[0] = a3;
-        return;
-    }
-    peer->family = TK_FAMILY_V6;
-    peer->addr[0] = a0;
-    peer->addr[1] = a1;
-    peer->addr[2] = a2;
-    peer->addr[3] = a3;
+    tk_peer_v6(peer, skops->remote_ip6[0], skops->remote_ip6[1], skops->remote_ip6[2], skops->remote_ip6[3]);
 }
 
 static int tk_is_tcp(struct bpf_sock_ops* skops) {

@@ -272,7 +272,7 @@ Result<UniqueFd> lock_base(const std::string& base, bool create) {
 
 bool cgroup_mode_built() { return true; }
 
-Result<bool> attach_policy(const CgroupTarget& cgroup, const CgroupPolicy& maps, const PolicySource& source) {
+Result<bool> attach_policy(const CgroupTarget& cgroup, const CgroupPolicy& maps, const PolicySource& source, ExistingSockets* existing) {
     Result<std::string> base = preconditions(true);
     if (!base) return base.error();
     const auto base_lock = lock_base(*base, true);
@@ -286,6 +286,8 @@ Result<bool> attach_policy(const CgroupTarget& cgroup, const CgroupPolicy& maps,
     Result<Skeleton> skel = load_programs(*base, source.text.size(), maps);
     Result<void> done = skel ? mark_nested(nested) : Result<void>(skel.error());
     if (done) done = fill_maps(**skel, maps, cgroup, source, !nested.empty());
+    // The replaced program, held so its maps can still tell what it decided for the sockets.
+    Result<UniqueFd> replaced = replacing && existing ? pins::program_of_link(pin(dir, pins::sockops)) : Result<UniqueFd>(UniqueFd());
     if (done) done = replacing ? replace(**skel, dir) : attach_new(**skel, cgroup, dir);
     if (!done) {
         if (!replacing) {
@@ -293,6 +295,14 @@ Result<bool> attach_policy(const CgroupTarget& cgroup, const CgroupPolicy& maps,
             remove_base_if_unused(*base);
         }
         return done.error();
+    }
+    if (existing) {
+        const int previous = replaced ? replaced->get() : -1;
+        Result<ExistingSockets> covered = decide_existing_sockets(cgroup, *base, bpf_program__fd((*skel)->progs.tcpkeep_sockops), previous);
+        if (covered)
+            *existing = *covered;
+        else
+            existing->error = covered.error().message;
     }
     return replacing;
 }

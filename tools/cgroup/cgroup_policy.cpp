@@ -169,8 +169,8 @@ std::vector<std::string> cgroup_process_notes(const Policy& policy) {
                            "when it connects";
         if (rule.direction != Direction::outbound)
             text +=
-                " or listens (its accepted connections are matched by the listening process; those of a listener older than the "
-                "attachment match no process rule)";
+                " or listens (its accepted connections are matched by the listening process; with `attach --new-only`, those of a "
+                "listener older than the attachment match no process rule)";
         text +=
             "; unlike the shim, not against argv[0], which differs from both when a program is started under another name "
             "(exec -a, a script's #! interpreter), and by the names at that moment, where the shim keeps those the process had when it "
