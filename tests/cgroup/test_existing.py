@@ -3,7 +3,8 @@ them the policy's values right away (read back through pidfd_getfd): an idle pyt
 static C program, busybox nc, a static Go program that set keepalive itself (its choice stays
 unless the policy enforces), a process in a network namespace of its own; `skip` leaves them;
 a sibling cgroup's sockets are untouched; --new-only changes nothing that exists; replacing the
-policy re-applies only where the decision changed."""
+policy re-applies only where the decision changed; `tcpkeep apply --cgroup` goes through the
+iterator too, attaching nothing, and falls back to pidfd_getfd where the iterator cannot decide."""
 import os
 import re
 import shutil
@@ -11,7 +12,7 @@ import subprocess
 import tempfile
 import unittest
 
-from cgrouptest import SOCKPROBE_STATIC, Cgroup, main, require_cgroup_root, tool, write_policy
+from cgrouptest import SOCKPROBE_STATIC, Cgroup, attached_programs, main, require_cgroup_root, tool, write_policy
 from go_client import build_go_client
 from test_attach import DB, DEFAULTS, KERNEL, ORDER, as_list, policy_text
 from tcpkeep_test import TCP_ESTABLISHED, HoldingServer, borrowed_fd, remote_values, tcp_sockets, wait_for_socket
@@ -164,6 +165,33 @@ class ExistingSocketsTest(unittest.TestCase):
             # The rule's idle was the replaced policy's (30 s), not the program's: it follows the new policy.
             self.assertEqual([as_list(remote_values(db_pid, db_fd)), as_list(remote_values(other_pid, other_fd))],
                              [[1, 40, 11, 5, 7000], [0, 61, 11, 5, 9000]])
+
+    def test_apply_to_a_cgroup_through_the_iterator_attaches_nothing(self):
+        with HoldingServer() as db, HoldingServer() as other, Cgroup() as cg, Cgroup(parent=cg) as child:
+            held = [self.static_client(cg, db.port), self.python_client(child, other.port)]
+            policy = self.policy(db.port)
+            r = tool("apply", "--cgroup", cg.path, "--policy", policy)
+            self.assertEqual((r.returncode, r.stderr), (0, ""))
+            self.assertTrue(r.stdout.startswith(f"applied {policy} to the existing sockets of cgroup {cg.path} through the kernel's TCP "
+                                                "iterator (no ptrace; 1 network namespace): 2 set, 0 left as the program's, 0 skipped\n"),
+                            r.stdout)
+            self.assertEqual([as_list(remote_values(pid, fd)) for _, pid, fd in held], [DB, DEFAULTS])
+            self.assertEqual([attached_programs(cg.directory), attached_programs(child.directory)], [[], []])
+            # A socket made afterwards gets nothing: apply is once.
+            self.assertEqual(as_list(remote_values(*self.python_client(cg, db.port)[1:])), KERNEL)
+
+    def test_apply_to_a_cgroup_falls_back_to_pidfd_getfd(self):
+        # A glob in `process`: the kernel cannot match it as the shim does; each process is given the
+        # policy through pidfd_getfd instead, and the output says so.
+        with HoldingServer() as db, Cgroup() as cg:
+            _, pid, fd = self.python_client(cg, db.port)
+            policy = write_policy(self.dir.name, "glob.toml", policy_text(db.port) + '\n[[rule]]\nprocess = ["pyth*"]\nidle = "44s"\n')
+            r = tool("apply", "--cgroup", cg.path, "--policy", policy)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn(f"tcpkeep: cgroup {cg.path}: the kernel's TCP iterator cannot be used: it cannot decide this policy as the shim "
+                          "would:\n", r.stderr)
+            self.assertIn("tcpkeep: applying through pidfd_getfd, process by process\n", r.stderr)
+            self.assertEqual(as_list(remote_values(pid, fd)), DB)  # "db" comes before the glob rule
 
 
 if __name__ == "__main__":

@@ -298,13 +298,29 @@ Result<bool> attach_policy(const CgroupTarget& cgroup, const CgroupPolicy& maps,
     }
     if (existing) {
         const int previous = replaced ? replaced->get() : -1;
-        Result<ExistingSockets> covered = decide_existing_sockets(cgroup, *base, bpf_program__fd((*skel)->progs.tcpkeep_sockops), previous);
+        Result<ExistingSockets> covered = decide_existing_sockets(cgroup, *base, bpf_program__fd((*skel)->progs.tcpkeep_sockops), previous, true);
         if (covered)
             *existing = *covered;
         else
             existing->error = covered.error().message;
     }
     return replacing;
+}
+
+Result<ExistingSockets> apply_to_existing_sockets(const CgroupTarget& cgroup, const CgroupPolicy& maps, const PolicySource& source) {
+    Result<std::string> base = preconditions(true);
+    if (!base) return base.error();
+    const auto base_lock = lock_base(*base, true);
+    if (!base_lock) return base_lock.error();
+    // Loaded and filled as for an attachment, never linked to the cgroup: only the iterator runs
+    // them, and they go with this process. The socket records are the attachments' when there are
+    // any, so options an attached policy enforces or saw the program set are respected.
+    Result<Skeleton> skel = load_programs(*base, source.text.size(), maps);
+    Result<void> filled = skel ? fill_maps(**skel, maps, cgroup, source, false) : Result<void>(skel.error());
+    Result<ExistingSockets> out = filled ? decide_existing_sockets(cgroup, *base, bpf_program__fd((*skel)->progs.tcpkeep_sockops), -1, false)
+                                         : Result<ExistingSockets>(filled.error());
+    remove_base_if_unused(*base);
+    return out;
 }
 
 Result<void> detach_policy(const CgroupTarget& cgroup) {

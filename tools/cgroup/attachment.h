@@ -44,6 +44,9 @@ inline constexpr const char* cgroup_mode_not_built =
 // `existing`, then gives the sockets that already exist in the cgroup the policy too (where a
 // replaced policy decided otherwise) and says how it went there.
 Result<bool> attach_policy(const CgroupTarget& cgroup, const CgroupPolicy& maps, const PolicySource& source, ExistingSockets* existing = nullptr);
+// Gives the sockets that exist in the cgroup and below the policy once, through the TCP iterator,
+// attaching nothing (`tcpkeep apply --cgroup`).
+Result<ExistingSockets> apply_to_existing_sockets(const CgroupTarget& cgroup, const CgroupPolicy& maps, const PolicySource& source);
 Result<void> detach_policy(const CgroupTarget& cgroup);
 // Removes what stays pinned of the attachments of a removed cgroup, by its path in the hierarchy.
 Result<void> detach_removed_cgroup(const std::string& path);

@@ -156,8 +156,10 @@ Result<void> walk_namespace(std::uint64_t ns, pid_t pid, tcpkeep_existing& curre
 
 }  // namespace
 
-Result<ExistingSockets> decide_existing_sockets(const CgroupTarget& cgroup, const std::string& base, int policy_program, int replaced_program) {
-    const CgroupMembers members = cgroup_members(cgroup, [&](std::uint64_t id) { return pins::exists(fmt::format("{}/{}/{}", base, id, pins::sockops)); });
+Result<ExistingSockets> decide_existing_sockets(const CgroupTarget& cgroup, const std::string& base, int policy_program, int replaced_program,
+                                                bool nearest_decides) {
+    const CgroupMembers members = cgroup_members(
+        cgroup, [&](std::uint64_t id) { return nearest_decides && pins::exists(fmt::format("{}/{}/{}", base, id, pins::sockops)); });
     const std::map<std::uint64_t, pid_t> namespaces = namespaces_of(members.processes);
     ExistingSockets out;
     out.namespaces = namespaces.size();

@@ -23,7 +23,9 @@ struct ExistingSockets {
 
 // policy_program: the attached sock_ops program, whose maps decide. replaced_program: the one it
 // replaced (-1: none), whose decisions are kept first so only changed ones are applied.
-// base: <bpffs>/tcpkeep, where the socket records and the other attachments are pinned.
-Result<ExistingSockets> decide_existing_sockets(const CgroupTarget& cgroup, const std::string& base, int policy_program, int replaced_program);
+// base: <bpffs>/tcpkeep, where the socket records and the other attachments are pinned. With
+// nearest_decides, the subtrees under an attachment of their own are left to it.
+Result<ExistingSockets> decide_existing_sockets(const CgroupTarget& cgroup, const std::string& base, int policy_program, int replaced_program,
+                                                bool nearest_decides);
 
 }  // namespace tcpkeep
