@@ -11,7 +11,10 @@ programs' run time per connection from the kernel's BPF statistics (kernel.bpf_s
 for one extra run only, restored after); the time of replacing attaches of a 10,000-rule policy.
 scripts/bench runs it through measure().
 
-Usage: cgroup_bench.py TCPKEEP CONNECTION_RATE PRINT_POLICY FLOOR_PRELOAD NOOP_OBJECT [ROUNDS] [CONNECTIONS]"""
+With --peer-rules, instead: the bare loop under policies of 100 to 32,768 peer rules against a
+1-rule policy (peer_rule_ratios).
+
+Usage: cgroup_bench.py TCPKEEP CONNECTION_RATE PRINT_POLICY FLOOR_PRELOAD NOOP_OBJECT [ROUNDS] [CONNECTIONS] [--peer-rules]"""
 import json
 import os
 import shutil
@@ -176,12 +179,50 @@ def measure(tool, rate, print_policy, floor, noop_object, rounds=31, connections
     return dict({name: ratios(t) for name, t in times.items()}, bpf_us=bpf_us, bpf_runs=bpf_runs, attach_s=statistics.median(attach_s))
 
 
+def peer_rule_ratios(tool, rate, print_policy, sizes=(100, 1000, 10000, 32768), rounds=5, connections=3000):
+    """{rules: (median of the per-round bare-loop time ratios, N-rule policy / 1-rule policy, and the
+    medians of both)}: the synthetic policies of print_policy every-rule-active, whose rules all
+    have peers (two blocks each: N rules are 2N peer entries, 32,768 rules the 65,536 the old
+    candidate table held) that a loopback connection never matches, so each connection looks its
+    peer up and falls back to [defaults]. The two policies alternate round by round."""
+    directory = os.path.join(mount_of("cgroup2"), f"tcpkeep-bench-peers-{os.getpid()}")
+    os.mkdir(directory)
+    argv = workloads(rate, connections)["bare"]
+    out = {}
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            one = os.path.join(tmp, "1.toml")
+            peer_port_policy(print_policy, one, 1)
+            for n in sizes:
+                big = os.path.join(tmp, f"{n}.toml")
+                peer_port_policy(print_policy, big, n)
+                times = {"one": [], "big": []}
+                for _ in range(rounds):
+                    for name, policy in (("one", one), ("big", big)):
+                        attach(tool, policy, directory)
+                        times[name].append(float(run_in(directory, argv)))
+                ratio = statistics.median(b / o for b, o in zip(times["big"], times["one"]))
+                out[n] = (ratio, statistics.median(times["big"]), statistics.median(times["one"]))
+    finally:
+        subprocess.run([tool, "detach", "--cgroup", directory], capture_output=True)
+        os.rmdir(directory)
+    return out
+
+
 def main():
-    tool, rate, print_policy, floor, noop_object = sys.argv[1:6]
-    rounds = int(sys.argv[6]) if len(sys.argv) > 6 else 31
-    connections = int(sys.argv[7]) if len(sys.argv) > 7 else 5000
+    flags = {a for a in sys.argv[1:] if a.startswith("--")}
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    tool, rate, print_policy, floor, noop_object = args[:5]
+    rounds = int(args[5]) if len(args) > 5 else 31
+    connections = int(args[6]) if len(args) > 6 else 5000
     if not cgroup_mode_built(tool):
         sys.exit(f"{tool} was built without cgroup mode")
+    if "--peer-rules" in flags:
+        for n, (ratio, big, one) in peer_rule_ratios(tool, rate, print_policy).items():
+            print(f"bare loop, 3000 connections, 5 rounds: {n} peer rules ({2 * n} peer entries) / 1-rule policy {ratio:.3f} "
+                  f"({big:.3f} s / {one:.3f} s)")
+        print(f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+        return
     m = measure(tool, rate, print_policy, floor, noop_object, rounds, connections)
     for name, what in (("bare", f"{connections} bare connections"), ("service", f"{connections // 2} connections with a request and reply")):
         w = m[name]

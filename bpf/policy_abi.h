@@ -33,47 +33,71 @@ struct tk_verdict {
 };
 
 /* Ports: key direction * 65536 + port (direction 0 outbound by remote port, 1 inbound by local
- * port); value: the verdict slot of the first matching rule with neither peers nor process (0:
- * defaults), with TK_PEER_CANDIDATES when a rule with peers comes before it and
- * TK_PROCESS_CANDIDATES when a rule with process (and no peers) does. */
+ * port); value: the index of the port's class in tk_port_classes. Ports alike share a class. */
 #define TK_PORT_ENTRIES (2 * 65536)
-#define TK_PEER_CANDIDATES 0x80000000u
-#define TK_PROCESS_CANDIDATES 0x40000000u
-#define TK_SLOT_BITS 0x3fffffffu
+#define TK_NO_SLOT 0xffffffffu
+struct tk_port_class {
+    __u32 fallback;      /* the verdict slot of the first rule with neither peers nor process (0: defaults) */
+    __u32 first_peer;    /* the slot of the first rule with peers (no process) before the fallback, or TK_NO_SLOT */
+    __u64 process_plain; /* process rules (bits of a process mask) without peers before the fallback */
+    __u64 process_peers; /* process rules with peers before the fallback */
+};
 
-/* Candidates: the rules with peers or process, in file order, one entry per (peer block, port
- * range) of each. The first entry that matches wins if its slot comes before the port's fallback. */
-#define TK_MAX_CANDIDATES 65536
-#define TK_FAMILY_ANY 0 /* a rule without peers */
+/* Process rule i (bit i of a process mask) is the rule of verdict slot
+ * tk_process_slots[TK_PROCESS_INDEX(1 << i)]; the bits follow the file order, so the lowest bit
+ * set is the first rule. TK_PROCESS_INDEX(bits) is a distinct index below 64 for each lowest bit
+ * (de Bruijn: the isolated bit times the sequence, its top six bits). */
+#define TK_MAX_PROCESS_RULES 64
+#define TK_PROCESS_INDEX(bits) ((__u32)((((__u64)(bits) & -(__u64)(bits)) * 0x03f79d71b4cb0a89ull) >> 58))
+
+/* Peer blocks: one hash entry per (family, prefix length, direction, block) of the rules with
+ * peers, so an address is looked up once per prefix length the policy uses, however many rules
+ * there are. Its value names the block's port runs in tk_port_runs: sorted, disjoint, each with
+ * the first rule of the block without process that covers it and the process rules of the block
+ * that cover it before that one. */
 #define TK_FAMILY_V4 4
-#define TK_FAMILY_V6 6
-struct tk_candidate {
-    __u32 slot;
-    __u8 directions; /* bit 0 outbound, bit 1 inbound */
-    __u8 family;     /* TK_FAMILY_*; v4-mapped IPv6 peers are v4 */
+#define TK_FAMILY_V6 6 /* v4-mapped IPv6 peers are v4 */
+struct tk_peer_key {
+    __u8 family;
+    __u8 prefix; /* bits */
+    __u8 direction;
+    __u8 pad;
+    __u32 addr[4]; /* network order, the bits past the prefix zero; v4 in addr[0] */
+};
+struct tk_peer_block {
+    __u32 first_run;
+    __u32 runs;
+};
+struct tk_port_run {
     __u16 port_first;
     __u16 port_last;
-    __u8 process; /* 0: any process; n: bit n - 1 of the process mask must be set */
-    __u8 pad;
-    __u32 net[4]; /* network order; v4 in net[0] */
-    __u32 mask[4];
+    __u32 slot; /* TK_NO_SLOT: only process rules */
+    __u64 processes;
+};
+#define TK_MAX_PEER_KEYS (1u << 20)
+#define TK_MAX_PORT_RUNS (1u << 22)
+#define TK_MAX_RUN_STEPS 18 /* binary search steps: a block has fewer than 2^18 runs */
+
+/* The prefix lengths in use, per family (index 0 v4, 1 v6). */
+struct tk_prefix_lengths {
+    __u32 count;
+    __u8 length[132];
 };
 
 /* Process names: each literal name of a `process` pattern, NUL-padded, to the mask of the rules
  * (bit i: the i-th rule with process, in file order) it selects. The program looks up the
  * executable's file name and the command name (comm) of the thread-group leader. */
-#define TK_MAX_PROCESS_RULES 64
 #define TK_NAME_BYTES 64 /* names up to 63 characters */
 #define TK_MAX_NAMES 1024
 struct tk_name {
     char name[TK_NAME_BYTES];
 };
 
-/* Index 0 of the settings array map. The program reads candidates, process_rules and generation;
+/* Index 0 of the settings array map. The program reads process_rules and generation;
  * the rest says what is attached, for `tcpkeep attached` and `verify`. */
 #define TK_TEXT_BYTES 512
 struct tk_settings {
-    __u32 candidates;           /* used entries of the candidate map */
+    __u32 peer_keys;            /* entries of the peer block map */
     __u32 rules;                /* rules in the policy */
     __u32 process_rules;        /* rules with process (bits of a process mask) */
     __u32 generation;           /* nonzero, different for each attach: which policy a process mask belongs to */

@@ -21,12 +21,41 @@ struct {
     __type(value, __u32);
 } tk_ports SEC(".maps");
 
+/* Sized at attach to what the policy needs (tools/cgroup/attachment.cpp). */
 struct {
     __uint(type, BPF_MAP_TYPE_ARRAY);
-    __uint(max_entries, TK_MAX_CANDIDATES);
+    __uint(max_entries, 1);
     __type(key, __u32);
-    __type(value, struct tk_candidate);
-} tk_candidates SEC(".maps");
+    __type(value, struct tk_port_class);
+} tk_port_classes SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, TK_MAX_PROCESS_RULES);
+    __type(key, __u32);
+    __type(value, __u32);
+} tk_process_slots SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 1);
+    __type(key, struct tk_peer_key);
+    __type(value, struct tk_peer_block);
+} tk_peer_blocks SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, struct tk_port_run);
+} tk_port_runs SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, 2);
+    __type(key, __u32);
+    __type(value, struct tk_prefix_lengths);
+} tk_prefixes SEC(".maps");
 
 struct {
     __uint(type, BPF_MAP_TYPE_HASH);

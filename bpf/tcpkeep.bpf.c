@@ -17,24 +17,14 @@
 #define TK_AF_INET6 10
 #define TK_IPPROTO_TCP 6
 
-/* The remote address; v4-mapped IPv6 is folded into v4 as the shim does. */
+/* The remote address. */
 static void tk_remote_peer(const struct bpf_sock_ops* skops, struct tk_peer* peer) {
     if (skops->family == TK_AF_INET) {
         peer->family = TK_FAMILY_V4;
         peer->addr[0] = skops->remote_ip4;
         return;
     }
-    __u32 a0 = skops->remote_ip6[0], a1 = skops->remote_ip6[1], a2 = skops->remote_ip6[2], a3 = skops->remote_ip6[3];
-    if (a0 == 0 && a1 == 0 && a2 == bpf_htonl(0xffff)) {
-        peer->family = TK_FAMILY_V4;
-        peer->addr[0] = a3;
-        return;
-    }
-    peer->family = TK_FAMILY_V6;
-    peer->addr[0] = a0;
-    peer->addr[1] = a1;
-    peer->addr[2] = a2;
-    peer->addr[3] = a3;
+    tk_peer_v6(peer, skops->remote_ip6[0], skops->remote_ip6[1], skops->remote_ip6[2], skops->remote_ip6[3]);
 }
 
 static int tk_is_tcp(struct bpf_sock_ops* skops) {
@@ -52,11 +42,11 @@ static int tk_open(struct bpf_sock_ops* skops, __u32 done, int current_is_progra
     if (c->record && (c->record->state & done)) return 0;
     __u32 zero = 0;
     c->settings = bpf_map_lookup_elem(&tk_settings, &zero);
-    const __u32* table = tk_port_table(c->direction, c->port);
-    if (!table || !c->settings) return 0;
-    c->table = *table;
+    const struct tk_port_class* class = tk_port_class(c->direction, c->port);
+    if (!class || !c->settings) return 0;
+    c->class = *class;
     if (c->record) c->known = *c->record;
-    if (current_is_program && (c->table & (TK_PEER_CANDIDATES | TK_PROCESS_CANDIDATES))) tk_note_process(&c->known);
+    if (current_is_program && tk_class_has_process(&c->class)) tk_note_process(&c->known);
     return 1;
 }
 
@@ -97,7 +87,7 @@ static void tk_listener(struct bpf_sock_ops* skops) {
     const struct tk_verdict* v = tk_verdict_of(tk_decide_slot(&c, NULL, &per_peer));
     /* The children need the process mask where a process rule may decide them: one without peers
      * (the listener's own verdict), or one with peers when they are decided by their peer. */
-    const int mask_needed = (c.table & TK_PROCESS_CANDIDATES) || (per_peer && c.settings->process_rules);
+    const int mask_needed = c.class.process_plain || (per_peer && c.settings->process_rules);
     tk_keep_record(&c, mask_needed || tk_enforces(v));
     if (c.record) {
         c.record->processes = c.known.processes;

@@ -149,31 +149,35 @@ class CgroupAttachTest(unittest.TestCase):
 
     def test_process_rule_by_executable_name_and_older_listener(self):
         # "sockprobe_static" is longer than comm (15 characters): only the executable's file name
-        # matches it. A listener older than the attachment has no process: the rule never matches
-        # its connections.
+        # matches it. A listener older than the attachment gets its process from the attach's pass
+        # over the existing sockets, its connections with it; with --new-only it has no process,
+        # and the rule never matches its connections.
         probe = [1, 33, 11, 5, 9000]
-        for attached_first in (True, False):
+        for when, expected in (("first", [probe, probe]), ("after", [KERNEL, probe]), ("after, new only", [KERNEL, DEFAULTS])):
             port = free_port()
             rule = f'\n[[rule]]\nname = "probe"\nprocess = ["{os.path.basename(SOCKPROBE_STATIC)}"]\nports = [{port}]\nidle = "33s"\n'
             policy = write_policy(self.dir.name, f"process-{port}.toml", policy_text(port + 1) + rule)
             listen = [SOCKPROBE_STATIC, "socket", "inet", "stream", "bind", "127.0.0.1", str(port), "listen", "show", "accept", "show",
                       "wait"]
-            with self.subTest(attached_first=attached_first), Cgroup() as cg:
-                if attached_first:
+            with self.subTest(attached=when), Cgroup() as cg:
+                if when == "first":
                     cg.attach(self, policy)
                 proc = cg.start(listen, stdin=subprocess.PIPE)
                 lines = []
                 for line in proc.stdout:
                     lines.append(line)
                     if line.startswith("ka=") and sum(l.startswith("ka=") for l in lines) == 1:
-                        if not attached_first:
-                            cg.attach(self, policy)
+                        if when != "first":
+                            r = tool("attach", *(["--new-only"] if "new only" in when else []), "--policy", policy, "--cgroup", cg.path)
+                            self.assertEqual(r.returncode, 0, r.stderr)
                         client = socket.create_connection(("127.0.0.1", port))
                         self.addCleanup(client.close)
                     if line.startswith("ready"):
                         break
                 shown = [as_list(parse_values(l)) for l in lines if l.startswith("ka=")]
-                self.assertEqual(shown, [probe, probe] if attached_first else [KERNEL, DEFAULTS], lines)
+                self.assertEqual(shown, expected, lines)
+                if when == "after":
+                    self.assertEqual(as_list(remote_values(proc.pid, wait_for_socket(proc.pid, TCP_LISTEN, port))), probe)
 
     def test_busybox_nc(self):
         if not BUSYBOX:  # scripts/lib/common.sh installs busybox-static
@@ -249,7 +253,7 @@ class CgroupAttachTest(unittest.TestCase):
         r = tool("attach", "--policy", "rel.toml", "--cgroup", cg.path, cwd=self.dir.name)
         self.assertEqual(r.returncode, 0, r.stderr)
         policy = os.path.join(self.dir.name, "rel.toml")
-        self.assertEqual(r.stdout, f"attached {policy} (1 rule) to cgroup {cg.path}\n")
+        self.assertEqual(r.stdout, f"attached {policy} (1 rule) to cgroup {cg.path}\nexisting sockets: none (no process in the cgroup)\n")
         os.rmdir(cg.directory)  # a container gone before anyone detached
         listed = [l for l in tool("attached").stdout.splitlines() if l.startswith(cg.path + "\t")]
         self.assertEqual(len(listed), 1)

@@ -2,7 +2,8 @@
 (IPv4, IPv6 and v4-mapped), direction, skip and process rules, run under two names (python3, which
 the process rules select by its command name, and a symlink to it by another name, which only the
 rule naming the executable's file name selects): every socket (listener, client, accepted) holds
-identical values both ways, and the values the policy states."""
+identical values both ways, and the values the policy states; and the same sockets made before the
+attach, which the attach reaches through the TCP iterator, too."""
 import json
 import os
 import socket
@@ -119,7 +120,7 @@ user_timeout = "8s"
         shim_env = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "TCPKEEP_LOG")}
         shim_env.update(LD_PRELOAD=":".join(filter(None, (os.environ.get("TCPKEEP_SANITIZER_PRELOAD"), SHIM))), TCPKEEP_POLICY=policy)
         plain_env = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "TCPKEEP_POLICY")}
-        results = {}
+        results, shim_results = {}, {}
         with Cgroup() as cg:
             cg.attach(self, policy)
             for program in ("python3", other_name):
@@ -131,10 +132,33 @@ user_timeout = "8s"
                         rc, out, err = cg.run(argv, env=plain_env)
                         self.assertEqual(rc, 0, err)
                         case = (os.path.basename(program), port, connect_host)
+                        shim_results[case] = shim.stdout
                         results[case] = json.loads(out)
                         self.assertEqual(results[case], json.loads(shim.stdout), case)
         sockets = 3 * len(results)
         self.assertEqual(sockets, 240)
+        # The same 240 sockets made before the attach: the TCP iterator decides them as the shim does.
+        existing = {}
+        for program in ("python3", other_name):
+            for group in (hosts[:3], hosts[3:]):  # hosts[3:] listen on addresses hosts[:3] use
+                with Cgroup() as cg:
+                    held = {}
+                    for port in (db, skipped, ranged, local_only, other, python_out, by_exe, python_in):
+                        for listen_host, connect_host in group:
+                            proc = cg.start([program, SOCKET_TRIPLE, listen_host, connect_host, str(port), "hold"], stdin=subprocess.PIPE,
+                                            env=plain_env)
+                            self.assertEqual(proc.stdout.readline(), "ready\n", proc.stderr)
+                            held[(os.path.basename(program), port, connect_host)] = proc
+                    attached = cg.attach(self, policy)
+                    self.assertIn(f"existing sockets: ", attached.stdout)
+                    for case, proc in held.items():
+                        out, err = proc.communicate("go\n", timeout=30)
+                        self.assertEqual(proc.returncode, 0, err)
+                        existing[case] = json.loads(out)
+        self.assertEqual(3 * len(existing), 240)
+        for case, values in existing.items():
+            self.assertEqual(values, json.loads(shim_results[case]), case)
+
         python = {key[1:]: value for key, value in results.items() if key[0] == "python3"}
         results = {key[1:]: value for key, value in results.items() if key[0] == "othername"}
         peer = [1, 45, 11, 3, 9000]

@@ -89,8 +89,8 @@ class ErrorsTest(unittest.TestCase):
         argv0 = ("unlike the shim, not against argv[0], which differs from both when a program is started under another name (exec -a, "
                  "a script's #! interpreter), and by the names at that moment, where the shim keeps those the process had when it first "
                  "loaded the policy")
-        listens = ("when it connects or listens (its accepted connections are matched by the listening process; those of a listener "
-                   "older than the attachment match no process rule)")
+        listens = ("when it connects or listens (its accepted connections are matched by the listening process; with `attach "
+                   "--new-only`, those of a listener older than the attachment match no process rule)")
         note2 = (f"rule #2 (line 8): `process` is matched against the executable's file name and the command name (comm) of the "
                  f"process {listens}; {argv0}")
         r = tool("check", "--cgroup", names)
@@ -104,7 +104,8 @@ class ErrorsTest(unittest.TestCase):
             r = tool("attach", "--policy", names, "--cgroup", cg.path)
             self.assertEqual((r.returncode, r.stderr), (0, ""))
             self.assertEqual(r.stdout.splitlines()[0], f"attached {names} (2 rules) to cgroup {cg.path}")
-            self.assertEqual(r.stdout.splitlines()[2], f"note: {note2}")
+            self.assertEqual(r.stdout.splitlines()[1], "existing sockets: none (no process in the cgroup)")
+            self.assertEqual(r.stdout.splitlines()[3], f"note: {note2}")
         r = tool("check", "--cgroup", self.valid)
         self.assertEqual((r.returncode, r.stdout.splitlines()[-1]),
                          (0, f"{self.valid}: cgroup mode: can be attached (tcpkeep attach) and decides every socket as the shim does"))
@@ -117,7 +118,8 @@ class ErrorsTest(unittest.TestCase):
         with Cgroup() as cg:
             proc = cg.start(["sleep", "60"])
             r = tool("attach", "--policy", self.valid, "--pid", str(proc.pid))
-            self.assertEqual((r.returncode, r.stdout, r.stderr), (0, f"attached {self.valid} (0 rules) to cgroup {cg.path}\n", ""))
+            self.assertEqual((r.returncode, r.stdout, r.stderr), (0, f"attached {self.valid} (0 rules) to cgroup {cg.path}\nexisting sockets: "
+                                                                    "0 set, 0 left as the program's, 0 skipped (1 network namespace)\n", ""))
             self.assertEqual(len(attached_programs(cg.directory)), 2)
             r = tool("detach", "--pid", str(proc.pid))
             self.assertEqual((r.returncode, r.stdout), (0, f"detached from cgroup {cg.path}\n"))

@@ -2,7 +2,10 @@
 // maps must reproduce CompiledPolicy's decisions, and what cgroup mode cannot decide is refused.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <algorithm>
 #include <cstring>
+#include <random>
+#include <set>
 
 #include "test_support.h"
 #include "tools/cgroup/cgroup_policy.h"
@@ -20,30 +23,61 @@ std::uint64_t map_processes(const CgroupPolicy& maps, std::initializer_list<std:
     return mask;
 }
 
-// The map lookup the BPF program does (bpf/decide.bpf.h), in C++.
-const tk_verdict& map_decide(const CgroupPolicy& maps, int direction, std::uint16_t port, const PeerAddress* peer, std::uint64_t processes = 0) {
-    const std::uint32_t table = maps.ports[static_cast<std::size_t>(direction) * 65536 + port];
-    std::uint32_t slot = table & TK_SLOT_BITS;
-    if ((table & (TK_PROCESS_CANDIDATES | (peer != nullptr ? TK_PEER_CANDIDATES : 0))) != 0) {
-        const std::uint32_t bound = slot == 0 ? UINT32_MAX : slot;
+std::uint32_t first_process_slot(const CgroupPolicy& maps, std::uint64_t bits) {
+    return bits == 0 ? TK_NO_SLOT : maps.process_slots.at(TK_PROCESS_INDEX(bits));
+}
+
+TEST(CgroupPolicy, ProcessIndexTellsEveryLowestBitApart) {
+    std::set<std::uint32_t> seen;
+    for (int bit = 0; bit < 64; ++bit) {
+        const std::uint64_t b = std::uint64_t{1} << bit;
+        EXPECT_LT(TK_PROCESS_INDEX(b), 64u);
+        EXPECT_EQ(TK_PROCESS_INDEX(b | (b << 1)), TK_PROCESS_INDEX(b));  // higher bits do not count
+        seen.insert(TK_PROCESS_INDEX(b));
+    }
+    EXPECT_EQ(seen.size(), 64u);
+}
+
+// The lookups the BPF program does (bpf/decide.bpf.h), in C++: the port's class, then the peer's
+// block of each prefix length in use and a binary search of its port runs. Counts the lookups.
+struct MapDecision {
+    const tk_verdict* verdict;
+    int block_lookups = 0;
+};
+MapDecision map_decide(const CgroupPolicy& maps, int direction, std::uint16_t port, const PeerAddress* peer, std::uint64_t processes = 0) {
+    const tk_port_class& c = maps.classes.at(maps.ports.at(static_cast<std::size_t>(direction) * 65536 + port));
+    std::uint32_t found = std::min(c.fallback == 0 ? TK_NO_SLOT : c.fallback, first_process_slot(maps, c.process_plain & processes));
+    const std::uint32_t first_peer = std::min(c.first_peer, first_process_slot(maps, c.process_peers & processes));
+    MapDecision out{nullptr};
+    if (peer != nullptr && first_peer < found) {
+        const bool v4 = peer->family == Family::v4;
         std::uint32_t words[4] = {};
-        if (peer != nullptr) std::memcpy(words, peer->bytes.data(), peer->family == Family::v4 ? 4 : 16);
-        for (const tk_candidate& e : maps.candidates) {
-            if (e.slot >= bound) break;
-            if (!(e.directions & (1u << direction)) || port < e.port_first || port > e.port_last) continue;
-            if (e.process != 0 && ((processes >> (e.process - 1)) & 1) == 0) continue;
-            bool inside = e.family == TK_FAMILY_ANY;
-            if (!inside && peer != nullptr && e.family == (peer->family == Family::v4 ? TK_FAMILY_V4 : TK_FAMILY_V6)) {
-                inside = true;
-                for (int w = 0; w < 4; ++w) inside = inside && (words[w] & e.mask[w]) == e.net[w];
+        std::memcpy(words, peer->bytes.data(), v4 ? 4 : 16);
+        const tk_prefix_lengths& lengths = maps.peers.prefixes[v4 ? 0 : 1];
+        for (std::uint32_t i = 0; i < lengths.count; ++i) {
+            const int bits = lengths.length[i];
+            tk_peer_key key{};
+            key.family = v4 ? TK_FAMILY_V4 : TK_FAMILY_V6;
+            key.prefix = static_cast<std::uint8_t>(bits);
+            key.direction = static_cast<std::uint8_t>(direction);
+            for (int w = 0; w < 4; ++w) {
+                const int inside = std::clamp(bits - 32 * w, 0, 32);
+                key.addr[w] = words[w] & htonl(inside == 0 ? 0 : ~0u << (32 - inside));
             }
-            if (inside) {
-                slot = e.slot;
-                break;
-            }
+            ++out.block_lookups;
+            const auto block = std::find_if(maps.peers.keys.begin(), maps.peers.keys.end(),
+                                            [&](const auto& k) { return std::memcmp(&k.first, &key, sizeof key) == 0; });
+            if (block == maps.peers.keys.end()) continue;
+            const tk_port_run* begin = maps.peers.runs.data() + block->second.first_run;
+            const tk_port_run* end = begin + block->second.runs;
+            const tk_port_run* run = std::upper_bound(begin, end, port, [](std::uint16_t p, const tk_port_run& r) { return p < r.port_first; });
+            if (run == begin || port > (run - 1)->port_last) continue;
+            --run;
+            found = std::min({found, run->slot, first_process_slot(maps, run->processes & processes)});
         }
     }
-    return maps.verdicts.at(slot);
+    out.verdict = &maps.verdicts.at(found == TK_NO_SLOT ? 0 : found);
+    return out;
 }
 
 constexpr const char* mixed = R"(version = 1
@@ -87,7 +121,7 @@ TEST(CgroupPolicy, MapsDecideAsTheCompiledPolicy) {
                 const std::optional<PeerAddress> peer = PeerAddress::parse(text);
                 ASSERT_TRUE(peer) << text;
                 const Verdict& want = compiled.decide(d ? Direction::inbound : Direction::outbound, port, &*peer);
-                const tk_verdict& got = map_decide(*maps, d, port, &*peer);
+                const tk_verdict& got = *map_decide(*maps, d, port, &*peer).verdict;
                 SCOPED_TRACE(fmt::format("direction {} port {} peer {}", d, port, text));
                 EXPECT_EQ(got.kind, static_cast<int>(want.kind));
                 EXPECT_EQ(got.mask, want.settings.mask);
@@ -99,18 +133,16 @@ TEST(CgroupPolicy, MapsDecideAsTheCompiledPolicy) {
                 ++checked;
             }
             const Verdict& listener = compiled.decide(d ? Direction::inbound : Direction::outbound, port, nullptr);
-            EXPECT_EQ(map_decide(*maps, d, port, nullptr).idle_s, listener.settings.idle_s);
+            EXPECT_EQ(map_decide(*maps, d, port, nullptr).verdict->idle_s, listener.settings.idle_s);
         }
     }
     EXPECT_EQ(checked, 2 * 12 * 7);
-    // One entry per (block, port range) of each rule with peers, in rule order.
-    ASSERT_EQ(maps->candidates.size(), 3u);
-    EXPECT_EQ(maps->candidates[0].net[0], htonl(0x0a000000));
-    EXPECT_EQ(maps->candidates[0].mask[0], htonl(0xff000000));
-    EXPECT_EQ(maps->candidates[1].family, TK_FAMILY_V6);
-    EXPECT_EQ(maps->candidates[1].mask[0], htonl(0xff000000));
-    EXPECT_EQ(maps->candidates[1].mask[1], 0u);
-    EXPECT_EQ(maps->candidates[2].directions, 2);
+    // One key per (block, direction) of each rule with peers; a lookup per prefix length in use.
+    ASSERT_EQ(maps->peers.keys.size(), 5u);  // 10/8 and fd00::/8 both ways, 192.168.1/24 inbound
+    EXPECT_EQ(maps->peers.prefixes[0].count, 2u);
+    EXPECT_EQ(maps->peers.prefixes[1].count, 1u);
+    const std::optional<PeerAddress> far = PeerAddress::parse("10.1.2.3");
+    EXPECT_EQ(map_decide(*maps, 1, 81, &*far).block_lookups, 2);
 }
 
 constexpr const char* with_processes = R"(version = 1
@@ -164,7 +196,7 @@ TEST(CgroupPolicy, ProcessMasksDecideAsThePolicyCompiledForTheProcess) {
                 for (const char* text : {"10.1.1.1", "192.168.3.4", "172.16.0.1", "::1"}) {
                     const std::optional<PeerAddress> peer = PeerAddress::parse(text);
                     const Verdict& want = compiled.decide(d ? Direction::inbound : Direction::outbound, port, &*peer);
-                    const tk_verdict& got = map_decide(*maps, d, port, &*peer, mask);
+                    const tk_verdict& got = *map_decide(*maps, d, port, &*peer, mask).verdict;
                     SCOPED_TRACE(fmt::format("{} direction {} port {} peer {}", who.exe_name, d, port, text));
                     EXPECT_EQ(got.idle_s, want.settings.idle_s);
                     EXPECT_EQ(got.interval_s, want.settings.interval_s);
@@ -173,14 +205,84 @@ TEST(CgroupPolicy, ProcessMasksDecideAsThePolicyCompiledForTheProcess) {
                     ++checked;
                 }
                 const Verdict& listener = compiled.decide(d ? Direction::inbound : Direction::outbound, port, nullptr);
-                EXPECT_EQ(map_decide(*maps, d, port, nullptr, mask).count, listener.settings.count);
+                EXPECT_EQ(map_decide(*maps, d, port, nullptr, mask).verdict->count, listener.settings.count);
             }
         }
     }
     EXPECT_EQ(checked, 4 * 2 * 3 * 4);
     // Inbound on 5432: a rule with process and peers comes first, so accepted sockets are decided by their peer.
-    EXPECT_NE(maps->ports[65536 + 5432] & TK_PEER_CANDIDATES, 0u);
-    EXPECT_NE(maps->ports[5432] & TK_PROCESS_CANDIDATES, 0u);
+    const tk_port_class& inbound = maps->classes[maps->ports[65536 + 5432]];
+    EXPECT_EQ(inbound.process_peers, 0b010u);
+    EXPECT_EQ(inbound.first_peer, 2u);  // "db peers"
+    EXPECT_EQ(maps->classes[maps->ports[5432]].process_plain, 0b101u);
+}
+
+// Random policies of overlapping port ranges, nested peer blocks of several prefix lengths (many
+// rules on one block), directions, skips and process rules: the maps decide every case as the
+// policy compiled for the process does.
+TEST(CgroupPolicy, PeerBlocksDecideAsThePolicyCompiledForTheProcess) {
+    std::mt19937 rng(28);
+    auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+    const char* blocks[] = {"10.0.0.0/8", "10.1.0.0/16", "10.1.2.0/24", "10.1.2.3", "0.0.0.0/0", "fd00::/8", "fd00:1::/32", "fd00:1::5", "::/0"};
+    const char* peers[] = {"10.1.2.3", "10.1.2.4", "10.1.9.9", "10.9.9.9", "11.0.0.1", "fd00:1::5", "fd00:1::6", "fd00:2::1", "fe80::1"};
+    const char* names[] = {"alpha", "beta", "gamma"};
+    for (int round = 0; round < 40; ++round) {
+        std::string text = "version = 1\n[defaults]\nidle = \"999s\"\n";
+        for (int r = 0; r < 25; ++r) {
+            text += pick(0, 6) == 0 ? "[[rule]]\naction = \"skip\"\n" : fmt::format("[[rule]]\nidle = \"{}s\"\n", r + 1);
+            if (pick(0, 2) > 0) {
+                text += "peers = [";
+                for (int b = pick(1, 2); b > 0; --b) text += fmt::format("\"{}\", ", blocks[pick(0, 8)]);
+                text += "]\n";
+            }
+            if (pick(0, 3) > 0) {
+                const int first = pick(1, 20) * 10;
+                text += fmt::format("ports = [\"{}-{}\", {}]\n", first, first + pick(0, 60), pick(1, 250));
+            }
+            if (pick(0, 3) == 0) text += fmt::format("direction = \"{}\"\n", pick(0, 1) ? "inbound" : "outbound");
+            if (pick(0, 4) == 0) text += fmt::format("process = [\"{}\"]\n", names[pick(0, 2)]);
+        }
+        const Policy policy = test::must_read(text);
+        const Result<CgroupPolicy> maps = compile_cgroup_policy(policy);
+        ASSERT_TRUE(maps) << maps.error().message;
+        for (const char* name : names) {
+            const ProcessIdentity who{std::string("/bin/") + name, name, name, name};
+            const CompiledPolicy compiled = CompiledPolicy::compile(policy, who, KernelDefaults{});
+            const std::uint64_t mask = map_processes(*maps, {who.exe_name, who.comm});
+            for (int d = 0; d < 2; ++d) {
+                const Direction direction = d ? Direction::inbound : Direction::outbound;
+                for (int port = 0; port <= 270; port += pick(1, 4)) {
+                    const auto p = static_cast<std::uint16_t>(port);
+                    SCOPED_TRACE(fmt::format("round {} {} direction {} port {}\n{}", round, name, d, port, text));
+                    for (const char* address : peers) {
+                        const std::optional<PeerAddress> peer = PeerAddress::parse(address);
+                        ASSERT_EQ(map_decide(*maps, d, p, &*peer, mask).verdict->idle_s, compiled.decide(direction, p, &*peer).settings.idle_s) << address;
+                    }
+                    ASSERT_EQ(map_decide(*maps, d, p, nullptr, mask).verdict->idle_s, compiled.decide(direction, p, nullptr).settings.idle_s);
+                }
+            }
+        }
+    }
+}
+
+// 10,000 rules with peers cost an address the same lookups as 100: one per prefix length.
+TEST(CgroupPolicy, LookupsFollowThePrefixLengthsNotTheRules) {
+    for (const int rules : {100, 10000}) {
+        std::string text = "version = 1\n[defaults]\nidle = \"60s\"\n";
+        for (int r = 0; r < rules; ++r)
+            text += fmt::format("[[rule]]\nports = [{}]\npeers = [\"10.{}.{}.0/24\", \"fd00:{:x}::/48\"]\nidle = \"5s\"\n", 1000 + r % 50, r / 256,
+                                r % 256, r);
+        const Result<CgroupPolicy> maps = compile_cgroup_policy(test::must_read(text));
+        ASSERT_TRUE(maps) << maps.error().message;
+        EXPECT_EQ(maps->peers.keys.size(), static_cast<std::size_t>(4 * rules));
+        const std::optional<PeerAddress> none = PeerAddress::parse("192.0.2.1");
+        const std::optional<PeerAddress> hit = PeerAddress::parse("10.0.0.9");
+        const MapDecision missed = map_decide(*maps, 0, 1000, &*none);
+        EXPECT_EQ(missed.block_lookups, 1);
+        EXPECT_EQ(missed.verdict->idle_s, 60);
+        EXPECT_EQ(map_decide(*maps, 0, 1000, &*hit).verdict->idle_s, 5);
+        EXPECT_EQ(map_decide(*maps, 0, 1001, &*hit).verdict->idle_s, 60);
+    }
 }
 
 TEST(CgroupPolicy, RefusesProcessPatternsItCannotCompareExactly) {

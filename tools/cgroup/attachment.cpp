@@ -8,6 +8,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <algorithm>
 #include <cstring>
 #include <ctime>
 #include <memory>
@@ -67,6 +68,35 @@ Result<void> fill(bpf_map* map, const std::vector<T>& values, const char* what) 
     return {};
 }
 
+// A hash map's entries, in one batch call where the kernel has them.
+template <typename K, typename V>
+Result<void> fill_pairs(bpf_map* map, const std::vector<std::pair<K, V>>& entries, const char* what) {
+    const int fd = bpf_map__fd(map);
+    if (entries.empty()) return {};
+    std::vector<K> keys;
+    std::vector<V> values;
+    for (const auto& [k, v] : entries) {
+        keys.push_back(k);
+        values.push_back(v);
+    }
+    auto count = static_cast<std::uint32_t>(entries.size());
+    if (bpf_map_update_batch(fd, keys.data(), values.data(), &count, nullptr) == 0 && count == entries.size()) return {};
+    for (std::size_t i = 0; i < entries.size(); ++i)
+        if (bpf_map_update_elem(fd, &keys[i], &values[i], BPF_ANY) != 0) return errno_error(fmt::format("cannot fill the {} map", what), errno);
+    return {};
+}
+
+// The maps sized to the policy: at least one entry each, which the kernel requires.
+Result<void> size_maps(tcpkeep_bpf& skel, const CgroupPolicy& maps) {
+    const std::pair<bpf_map*, std::size_t> sizes[] = {{skel.maps.tk_port_classes, maps.classes.size()},
+                                                      {skel.maps.tk_peer_blocks, maps.peers.keys.size()},
+                                                      {skel.maps.tk_port_runs, maps.peers.runs.size()}};
+    for (const auto& [map, entries] : sizes)
+        if (bpf_map__set_max_entries(map, static_cast<std::uint32_t>(std::max<std::size_t>(entries, 1))) != 0)
+            return errno_error(fmt::format("cannot size the {} map", bpf_map__name(map)), errno);
+    return {};
+}
+
 // A process mask kept in a socket's record counts only under the policy it was computed for: the
 // records outlive a replaced policy, whose rules had other bits.
 std::uint32_t new_generation() {
@@ -79,11 +109,15 @@ std::uint32_t new_generation() {
 Result<void> fill_maps(tcpkeep_bpf& skel, const CgroupPolicy& maps, const CgroupTarget& cgroup, const PolicySource& source, bool others) {
     if (Result<void> r = fill(skel.maps.tk_verdicts, maps.verdicts, "verdict"); !r) return r;
     if (Result<void> r = fill(skel.maps.tk_ports, maps.ports, "port"); !r) return r;
-    if (Result<void> r = fill(skel.maps.tk_candidates, maps.candidates, "candidate"); !r) return r;
-    for (const auto& [name, mask] : maps.names)
-        if (bpf_map_update_elem(bpf_map__fd(skel.maps.tk_names), &name, &mask, BPF_ANY) != 0) return errno_error("cannot fill the name map", errno);
+    if (Result<void> r = fill(skel.maps.tk_port_classes, maps.classes, "port class"); !r) return r;
+    if (Result<void> r = fill(skel.maps.tk_process_slots, maps.process_slots, "process rule"); !r) return r;
+    if (Result<void> r = fill(skel.maps.tk_port_runs, maps.peers.runs, "port run"); !r) return r;
+    if (Result<void> r = fill_pairs(skel.maps.tk_peer_blocks, maps.peers.keys, "peer block"); !r) return r;
+    const std::vector<tk_prefix_lengths> prefixes(maps.peers.prefixes.begin(), maps.peers.prefixes.end());
+    if (Result<void> r = fill(skel.maps.tk_prefixes, prefixes, "prefix length"); !r) return r;
+    if (Result<void> r = fill_pairs(skel.maps.tk_names, maps.names, "name"); !r) return r;
     tk_settings settings{};
-    settings.candidates = static_cast<std::uint32_t>(maps.candidates.size());
+    settings.peer_keys = static_cast<std::uint32_t>(maps.peers.keys.size());
     settings.rules = source.rules;
     settings.process_rules = maps.process_rules;
     settings.generation = new_generation();
@@ -103,10 +137,11 @@ Result<void> fill_maps(tcpkeep_bpf& skel, const CgroupPolicy& maps, const Cgroup
 }
 
 // Opens and loads the programs, sharing the pinned socket records when there are any, with room
-// for a policy text of `text_bytes`.
-Result<Skeleton> load_programs(const std::string& base, std::size_t text_bytes) {
+// for a policy text of `text_bytes` and the maps of `maps`.
+Result<Skeleton> load_programs(const std::string& base, std::size_t text_bytes, const CgroupPolicy& maps) {
     Skeleton skel(tcpkeep_bpf__open());
     if (!skel) return errno_error("cannot open the cgroup-mode BPF object", errno);
+    if (Result<void> sized = size_maps(*skel, maps); !sized) return sized.error();
     const auto text_entries = static_cast<std::uint32_t>((sizeof(std::uint64_t) + text_bytes + TK_TEXT_CHUNK - 1) / TK_TEXT_CHUNK);
     if (bpf_map__set_max_entries(skel->maps.tk_policy_text, text_entries) != 0) return errno_error("cannot size the policy text map", errno);
     const std::string sockets = pin(base, pins::sockets);
@@ -237,7 +272,7 @@ Result<UniqueFd> lock_base(const std::string& base, bool create) {
 
 bool cgroup_mode_built() { return true; }
 
-Result<bool> attach_policy(const CgroupTarget& cgroup, const CgroupPolicy& maps, const PolicySource& source) {
+Result<bool> attach_policy(const CgroupTarget& cgroup, const CgroupPolicy& maps, const PolicySource& source, ExistingSockets* existing) {
     Result<std::string> base = preconditions(true);
     if (!base) return base.error();
     const auto base_lock = lock_base(*base, true);
@@ -248,9 +283,11 @@ Result<bool> attach_policy(const CgroupTarget& cgroup, const CgroupPolicy& maps,
     if (!locked) return locked.error();
     const bool replacing = exists(pin(dir, pins::sockops));
     const std::vector<std::string> nested = nested_attachments(*base, dir, cgroup);
-    Result<Skeleton> skel = load_programs(*base, source.text.size());
+    Result<Skeleton> skel = load_programs(*base, source.text.size(), maps);
     Result<void> done = skel ? mark_nested(nested) : Result<void>(skel.error());
     if (done) done = fill_maps(**skel, maps, cgroup, source, !nested.empty());
+    // The replaced program, held so its maps can still tell what it decided for the sockets.
+    Result<UniqueFd> replaced = replacing && existing ? pins::program_of_link(pin(dir, pins::sockops)) : Result<UniqueFd>(UniqueFd());
     if (done) done = replacing ? replace(**skel, dir) : attach_new(**skel, cgroup, dir);
     if (!done) {
         if (!replacing) {
@@ -259,7 +296,31 @@ Result<bool> attach_policy(const CgroupTarget& cgroup, const CgroupPolicy& maps,
         }
         return done.error();
     }
+    if (existing) {
+        const int previous = replaced ? replaced->get() : -1;
+        Result<ExistingSockets> covered = decide_existing_sockets(cgroup, *base, bpf_program__fd((*skel)->progs.tcpkeep_sockops), previous, true);
+        if (covered)
+            *existing = *covered;
+        else
+            existing->error = covered.error().message;
+    }
     return replacing;
+}
+
+Result<ExistingSockets> apply_to_existing_sockets(const CgroupTarget& cgroup, const CgroupPolicy& maps, const PolicySource& source) {
+    Result<std::string> base = preconditions(true);
+    if (!base) return base.error();
+    const auto base_lock = lock_base(*base, true);
+    if (!base_lock) return base_lock.error();
+    // Loaded and filled as for an attachment, never linked to the cgroup: only the iterator runs
+    // them, and they go with this process. The socket records are the attachments' when there are
+    // any, so options an attached policy enforces or saw the program set are respected.
+    Result<Skeleton> skel = load_programs(*base, source.text.size(), maps);
+    Result<void> filled = skel ? fill_maps(**skel, maps, cgroup, source, false) : Result<void>(skel.error());
+    Result<ExistingSockets> out = filled ? decide_existing_sockets(cgroup, *base, bpf_program__fd((*skel)->progs.tcpkeep_sockops), -1, false)
+                                         : Result<ExistingSockets>(filled.error());
+    remove_base_if_unused(*base);
+    return out;
 }
 
 Result<void> detach_policy(const CgroupTarget& cgroup) {

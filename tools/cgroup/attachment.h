@@ -11,6 +11,7 @@
 #include "config/result.h"
 #include "tools/cgroup/cgroup_policy.h"
 #include "tools/cgroup/cgroup_target.h"
+#include "tools/cgroup/existing_sockets.h"
 
 namespace tcpkeep {
 
@@ -39,8 +40,13 @@ inline constexpr const char* cgroup_mode_not_built =
     "cgroup mode is not in this build of tcpkeep (built without clang, bpftool or libbpf-dev, or with "
     "TCPKEEP_WITH_CGROUP_MODE=OFF)";
 
-// Attaches, or replaces what is attached; returns true when it replaced an attachment.
-Result<bool> attach_policy(const CgroupTarget& cgroup, const CgroupPolicy& maps, const PolicySource& source);
+// Attaches, or replaces what is attached; returns true when it replaced an attachment. With
+// `existing`, then gives the sockets that already exist in the cgroup the policy too (where a
+// replaced policy decided otherwise) and says how it went there.
+Result<bool> attach_policy(const CgroupTarget& cgroup, const CgroupPolicy& maps, const PolicySource& source, ExistingSockets* existing = nullptr);
+// Gives the sockets that exist in the cgroup and below the policy once, through the TCP iterator,
+// attaching nothing (`tcpkeep apply --cgroup`).
+Result<ExistingSockets> apply_to_existing_sockets(const CgroupTarget& cgroup, const CgroupPolicy& maps, const PolicySource& source);
 Result<void> detach_policy(const CgroupTarget& cgroup);
 // Removes what stays pinned of the attachments of a removed cgroup, by its path in the hierarchy.
 Result<void> detach_removed_cgroup(const std::string& path);

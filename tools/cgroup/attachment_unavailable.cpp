@@ -9,7 +9,8 @@ Error not_built() { return Error{cgroup_mode_not_built, 0}; }
 }  // namespace
 
 bool cgroup_mode_built() { return false; }
-Result<bool> attach_policy(const CgroupTarget&, const CgroupPolicy&, const PolicySource&) { return not_built(); }
+Result<bool> attach_policy(const CgroupTarget&, const CgroupPolicy&, const PolicySource&, ExistingSockets*) { return not_built(); }
+Result<ExistingSockets> apply_to_existing_sockets(const CgroupTarget&, const CgroupPolicy&, const PolicySource&) { return not_built(); }
 Result<void> detach_policy(const CgroupTarget&) { return not_built(); }
 Result<void> detach_removed_cgroup(const std::string&) { return not_built(); }
 Result<std::vector<Attachment>> list_attachments() { return not_built(); }

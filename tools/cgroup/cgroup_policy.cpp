@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <string_view>
+#include <utility>
 
 #include "config/compiled_policy.h"
 #include "config/resolve_verdict.h"
@@ -85,17 +86,52 @@ std::uint8_t direction_bits(Direction direction) {
     return bits;
 }
 
-// The block as network-order words and mask: v4 in word 0, v6 most significant word first.
-void store_block(const Cidr& block, tk_candidate& e) {
-    const AddressKey host_bits = block.first ^ block.last;
-    const int words = block.family == Family::v4 ? 1 : 4;
-    e.family = block.family == Family::v4 ? TK_FAMILY_V4 : TK_FAMILY_V6;
-    for (int w = 0; w < words; ++w) {
-        const int shift = 32 * (words - 1 - w);
-        e.net[w] = htonl(static_cast<std::uint32_t>(block.first >> shift));
-        e.mask[w] = htonl(~static_cast<std::uint32_t>(host_bits >> shift));
+// Rules in file order, each covering the ports of a direction no earlier one took: the first
+// that matches each port (0: none). A chain of next free ports skips the taken ones, so the cost
+// follows the ports and ranges, not their product.
+class FirstRuleFill {
+public:
+    FirstRuleFill() : next_(65537) {
+        for (std::uint32_t p = 0; p < next_.size(); ++p) next_[p] = p;
     }
+    void add(const std::vector<PortRange>& ranges, std::uint32_t slot) {
+        static const std::vector<PortRange> any_port{{0, 65535}};
+        for (const PortRange& r : ranges.empty() ? any_port : ranges)
+            for (std::uint32_t p = free_from(r.first); p <= r.last; p = free_from(p + 1)) {
+                first_[p] = slot;
+                next_[p] = p + 1;
+            }
+    }
+    [[nodiscard]] std::uint32_t at(std::uint32_t port) const { return first_[port]; }
+
+private:
+    std::vector<std::uint32_t> next_;  // next_[p] == p: free
+    std::vector<std::uint32_t> first_ = std::vector<std::uint32_t>(65536, 0);
+    std::uint32_t free_from(std::uint32_t p) {
+        std::uint32_t root = p;
+        while (next_[root] != root) root = next_[root];
+        while (next_[p] != root) p = std::exchange(next_[p], root);  // path compression
+        return root;
+    }
+};
+
+// Each rule's ports as sorted disjoint ranges (any port: one range), so filling a port map costs
+// at most the ports.
+std::vector<PortRange> merged(const std::vector<PortRange>& ports) {
+    if (ports.empty()) return {{0, 65535}};
+    std::vector<PortRange> ranges = ports;
+    std::sort(ranges.begin(), ranges.end(), [](const PortRange& a, const PortRange& b) { return a.first < b.first; });
+    std::vector<PortRange> out;
+    for (const PortRange& r : ranges) {
+        if (!out.empty() && r.first <= std::uint32_t{out.back().last} + 1)
+            out.back().last = std::max(out.back().last, r.last);
+        else
+            out.push_back(r);
+    }
+    return out;
 }
+
+bool class_less(const tk_port_class& a, const tk_port_class& b) { return std::memcmp(&a, &b, sizeof a) < 0; }
 
 }  // namespace
 
@@ -133,8 +169,8 @@ std::vector<std::string> cgroup_process_notes(const Policy& policy) {
                            "when it connects";
         if (rule.direction != Direction::outbound)
             text +=
-                " or listens (its accepted connections are matched by the listening process; those of a listener older than the "
-                "attachment match no process rule)";
+                " or listens (its accepted connections are matched by the listening process; with `attach --new-only`, those of a "
+                "listener older than the attachment match no process rule)";
         text +=
             "; unlike the shim, not against argv[0], which differs from both when a program is started under another name "
             "(exec -a, a script's #! interpreter), and by the names at that moment, where the shim keeps those the process had when it "
@@ -147,39 +183,52 @@ std::vector<std::string> cgroup_process_notes(const Policy& policy) {
 Result<CgroupPolicy> compile_cgroup_policy(const Policy& policy) {
     if (const std::vector<std::string> why = cgroup_refusals(policy); !why.empty()) return Error{fmt::format("{}", fmt::join(why, "\n")), 0};
     const KernelDefaults any_namespace;  // unused: no verdict of an accepted policy reads it
+    // Compiled for no process: its rules are those with neither process nor peers, first per port.
     const CompiledPolicy compiled = CompiledPolicy::compile(policy, ProcessIdentity{}, any_namespace);
     const SettingsSpec* defaults = policy.defaults ? &*policy.defaults : nullptr;
     CgroupPolicy out;
     out.verdicts.reserve(policy.rules.size() + 1);
     out.verdicts.push_back(defaults ? to_map_verdict(resolve_verdict(nullptr, defaults, any_namespace)) : tk_verdict{});
     for (const Rule& rule : policy.rules) out.verdicts.push_back(to_map_verdict(rule_verdict(rule, defaults, any_namespace)));
-    out.ports.resize(TK_PORT_ENTRIES);
-    for (Direction d : {Direction::outbound, Direction::inbound}) {
-        const std::uint32_t base = d == Direction::inbound ? 65536 : 0;
-        for (std::uint32_t port = 0; port < 65536; ++port) {
-            const auto p = static_cast<std::uint16_t>(port);
-            const int rule = compiled.decide(d, p, nullptr).rule_index;
-            const std::uint32_t slot = rule < 0 ? 0 : static_cast<std::uint32_t>(rule) + 1;
-            out.ports[base + port] = slot | (compiled.depends_on_peer(d, p) ? TK_PEER_CANDIDATES : 0);
-        }
-    }
-    // The rules with process are absent from `compiled` (it matched no process): flag the ports
-    // where one comes before the fallback.
-    const std::vector<PortRange> any_port{{0, 65535}};
+    std::vector<int> process_bit(policy.rules.size(), -1);
+    std::vector<std::uint32_t> slot_of_bit;
+    out.process_slots.assign(TK_MAX_PROCESS_RULES, TK_NO_SLOT);
     for (const Rule& rule : policy.rules) {
         if (rule.process.empty()) continue;
-        const std::uint32_t slot = static_cast<std::uint32_t>(rule.index) + 1;
-        const std::uint32_t flag = rule.peers.empty() ? TK_PROCESS_CANDIDATES : TK_PEER_CANDIDATES;
-        for (Direction d : {Direction::outbound, Direction::inbound}) {
-            if (!(direction_bits(rule.direction) & (d == Direction::inbound ? 2 : 1))) continue;
-            const std::uint32_t base = d == Direction::inbound ? 65536 : 0;
-            for (const PortRange& range : rule.ports.empty() ? any_port : rule.ports) {
+        const std::uint64_t bit = std::uint64_t{1} << out.process_rules;
+        process_bit[rule.index] = static_cast<int>(out.process_rules++);
+        slot_of_bit.push_back(static_cast<std::uint32_t>(rule.index) + 1);
+        out.process_slots[TK_PROCESS_INDEX(bit)] = slot_of_bit.back();
+    }
+    out.ports.resize(TK_PORT_ENTRIES);
+    std::map<tk_port_class, std::uint32_t, decltype(&class_less)> class_ids(&class_less);
+    for (Direction d : {Direction::outbound, Direction::inbound}) {
+        const std::uint8_t bit = d == Direction::inbound ? 2 : 1;
+        FirstRuleFill first_peer;
+        for (const Rule& rule : policy.rules)
+            if (!rule.peers.empty() && rule.process.empty() && (direction_bits(rule.direction) & bit)) first_peer.add(rule.ports, static_cast<std::uint32_t>(rule.index) + 1);
+        std::vector<tk_port_class> classes(65536);
+        for (std::uint32_t port = 0; port < 65536; ++port) {
+            const int rule = compiled.decide(d, static_cast<std::uint16_t>(port), nullptr).rule_index;
+            classes[port].fallback = rule < 0 ? 0 : static_cast<std::uint32_t>(rule) + 1;
+            const std::uint32_t peer = first_peer.at(port);
+            classes[port].first_peer = peer != 0 && (classes[port].fallback == 0 || peer < classes[port].fallback) ? peer : TK_NO_SLOT;
+        }
+        for (const Rule& rule : policy.rules) {
+            if (rule.process.empty() || !(direction_bits(rule.direction) & bit)) continue;
+            const std::uint32_t slot = static_cast<std::uint32_t>(rule.index) + 1;
+            const std::uint64_t mask = std::uint64_t{1} << process_bit[rule.index];
+            for (const PortRange& range : merged(rule.ports))
                 for (std::uint32_t port = range.first; port <= range.last; ++port) {
-                    std::uint32_t& table = out.ports[base + port];
-                    const std::uint32_t fallback = table & TK_SLOT_BITS;
-                    if (fallback == 0 || slot < fallback) table |= flag;
+                    tk_port_class& c = classes[port];
+                    if (c.fallback == 0 || slot < c.fallback) (rule.peers.empty() ? c.process_plain : c.process_peers) |= mask;
                 }
-            }
+        }
+        const std::uint32_t base = d == Direction::inbound ? 65536 : 0;
+        for (std::uint32_t port = 0; port < 65536; ++port) {
+            const auto [it, added] = class_ids.emplace(classes[port], static_cast<std::uint32_t>(out.classes.size()));
+            if (added) out.classes.push_back(classes[port]);
+            out.ports[base + port] = it->second;
         }
     }
     for (const auto& [name, mask] : process_names(policy)) {
@@ -187,27 +236,11 @@ Result<CgroupPolicy> compile_cgroup_policy(const Policy& policy) {
         std::memcpy(key.name, name.data(), name.size());  // shorter than TK_NAME_BYTES: refused otherwise
         out.names.emplace_back(key, mask);
     }
-    for (const Rule& rule : policy.rules) {
-        if (rule.peers.empty() && rule.process.empty()) continue;
-        tk_candidate e{};
-        e.slot = static_cast<std::uint32_t>(rule.index) + 1;
-        e.directions = direction_bits(rule.direction);
-        e.process = rule.process.empty() ? 0 : static_cast<std::uint8_t>(++out.process_rules);
-        for (const PortRange& range : rule.ports.empty() ? any_port : rule.ports) {
-            e.port_first = range.first;
-            e.port_last = range.last;
-            if (rule.peers.empty()) out.candidates.push_back(e);  // any peer
-            for (const Cidr& block : rule.peers) {
-                tk_candidate with_peer = e;
-                store_block(block, with_peer);
-                out.candidates.push_back(with_peer);
-            }
-        }
-    }
-    if (out.candidates.size() > TK_MAX_CANDIDATES)
-        return Error{
-            fmt::format("{} peer blocks and process rules times port ranges: cgroup mode holds at most {}", out.candidates.size(), TK_MAX_CANDIDATES),
-            0};
+    out.peers = compile_peer_blocks(policy, process_bit, slot_of_bit);
+    if (out.peers.keys.size() > TK_MAX_PEER_KEYS || out.peers.runs.size() > TK_MAX_PORT_RUNS)
+        return Error{fmt::format("{} peer blocks by direction, {} port runs of them: cgroup mode holds at most {} and {}", out.peers.keys.size(),
+                                 out.peers.runs.size(), TK_MAX_PEER_KEYS, TK_MAX_PORT_RUNS),
+                     0};
     return out;
 }
 

@@ -9,15 +9,18 @@
 #include "bpf/policy_abi.h"
 #include "config/policy.h"
 #include "config/result.h"
+#include "tools/cgroup/peer_blocks.h"
 
 namespace tcpkeep {
 
 struct CgroupPolicy {
-    std::vector<tk_verdict> verdicts;                      // slot 0: [defaults] or untouched; slot r + 1: rule r
-    std::vector<std::uint32_t> ports;                      // TK_PORT_ENTRIES: direction * 65536 + port -> slot | TK_PEER_CANDIDATES
-    std::vector<tk_candidate> candidates;                  // rules with peers or process, in slot order
+    std::vector<tk_verdict> verdicts;              // slot 0: [defaults] or untouched; slot r + 1: rule r
+    std::vector<std::uint32_t> ports;              // TK_PORT_ENTRIES: direction * 65536 + port -> index in classes
+    std::vector<tk_port_class> classes;            // the distinct port classes
+    std::vector<std::uint32_t> process_slots;      // TK_PROCESS_INDEX(process rule bit) -> its verdict slot
+    PeerBlocks peers;                              // the rules with peers, by block
     std::vector<std::pair<tk_name, std::uint64_t>> names;  // literal process name -> mask of the rules it selects
-    std::uint32_t process_rules = 0;                       // rules with process: bits of a process mask
+    std::uint32_t process_rules = 0;               // rules with process: bits of a process mask
 };
 
 // Every part of the policy the kernel cannot decide exactly as the shim does, one message each

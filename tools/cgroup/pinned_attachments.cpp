@@ -26,29 +26,11 @@ int libbpf_to_stderr_when_asked(libbpf_print_level level, const char* format, va
 }
 
 // The map called `name` of the program a pinned link runs, and its description.
-struct ProgramMap {
-    UniqueFd fd;
-    bpf_map_info info{};
-};
 Result<ProgramMap> open_program_map(const std::string& link_pin, const char* name) {
-    UniqueFd link(bpf_obj_get(link_pin.c_str()));
-    if (link.get() < 0) return errno_error("cannot open " + link_pin, errno);
-    bpf_link_info link_info{};
-    std::uint32_t len = sizeof link_info;
-    if (bpf_obj_get_info_by_fd(link.get(), &link_info, &len) != 0) return errno_error("cannot read " + link_pin, errno);
-    UniqueFd prog(bpf_prog_get_fd_by_id(link_info.prog_id));
-    if (prog.get() < 0) return errno_error("cannot open the program of " + link_pin, errno);
-    std::uint32_t map_ids[16] = {};
-    bpf_prog_info prog_info{};
-    prog_info.nr_map_ids = 16;
-    prog_info.map_ids = reinterpret_cast<std::uint64_t>(map_ids);
-    len = sizeof prog_info;
-    if (bpf_obj_get_info_by_fd(prog.get(), &prog_info, &len) != 0) return errno_error("cannot read the program of " + link_pin, errno);
-    for (std::uint32_t i = 0; i < std::min<std::uint32_t>(prog_info.nr_map_ids, 16); ++i) {
-        ProgramMap map{UniqueFd(bpf_map_get_fd_by_id(map_ids[i])), {}};
-        len = sizeof map.info;
-        if (map.fd.get() >= 0 && bpf_obj_get_info_by_fd(map.fd.get(), &map.info, &len) == 0 && std::strcmp(map.info.name, name) == 0) return map;
-    }
+    Result<UniqueFd> prog = program_of_link(link_pin);
+    if (!prog) return prog.error();
+    for (ProgramMap& map : maps_of_program(prog->get()))
+        if (std::strcmp(map.info.name, name) == 0) return std::move(map);
     return Error{fmt::format("{}: no {} map (not a tcpkeep program, or one of another version)", link_pin, name), ENOENT};
 }
 
@@ -58,6 +40,33 @@ Result<void> need_root() {
 }
 
 }  // namespace
+
+Result<UniqueFd> program_of_link(const std::string& link_pin) {
+    UniqueFd link(bpf_obj_get(link_pin.c_str()));
+    if (link.get() < 0) return errno_error("cannot open " + link_pin, errno);
+    bpf_link_info link_info{};
+    std::uint32_t len = sizeof link_info;
+    if (bpf_obj_get_info_by_fd(link.get(), &link_info, &len) != 0) return errno_error("cannot read " + link_pin, errno);
+    UniqueFd prog(bpf_prog_get_fd_by_id(link_info.prog_id));
+    if (prog.get() < 0) return errno_error("cannot open the program of " + link_pin, errno);
+    return prog;
+}
+
+std::vector<ProgramMap> maps_of_program(int prog_fd) {
+    std::uint32_t map_ids[16] = {};
+    bpf_prog_info prog_info{};
+    prog_info.nr_map_ids = 16;
+    prog_info.map_ids = reinterpret_cast<std::uint64_t>(map_ids);
+    std::uint32_t len = sizeof prog_info;
+    std::vector<ProgramMap> out;
+    if (bpf_obj_get_info_by_fd(prog_fd, &prog_info, &len) != 0) return out;
+    for (std::uint32_t i = 0; i < std::min<std::uint32_t>(prog_info.nr_map_ids, 16); ++i) {
+        ProgramMap map{UniqueFd(bpf_map_get_fd_by_id(map_ids[i])), {}};
+        len = sizeof map.info;
+        if (map.fd.get() >= 0 && bpf_obj_get_info_by_fd(map.fd.get(), &map.info, &len) == 0) out.push_back(std::move(map));
+    }
+    return out;
+}
 
 bool exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
 

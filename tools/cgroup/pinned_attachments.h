@@ -6,8 +6,11 @@
 #include <string>
 #include <vector>
 
+#include <bpf/bpf.h>
+
 #include "bpf/policy_abi.h"
 #include "config/result.h"
+#include "system/unique_fd.h"
 #include "tools/cgroup/attachment.h"
 #include "tools/cgroup/cgroup_target.h"
 
@@ -30,6 +33,14 @@ Result<std::string> preconditions(bool create);
 
 // A cgroup's id: its directory's inode number (0 when it cannot be read).
 std::uint64_t cgroup_id(const CgroupTarget& cgroup);
+
+// The program a pinned link runs, and the maps a program uses, with their descriptions.
+Result<UniqueFd> program_of_link(const std::string& link_pin);
+struct ProgramMap {
+    UniqueFd fd;
+    bpf_map_info info{};
+};
+std::vector<ProgramMap> maps_of_program(int prog_fd);
 
 // The settings of the program a pinned link runs; with set_others, first marked as having nested
 // attachments.

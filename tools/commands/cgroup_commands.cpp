@@ -1,4 +1,4 @@
-// tcpkeep attach [--policy FILE] TARGET, tcpkeep detach TARGET, tcpkeep attached: cgroup mode, the
+// tcpkeep attach [--policy FILE] [--new-only] TARGET, tcpkeep detach TARGET, tcpkeep attached: cgroup mode, the
 // policy applied by the kernel to every TCP socket of the processes in a cgroup
 // (tools/cgroup/attachment.h). TARGET: --cgroup PATH | --unit NAME | --pid PID. Exit 0 done, 2 any
 // error (nothing is left half-attached).
@@ -42,7 +42,29 @@ int fail(const std::string& message) {
     return exit_error;
 }
 
-int run_attach(const std::optional<std::string>& file, const TargetOptions& t) {
+// "existing sockets: 3 set, 1 left as the program's, 0 skipped (2 network namespaces)".
+void report_existing(const ExistingSockets& e) {
+    if (!e.error.empty()) {
+        std::fprintf(stderr, "tcpkeep: the policy is attached, but the sockets that existed before keep their values: %s; `tcpkeep apply` can reach them\n",
+                     e.error.c_str());
+        return;
+    }
+    if (e.namespaces == 0) {
+        std::printf("existing sockets: none (no process in the cgroup)\n");
+        return;
+    }
+    std::printf("existing sockets: %llu set, %llu left as the program's, %llu skipped", static_cast<unsigned long long>(e.set),
+                static_cast<unsigned long long>(e.programs), static_cast<unsigned long long>(e.skipped));
+    if (e.compared) std::printf(", %llu unchanged (the replaced policy decided the same)", static_cast<unsigned long long>(e.unchanged));
+    std::printf(" (%zu network namespace%s)\n", e.namespaces, e.namespaces == 1 ? "" : "s");
+    if (e.programs > 0 || e.set > 0)
+        std::printf(
+            "note: on a socket older than the attachment, an option that differs from its network namespace's default%s is taken as "
+            "the program's own and kept, unless the policy enforces it\n",
+            e.compared ? " and from the replaced policy's value" : "");
+}
+
+int run_attach(const std::optional<std::string>& file, const TargetOptions& t, bool new_only) {
     if (!cgroup_mode_built()) return fail(cgroup_mode_not_built);
     const Result<CgroupTarget> cgroup = resolve(t);
     if (!cgroup) return fail(cgroup.error().message);
@@ -59,10 +81,12 @@ int run_attach(const std::optional<std::string>& file, const TargetOptions& t) {
     const Result<PolicySource> described = describe_source(chosen);
     if (!described) return fail(described.error().message);
     const PolicySource& source = *described;
-    const Result<bool> replaced = attach_policy(*cgroup, *maps, source);
+    ExistingSockets existing;
+    const Result<bool> replaced = attach_policy(*cgroup, *maps, source, new_only ? nullptr : &existing);
     if (!replaced) return fail(fmt::format("cannot attach to cgroup {}: {}", cgroup->path, replaced.error().message));
     std::printf("%s %s (%u rule%s) %s cgroup %s\n", *replaced ? "replaced the policy with" : "attached", source.path.c_str(), source.rules,
                 source.rules == 1 ? "" : "s", *replaced ? "on" : "to", cgroup->path.c_str());
+    if (!new_only) report_existing(existing);
     for (const std::string& note : cgroup_process_notes(*chosen.load.policy)) std::printf("note: %s\n", note.c_str());
     return exit_ok;
 }
@@ -114,9 +138,11 @@ void add_cgroup_commands(CLI::App& app, int& status) {
     auto* attach = app.add_subcommand("attach", "Apply a policy to every TCP socket of the processes in a cgroup, in the kernel (root)");
     auto file = std::make_shared<std::optional<std::string>>();
     auto target = std::make_shared<TargetOptions>();
+    auto new_only = std::make_shared<bool>(false);
     attach->add_option("--policy", *file, "Policy file (default: the one discovery would load)");
+    attach->add_flag("--new-only", *new_only, "Leave the sockets that already exist as they are: only new ones get the policy");
     add_target_options(attach, *target);
-    attach->callback([&status, file, target] { status = run_attach(*file, *target); });
+    attach->callback([&status, file, target, new_only] { status = run_attach(*file, *target, *new_only); });
 
     auto* detach = app.add_subcommand("detach", "Remove the policy attached to a cgroup (root)");
     auto detach_target = std::make_shared<TargetOptions>();
