@@ -1,0 +1,18 @@
+// `tcpkeep audit --prometheus`: the audit as metric families, labelled by unit and program only
+// (never PID, port or peer), for node_exporter's textfile collector.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "tools/monitor/prometheus_text.h"
+#include "tools/process/host_audit.h"
+
+namespace tcpkeep::cli {
+
+// Why a process could not be inspected, as a label value: permission_denied, policy or other.
+const char* not_inspected_reason(const std::string& message);
+
+// `finished_at`: the audit's end, in seconds since the epoch.
+std::vector<MetricFamily> audit_metrics(const HostAudit& audit, double finished_at);
+
+}  // namespace tcpkeep::cli
