@@ -41,7 +41,9 @@ std::optional<uid_t> parse_user(const std::string& user) {
 // The metrics on stdout or, atomically, in `output` (readable by node_exporter).
 int write_metrics(const HostAudit& audit, const std::optional<std::string>& output) {
     const double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-    const std::string text = exposition(audit_metrics(audit, now));
+    std::vector<MetricFamily> families = audit_metrics(audit, now);
+    for (MetricFamily& f : dead_peer_metrics(read_dead_peer_counters())) families.push_back(std::move(f));
+    const std::string text = exposition(families);
     if (!output) {
         std::fputs(text.c_str(), stdout);
         return std::fflush(stdout) == 0 ? exit_ok : exit_error;

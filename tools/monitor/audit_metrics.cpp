@@ -91,4 +91,26 @@ std::vector<MetricFamily> audit_metrics(const HostAudit& audit, double finished_
     return out;
 }
 
+std::vector<MetricFamily> dead_peer_metrics(const Result<DeadPeerTallies>& tallies) {
+    MetricFamily counting("tcpkeep_dead_peer_counters_present", Type::gauge,
+                          "1 when the dead-peer counters of tcpkeep watch --keep-counters exist on this host (pinned in the BPF filesystem).");
+    counting.set({}, tallies ? 1 : 0);
+    std::vector<MetricFamily> out;
+    out.push_back(std::move(counting));
+    if (!tallies) return out;
+    MetricFamily aborts("tcpkeep_dead_peers_total", Type::counter,
+                        "TCP connections the kernel aborted for a silent peer, by unit and cause: keepalive, user_timeout, retransmissions "
+                        "(tcp_retries2), syn_retries.");
+    MetricFamily silence("tcpkeep_dead_peer_silence_seconds_total", Type::counter,
+                         "The peers' silence before those aborts, summed: divided by tcpkeep_dead_peers_total, how fast they were caught.");
+    for (const auto& [key, tally] : *tallies) {
+        const Labels labels{{"unit", key.first}, {"cause", key.second}};
+        aborts.add(labels, static_cast<double>(tally.count));
+        silence.add(labels, static_cast<double>(tally.silence_ms) / 1000.0);
+    }
+    out.push_back(std::move(aborts));
+    out.push_back(std::move(silence));
+    return out;
+}
+
 }  // namespace tcpkeep::cli
