@@ -134,6 +134,7 @@ class DeadPeers(unittest.TestCase):
                              (client.pid, PROGRAM, f"{self.pair.peer_addr}:{PORT}", "Connection timed out"))
             self.assertRegex(event["local"], rf"^{re.escape(self.pair.program_addr)}:[1-9][0-9]*$")
             self.assertEqual(event["cgroup"], f"{self.cgroup.path}/{unit}")
+            self.assertRegex(event["time"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
         return unit, events, moved, silence
 
     def assert_one(self, unit, events, moved, cause):

@@ -5,7 +5,9 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstring>
+#include <ctime>
 #include <memory>
 #include <sstream>
 
@@ -52,6 +54,17 @@ std::optional<pid_t> holder_of(const std::string& cgroup, std::uint64_t inode) {
         }
     }
     return std::nullopt;
+}
+
+std::string utc_now() {
+    const auto now = std::chrono::system_clock::now();
+    const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+    std::tm tm{};
+    ::gmtime_r(&seconds, &tm);
+    char text[32] = {};
+    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &tm);
+    return fmt::format("{}.{:03}Z", text, ms);
 }
 
 std::int64_t seconds_of(std::uint32_t jiffies, std::uint32_t hz, std::int32_t sysctl_s) {
@@ -108,6 +121,7 @@ std::string CgroupNames::path_of(std::uint64_t id) {
 
 DeadPeerEvent describe(const tk_dead_peer& r, CgroupNames& names, const KernelDefaults& host) {
     DeadPeerEvent e;
+    e.time = utc_now();
     e.cause = r.cause;
     e.error = r.error;
     if (r.hz != 0 || r.cause != TK_DEAD_KEEPALIVE) e.silence_ms = r.silence_ms;
@@ -134,13 +148,14 @@ DeadPeerEvent describe(const tk_dead_peer& r, CgroupNames& names, const KernelDe
 
 std::string to_text(const DeadPeerEvent& e) {
     const std::string who = e.pid ? fmt::format("pid {} ({})", *e.pid, e.program.value_or("?")) : std::string("process not found");
-    return fmt::format("dead peer, {}: {} -> {}, unit {}, {}: silent {}, predicted {} ({})\n", dead_cause_name(e.cause), e.local.to_string(),
+    return fmt::format("{} dead peer, {}: {} -> {}, unit {}, {}: silent {}, predicted {} ({})\n", e.time, dead_cause_name(e.cause), e.local.to_string(),
                        e.remote.to_string(), e.unit.empty() ? "?" : e.unit, who, e.silence_ms ? format_duration(*e.silence_ms) : "?",
                        format_duration(e.predicted_ms), values_text(e.values));
 }
 
 json to_json(const DeadPeerEvent& e) {
-    return json{{"cause", dead_cause_name(e.cause)},
+    return json{{"time", e.time},
+                {"cause", dead_cause_name(e.cause)},
                 {"error", std::strerror(e.error)},
                 {"local", e.local.to_string()},
                 {"remote", e.remote.to_string()},

@@ -21,6 +21,7 @@ namespace tcpkeep::cli {
 const char* dead_cause_name(std::uint32_t cause);
 
 struct DeadPeerEvent {
+    std::string time;  // when it was read, UTC ("2026-12-07T05:30:01.250Z")
     std::uint32_t cause = TK_DEAD_KEEPALIVE;
     int error = 0;
     std::optional<std::int64_t> silence_ms;  // unknown when the kernel's HZ is
