@@ -4,12 +4,15 @@ and static programs in cgroup mode, one left alone by a `skip` rule. Classificat
 connection, socket groups, worst detection times, the summary and the exit status are asserted exactly."""
 import json
 import os
+import socket
 import subprocess
 import time
 import unittest
 
+from go_client import build_go_client
 from staging import staged_for
-from tooltest import (DEFAULT_POLICY, HOLD, HOLD_STATIC, PYTHON, SHIM, Target, as_nobody, main, require_root, target_env, tool)
+from tooltest import (DEFAULT_POLICY, HOLD, HOLD_STATIC, PYTHON, SHIM, Target, as_nobody, kernel_values, main, require_root, target_env,
+                      tool)
 
 CGROUP_ROOT = "/sys/fs/cgroup/unified"  # cgroup v2 on this hybrid layout; plain v2 hosts mount it at /sys/fs/cgroup
 DEFAULT_DETECTION_MS = 120_000  # the embedded default: 60 s + 6 x 10 s, user timeout 120 s
@@ -199,6 +202,24 @@ class Audit(unittest.TestCase):
             (row,) = json.loads(r.stdout)["processes"]
             self.assertEqual((row["pid"], row["verify"], row["worst_idle_detection_ms"], row["above_threshold"]),
                              (t.pid, "ok", 7_260_000, 0))
+
+    def test_a_go_programs_own_keepalive_is_the_programs(self):
+        """Go's runtime sets its own keepalive (15 s) on connections the shim never sees: the program
+        protects them, not the shim loaded beside it."""
+        program = build_go_client(self, self.staged.dir, cgo=True)
+        with socket.socket() as listener:
+            listener.bind(("127.0.0.1", 0))
+            listener.listen()
+            go = subprocess.Popen(self.joined(program, "127.0.0.1:%d" % listener.getsockname()[1]), stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, text=True, env=target_env(preload=True, shim=self.staged.shim(SHIM), policy=self.policy))
+            self.addCleanup(go.wait)
+            self.addCleanup(go.kill)
+            self.assertEqual(go.stdout.readline(), "ready\n")
+            report = self.audit(expect=1)  # verify's: the shim cannot act in it
+            (row,) = report["processes"]
+            self.assertEqual((row["pid"], row["coverage"], row["connections"]["program"], row["connections"]["shim"]), (go.pid, "inactive", 1, 0))
+            probes = kernel_values()[3]  # Go sets idle and interval (15 s), not the count: the sysctl's
+            self.assertEqual(row["worst_idle_detection_ms"], 15_000 + probes * 15_000)
 
     def test_cgroup_mode_and_a_skip_rule(self):
         """Static programs in cgroup mode, one of them left alone by a skip rule: counted by mechanism,

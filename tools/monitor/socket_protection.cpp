@@ -43,8 +43,10 @@ Protection protection_of(const ProcessReport& process, const SocketReport& s) {
     if (s.direction_from_shim) return Protection::shim;  // the shim recorded deciding this very socket
     if (process.cgroup_attachment) return Protection::cgroup;
     // An inherited socket (sshd's session, an inetd child) or one opened before the shim's record:
-    // the shim's when it is loaded here; else no mechanism of ours set it.
-    return process.shim.loaded ? Protection::shim : Protection::program;
+    // the shim's when it is at work here, or loaded and the values are the policy's; a shim that
+    // cannot act (a Go program) set nothing, so other values are the program's own.
+    const bool policy_values = s.ok().value_or(false);
+    return process.shim.loaded && (policy_values || !process.shim_inactive) ? Protection::shim : Protection::program;
 }
 
 std::optional<std::int64_t> policy_idle_detection_ms(const SocketReport& s) {
