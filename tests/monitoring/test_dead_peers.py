@@ -41,27 +41,48 @@ class UnitCgroup:
 class Watch:
     """`tcpkeep watch --json --keep-counters`, its events collected by a thread."""
 
-    def __init__(self):
-        self.proc = subprocess.Popen([TOOL, "watch", "--json", "--keep-counters"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    def __init__(self, *args):
+        self.proc = subprocess.Popen([TOOL, "watch", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         ready = self.proc.stderr.readline()
         if not ready.startswith("tcpkeep: watching every TCP connection"):
             self.proc.kill()
             raise AssertionError(f"tcpkeep watch did not start: {ready}{self.proc.stderr.read()}")
         self.events = queue.Queue()
-        threading.Thread(target=lambda: [self.events.put(json.loads(line)) for line in self.proc.stdout], daemon=True).start()
+        parse = json.loads if "--json" in args else str
+        threading.Thread(target=lambda: [self.events.put(parse(line)) for line in self.proc.stdout], daemon=True).start()
 
-    def of_unit(self, unit, wait):
-        """The events of `unit` that arrive within `wait` seconds (the others are kept for their cases)."""
-        mine, others, deadline = [], [], time.monotonic() + wait
+    def of_unit(self, unit, first_within, then=1.0):
+        """The events of `unit`: waits up to `first_within` seconds for the first (the watcher looks up
+        the process and its namespace first, slow on a loaded machine), then `then` more for any
+        other. The other units' events are kept for their cases."""
+        mine, others, deadline = [], [], time.monotonic() + first_within
         while (left := deadline - time.monotonic()) > 0:
             try:
                 event = self.events.get(timeout=left)
             except queue.Empty:
                 break
-            (mine if event["unit"] == unit else others).append(event)
+            if event["unit"] != unit:
+                others.append(event)
+                continue
+            if not mine:
+                deadline = time.monotonic() + then
+            mine.append(event)
         for event in others:
             self.events.put(event)
         return mine
+
+    def lines(self, naming, first_within=15, then=1.0):
+        """Text mode: every line until one names `naming` (at most `first_within` seconds), and `then` more."""
+        lines, deadline = [], time.monotonic() + first_within
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                line = self.events.get(timeout=left)
+            except queue.Empty:
+                break
+            if naming in line and not any(naming in seen for seen in lines):
+                deadline = time.monotonic() + then
+            lines.append(line)
+        return lines
 
     def stop(self):
         self.proc.terminate()
@@ -74,7 +95,7 @@ class DeadPeers(unittest.TestCase):
     def setUpClass(cls):
         cls.watch = None
         if os.geteuid() == 0:
-            cls.watch = Watch()
+            cls.watch = Watch("--json", "--keep-counters")
 
     @classmethod
     def tearDownClass(cls):
@@ -110,13 +131,13 @@ class DeadPeers(unittest.TestCase):
         return ({tuple(sorted(labels)): v for (name, labels), v in samples.items() if name == "tcpkeep_dead_peers_total"},
                 {tuple(sorted(labels)): v for (name, labels), v in samples.items() if name == "tcpkeep_dead_peer_silence_seconds_total"})
 
-    def run_case(self, unit_name, client_args, vanish="drop", before_connect=False, expect_error="ETIMEDOUT", wait=30):
+    def run_case(self, unit_name, client_args, vanish="drop", before_connect=False, expect_error="ETIMEDOUT", wait=30, python=PYTHON):
         """The client in its unit; the peer silenced (before connect, or after the exchange); returns its events."""
         unit = f"tk{os.getpid()}-{unit_name}.service"
         before, _ = self.counters()
         if before_connect:
             self.pair.vanish(PORT, vanish)
-        client = Program(self.pair.program_ns, [PYTHON, CLIENT, self.pair.peer_addr, str(PORT), *client_args], env=None,
+        client = Program(self.pair.program_ns, [python, CLIENT, self.pair.peer_addr, str(PORT), *client_args], env=None,
                          cgroup=UnitCgroup(self.cgroup, unit))
         self.addCleanup(lambda: client.running() and client._proc.kill())
         if not before_connect:
@@ -125,13 +146,13 @@ class DeadPeers(unittest.TestCase):
             client.go()
         client.expect(f"error {expect_error}", timeout=wait)
         client.expect("done")
-        events = self.watch.of_unit(unit, wait=2)
+        events = self.watch.of_unit(unit, first_within=3 if vanish == "reset" else 15)
         after, silence = self.counters()
         # The test's own units only: the host's other connections may die meanwhile.
         moved = {k: v - before.get(k, 0) for k, v in after.items() if v != before.get(k, 0) and dict(k)["unit"].startswith(f"tk{os.getpid()}-")}
         for event in events:
             self.assertEqual((event["pid"], event["program"], event["remote"], event["error"]),
-                             (client.pid, PROGRAM, f"{self.pair.peer_addr}:{PORT}", "Connection timed out"))
+                             (client.pid, os.path.basename(os.path.realpath(python)), f"{self.pair.peer_addr}:{PORT}", "Connection timed out"))
             self.assertRegex(event["local"], rf"^{re.escape(self.pair.program_addr)}:[1-9][0-9]*$")
             self.assertEqual(event["cgroup"], f"{self.cgroup.path}/{unit}")
             self.assertRegex(event["time"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
@@ -171,6 +192,20 @@ class DeadPeers(unittest.TestCase):
     def test_reset_is_no_dead_peer(self):
         unit, events, moved, _ = self.run_case("reset", ["--send", "--keepalive", "1,1,2"], vanish="reset", expect_error="ECONNRESET", wait=10)
         self.assertEqual((events, moved), ([], {}))
+
+
+    def test_text_lines_of_a_hostile_program_name(self):
+        # A program named "evil<LF>2026-... dead peer, forged": the text stream shows it on one line.
+        staged = staged_for(self)
+        python = staged.copy(os.path.realpath(PYTHON), "evil\n2026-01-01T00:00:00.000Z dead peer, forged")
+        text = Watch()
+        self.addCleanup(text.stop)
+        unit, events, moved, _ = self.run_case("hostile", ["--keepalive", "1,1,2"], python=python)
+        self.assert_one(unit, events, moved, "keepalive")
+        lines = text.lines(naming=f"unit {unit},")
+        (line,) = [line for line in lines if f"unit {unit}," in line]
+        self.assertIn("(evil\\x0a2026-01-01T00:00:00.000Z dead peer, forged): silent ", line)
+        self.assertEqual([line for line in lines if line.startswith("2026-01-01")], [])
 
 
 class WithoutPrivileges(unittest.TestCase):

@@ -67,6 +67,18 @@ std::string utc_now() {
     return fmt::format("{}.{:03}Z", text, ms);
 }
 
+// A name the process chose (its executable's), for one line of text: control characters shown as
+// \xNN, so a name cannot end the line and forge another event in the log.
+std::string one_line(std::string_view name) {
+    std::string out;
+    for (const char c : name) {
+        const auto byte = static_cast<unsigned char>(c);
+        if (byte < 0x20 || byte == 0x7f) out += fmt::format("\\x{:02x}", byte);
+        else out += c;
+    }
+    return out;
+}
+
 std::int64_t seconds_of(std::uint32_t jiffies, std::uint32_t hz, std::int32_t sysctl_s) {
     if (jiffies == 0 || hz == 0) return sysctl_s;  // 0: the socket follows its namespace's sysctl
     return jiffies / hz;
@@ -147,9 +159,9 @@ DeadPeerEvent describe(const tk_dead_peer& r, CgroupNames& names, const KernelDe
 }
 
 std::string to_text(const DeadPeerEvent& e) {
-    const std::string who = e.pid ? fmt::format("pid {} ({})", *e.pid, e.program.value_or("?")) : std::string("process not found");
+    const std::string who = e.pid ? fmt::format("pid {} ({})", *e.pid, one_line(e.program.value_or("?"))) : std::string("process not found");
     return fmt::format("{} dead peer, {}: {} -> {}, unit {}, {}: silent {}, predicted {} ({})\n", e.time, dead_cause_name(e.cause), e.local.to_string(),
-                       e.remote.to_string(), e.unit.empty() ? "?" : e.unit, who, e.silence_ms ? format_duration(*e.silence_ms) : "?",
+                       e.remote.to_string(), e.unit.empty() ? "?" : one_line(e.unit), who, e.silence_ms ? format_duration(*e.silence_ms) : "?",
                        format_duration(e.predicted_ms), values_text(e.values));
 }
 
