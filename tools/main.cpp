@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
     add_apply_command(app, status);
     add_env_command(app, status);
     add_cgroup_commands(app, status);
+    add_watch_command(app, status);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

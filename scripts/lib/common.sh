@@ -16,6 +16,7 @@ tcpkeep_packages=(
   mmdebstrap systemd-container docker.io  # real engines (label engines): a Debian rootfs, systemd-nspawn, dockerd
   liburing-dev                     # a connect made through io_uring (cgroup tests)
   bpftool libbpf-dev busybox-static  # cgroup mode: BPF skeleton and loader; a static nc to run in a cgroup
+  prometheus prometheus-node-exporter  # label monitoring: promtool, and the real server and collector (tests start their own; services unused)
 )
 
 # Installs what is missing (as root, with apt-get); otherwise says what to install.

@@ -24,5 +24,6 @@ void add_audit_command(CLI::App& app, int& status);
 void add_apply_command(CLI::App& app, int& status);
 void add_env_command(CLI::App& app, int& status);
 void add_cgroup_commands(CLI::App& app, int& status);  // attach, detach, attached
+void add_watch_command(CLI::App& app, int& status);
 
 }  // namespace tcpkeep::cli

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cerrno>
 #include <cstring>
 #include <sstream>
@@ -27,21 +28,45 @@ ino_t namespace_inode(pid_t pid, const char* kind) {
     return st.st_ino;
 }
 
-// Whether any of the process's cgroups (v1 hierarchies and v2) is `path` or below it.
-bool in_cgroup(pid_t pid, const std::string& path) {
+struct CgroupLine {
+    std::string controllers;  // "" for cgroup v2, "name=systemd", "cpu,cpuacct", ...
+    std::string path;
+};
+
+// The lines of /proc/PID/cgroup ("ID:CONTROLLERS:PATH"). Throws TargetError.
+std::vector<CgroupLine> cgroups_of(pid_t pid) {
     const std::string file = proc_path(pid, "cgroup");
     const Result<std::string> text = read_small_file(file);
     if (!text) throw_target_error(pid, file, text.error().code);
-    const std::string prefix = path.ends_with('/') ? path : path + "/";
+    std::vector<CgroupLine> out;
     std::istringstream lines(*text);
     std::string line;
     while (std::getline(lines, line)) {
-        const std::size_t colon = line.find(':', line.find(':') + 1);
+        const std::size_t first = line.find(':');
+        const std::size_t colon = first == std::string::npos ? first : line.find(':', first + 1);
         if (colon == std::string::npos) continue;
-        const std::string own = line.substr(colon + 1);
-        if (own == path || (own + "/").starts_with(prefix)) return true;
+        out.push_back({line.substr(first + 1, colon - first - 1), line.substr(colon + 1)});
     }
-    return false;
+    return out;
+}
+
+// Whether the cgroup `path` is `top` or below it.
+bool at_or_below(const std::string& path, const std::string& top) {
+    return path == top || (path + "/").starts_with(top.ends_with('/') ? top : top + "/");
+}
+
+// Whether any of the process's cgroups (v1 hierarchies and v2) is `path` or below it.
+bool in_cgroup(const std::vector<CgroupLine>& cgroups, const std::string& path) {
+    return std::ranges::any_of(cgroups, [&](const CgroupLine& c) { return at_or_below(c.path, path); });
+}
+
+// The cgroup that names its unit or container: v2's, else systemd's v1 hierarchy.
+std::string own_cgroup(const std::vector<CgroupLine>& cgroups) {
+    for (const char* controllers : {"", "name=systemd"}) {
+        const auto it = std::ranges::find(cgroups, std::string(controllers), &CgroupLine::controllers);
+        if (it != cgroups.end()) return it->path;
+    }
+    return "";
 }
 
 struct ScopeInodes {
@@ -49,8 +74,8 @@ struct ScopeInodes {
     std::optional<ino_t> netns;
 };
 
-bool in_scope(pid_t pid, const AuditScope& scope, const ScopeInodes& inodes) {
-    if (scope.cgroup && !in_cgroup(pid, *scope.cgroup)) return false;  // first: every user may read it
+bool in_scope(pid_t pid, const std::vector<CgroupLine>& cgroups, const AuditScope& scope, const ScopeInodes& inodes) {
+    if (scope.cgroup && !in_cgroup(cgroups, *scope.cgroup)) return false;  // first: every user may read it
     if (scope.user && effective_uid(pid) != *scope.user) return false;
     if (inodes.container_pidns && namespace_inode(pid, "pid") != *inodes.container_pidns) return false;
     return !inodes.netns || namespace_inode(pid, "net") == *inodes.netns;
@@ -73,21 +98,35 @@ bool gone(pid_t pid) {
     return state == "Z" || state == "X" || (flags & pf_exiting) != 0;
 }
 
-void summarize(AuditedProcess& a, std::int64_t threshold_ms) {
+std::optional<std::int64_t> worse(std::optional<std::int64_t> worst, std::int64_t ms) { return std::max(worst.value_or(0), ms); }
+
+void summarize(AuditedProcess& a, std::optional<std::int64_t> threshold_ms) {
     for (const SocketReport& s : a.report.sockets) {
         if (s.socket.listening()) {
             ++a.listening;
             continue;
         }
         ++(s.direction == Direction::inbound ? a.inbound : a.outbound);
-        if (!s.actual) {
-            ++a.unknown;
-            continue;
-        }
+        const Protection protection = protection_of(a.report, s);
+        ++a.protection[static_cast<std::size_t>(protection)];
+        a.unknown += protection == Protection::unknown;
+        if (protection == Protection::unknown || protection == Protection::skipped) continue;  // skip: tcpkeep leaves it alone
         const std::int64_t detection = idle_detection_ms(*s.actual);
-        a.worst_ms = std::max(a.worst_ms.value_or(0), detection);
-        a.above_threshold += detection > threshold_ms;
+        a.worst_ms = worse(a.worst_ms, detection);
+        a.worst_busy_ms = worse(a.worst_busy_ms, busy_detection_ms(*s.actual, a.report.kernel));
+        const std::optional<std::int64_t> limit = threshold_ms ? threshold_ms : policy_idle_detection_ms(s);
+        a.above_threshold += limit && detection > *limit;
     }
+}
+
+// The attachments on the scope's cgroup, below it or above it (those cover it too).
+Result<std::vector<Attachment>> attachments_in_scope(const AuditScope& scope) {
+    Result<std::vector<Attachment>> all = list_attachments();
+    if (!all || !scope.cgroup) return all;
+    std::vector<Attachment> in;
+    for (Attachment& a : *all)
+        if (at_or_below(a.cgroup, *scope.cgroup) || at_or_below(*scope.cgroup, a.cgroup)) in.push_back(std::move(a));
+    return in;
 }
 
 }  // namespace
@@ -97,7 +136,12 @@ std::int64_t idle_detection_ms(const Settings& actual) {
     return keepalive_detection_ms(effective_values(actual));  // as the kernel waits them: an interval of 0 is one tick
 }
 
-HostAudit audit_host(const AuditScope& scope, const InspectRequest& request, std::int64_t threshold_ms) {
+std::int64_t busy_detection_ms(const Settings& actual, const KernelDefaults& kernel) {
+    return compute_timeline(effective_values(actual), kernel).detect_busy_ms;
+}
+
+HostAudit audit_host(const AuditScope& scope, const InspectRequest& request, std::optional<std::int64_t> threshold_ms) {
+    const auto started = std::chrono::steady_clock::now();
     HostAudit audit;
     audit.threshold_ms = threshold_ms;
     ScopeInodes inodes;
@@ -111,7 +155,8 @@ HostAudit audit_host(const AuditScope& scope, const InspectRequest& request, std
     for (const pid_t pid : all_pids()) {
         bool selected = false;  // in the scope: an exit from here on is counted
         try {
-            if (!in_scope(pid, scope, inodes)) continue;
+            const std::vector<CgroupLine> cgroups = cgroups_of(pid);
+            if (!in_scope(pid, cgroups, scope, inodes)) continue;
             selected = true;
             const ProcessTcp tcp = tcp_sockets_of(pid, &tables);
             if (tcp.sockets.empty()) continue;
@@ -121,6 +166,7 @@ HostAudit audit_host(const AuditScope& scope, const InspectRequest& request, std
             a.report = inspect_within_deadline(pid, with_sockets);
             a.uid = effective_uid(pid);
             a.netns = fmt::format("net:[{}]", namespace_inode(pid, "net"));
+            a.cgroup = own_cgroup(cgroups);
             summarize(a, threshold_ms);
             if (!audit.counters.contains(a.netns)) audit.counters.emplace(a.netns, keepalive_counters_of(pid));
             audit.processes.push_back(std::move(a));
@@ -134,6 +180,8 @@ HostAudit audit_host(const AuditScope& scope, const InspectRequest& request, std
     }
     std::stable_sort(audit.processes.begin(), audit.processes.end(),
                      [](const AuditedProcess& a, const AuditedProcess& b) { return a.worst_ms.value_or(-1) > b.worst_ms.value_or(-1); });
+    audit.attachments = attachments_in_scope(scope);
+    audit.duration_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     return audit;
 }
 

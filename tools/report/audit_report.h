@@ -11,8 +11,9 @@ namespace tcpkeep::cli {
 std::string to_text(const HostAudit& audit, const std::string& threshold_source);
 nlohmann::ordered_json to_json(const HostAudit& audit, const std::string& threshold_source);
 
-// 2 when a process could not be inspected (or only partly), else 1 when a process disagrees with
-// its policy or a connection is slower than the threshold, else 0.
+// As verify's for each process: 2 when a process could not be inspected (or only partly), else 1
+// when a process disagrees with its policy or lacks the shim it needs, else 0. With a threshold
+// given (--worse-than), a connection slower than it (a skip rule's aside) is a finding too (1).
 int exit_status(const HostAudit& audit);
 
 }  // namespace tcpkeep::cli
