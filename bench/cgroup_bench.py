@@ -12,11 +12,14 @@ for one extra run only, restored after); the time of replacing attaches of a 10,
 scripts/bench runs it through measure().
 
 With --peer-rules, instead: the bare loop under policies of 100 to 32,768 peer rules against a
-1-rule policy (peer_rule_ratios).
+1-rule policy (peer_rule_ratios). With --existing: attach over 10,000 sockets that exist already,
+against `tcpkeep apply` over the same (existing_socket_times; bench/socket_holder beside
+CONNECTION_RATE).
 
-Usage: cgroup_bench.py TCPKEEP CONNECTION_RATE PRINT_POLICY FLOOR_PRELOAD NOOP_OBJECT [ROUNDS] [CONNECTIONS] [--peer-rules]"""
+Usage: cgroup_bench.py TCPKEEP CONNECTION_RATE PRINT_POLICY FLOOR_PRELOAD NOOP_OBJECT [ROUNDS] [CONNECTIONS] [--peer-rules | --existing]"""
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -180,13 +183,15 @@ def measure(tool, rate, print_policy, floor, noop_object, rounds=31, connections
 
 
 def peer_rule_ratios(tool, rate, print_policy, sizes=(100, 1000, 10000, 32768), rounds=5, connections=3000):
-    """{rules: (median of the per-round bare-loop time ratios, N-rule policy / 1-rule policy, and the
-    medians of both)}: the synthetic policies of print_policy every-rule-active, whose rules all
+    """{rules: (median of the per-round bare-loop time ratios, N-rule policy / 1-rule policy, the
+    medians of both, and the programs' run time per connection in us under each)}: the synthetic policies of print_policy every-rule-active, whose rules all
     have peers (two blocks each: N rules are 2N peer entries, 32,768 rules the 65,536 the old
     candidate table held) that a loopback connection never matches, so each connection looks its
     peer up and falls back to [defaults]. The two policies alternate round by round."""
     directory = os.path.join(mount_of("cgroup2"), f"tcpkeep-bench-peers-{os.getpid()}")
     os.mkdir(directory)
+    with open(STATS) as f:
+        stats_before = f.read().strip()
     argv = workloads(rate, connections)["bare"]
     out = {}
     try:
@@ -202,25 +207,86 @@ def peer_rule_ratios(tool, rate, print_policy, sizes=(100, 1000, 10000, 32768), 
                         attach(tool, policy, directory)
                         times[name].append(float(run_in(directory, argv)))
                 ratio = statistics.median(b / o for b, o in zip(times["big"], times["one"]))
-                out[n] = (ratio, statistics.median(times["big"]), statistics.median(times["one"]))
+                # The programs' own time per connection, which the machine's noise moves far less.
+                bpf = [bpf_run_time(tool, policy, directory, argv, connections)[0] for policy in (big, one)]
+                out[n] = (ratio, statistics.median(times["big"]), statistics.median(times["one"]), *bpf)
     finally:
+        with open(STATS, "w") as f:
+            f.write(stats_before)
         subprocess.run([tool, "detach", "--cgroup", directory], capture_output=True)
         os.rmdir(directory)
     return out
+
+
+def existing_socket_times(tool, holder, processes=625, sockets=16, repeats=3):
+    """(attach s, apply s, sockets): attaching to a cgroup whose processes already hold
+    processes x sockets loopback TCP sockets (bench/socket_holder), which the attach then gives the
+    policy through the TCP iterator, against `tcpkeep apply` over the same processes (pidfd_getfd
+    and setsockopt on each socket); medians of `repeats`, each from the sockets' defaults (a
+    detach leaves the values, so every repeat starts a fresh holder)."""
+    directory = os.path.join(mount_of("cgroup2"), f"tcpkeep-bench-existing-{os.getpid()}")
+    os.mkdir(directory)
+    attach_s, apply_s = [], []
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            small = os.path.join(tmp, "small.toml")
+            with open(small, "w") as f:
+                f.write(SMALL_POLICY.replace('"auto"', '"30s"'))
+            for _ in range(repeats):
+                for variant in ("attach", "apply"):
+                    proc = subprocess.Popen([holder, str(processes), str(sockets)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                                            preexec_fn=lambda: open(os.path.join(directory, "cgroup.procs"), "w").write("0"))
+                    try:
+                        if proc.stdout.readline().strip() != "ready":
+                            sys.exit("socket_holder did not start")
+                        started = time.monotonic()
+                        if variant == "attach":
+                            r = subprocess.run([tool, "attach", "--policy", small, "--cgroup", directory], capture_output=True, text=True)
+                            attach_s.append(time.monotonic() - started)
+                            subprocess.run([tool, "detach", "--cgroup", directory], capture_output=True)
+                            # (the iterator also sees each listener's one queued, not yet accepted connection)
+                            found = re.search(r"existing sockets: (\d+) set", r.stdout)
+                            if not found or int(found.group(1)) < processes * sockets:
+                                sys.exit(f"attach did not set every existing socket: {r.stdout} {r.stderr}")
+                        else:
+                            r = subprocess.run([tool, "apply", os.path.basename(holder), "--policy", small], capture_output=True, text=True)
+                            apply_s.append(time.monotonic() - started)
+                            if r.returncode != 0:
+                                sys.exit(f"apply failed ({r.returncode}): {r.stderr[-500:]}")
+                    finally:
+                        proc.stdin.close()
+                        proc.wait()
+    finally:
+        subprocess.run([tool, "detach", "--cgroup", directory], capture_output=True)
+        for _ in range(100):
+            try:
+                os.rmdir(directory)
+                break
+            except OSError:
+                time.sleep(0.05)
+    return statistics.median(attach_s), statistics.median(apply_s), processes * sockets
 
 
 def main():
     flags = {a for a in sys.argv[1:] if a.startswith("--")}
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     tool, rate, print_policy, floor, noop_object = args[:5]
-    rounds = int(args[5]) if len(args) > 5 else 31
-    connections = int(args[6]) if len(args) > 6 else 5000
+    peer_rules = "--peer-rules" in flags
+    rounds = int(args[5]) if len(args) > 5 else 5 if peer_rules else 31
+    connections = int(args[6]) if len(args) > 6 else 3000 if peer_rules else 5000
     if not cgroup_mode_built(tool):
         sys.exit(f"{tool} was built without cgroup mode")
-    if "--peer-rules" in flags:
-        for n, (ratio, big, one) in peer_rule_ratios(tool, rate, print_policy).items():
-            print(f"bare loop, 3000 connections, 5 rounds: {n} peer rules ({2 * n} peer entries) / 1-rule policy {ratio:.3f} "
-                  f"({big:.3f} s / {one:.3f} s)")
+    if peer_rules:
+        for n, (ratio, big, one, big_us, one_us) in peer_rule_ratios(tool, rate, print_policy, rounds=rounds, connections=connections).items():
+            print(f"bare loop, {connections} connections, {rounds} rounds: {n} peer rules ({2 * n} peer entries) / 1-rule policy {ratio:.3f} "
+                  f"({big:.3f} s / {one:.3f} s); BPF run time per connection {big_us:.2f} / {one_us:.2f} us")
+        print(f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+        return
+    if "--existing" in flags:
+        holder = os.path.join(os.path.dirname(os.path.abspath(rate)), "socket_holder")
+        attach_s, apply_s, n = existing_socket_times(tool, holder)
+        print(f"{n} existing sockets (625 processes): attach {attach_s:.3f} s (TCP iterator), apply by pidfd_getfd {apply_s:.3f} s, "
+              f"attach / apply {attach_s / apply_s:.3f}")
         print(f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
         return
     m = measure(tool, rate, print_policy, floor, noop_object, rounds, connections)
