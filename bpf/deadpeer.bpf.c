@@ -10,6 +10,7 @@
 #include <bpf/bpf_tracing.h>
 
 #include "deadpeer_abi.h"
+#include "socket_owner.bpf.h"
 
 #define TK_AF_INET 2
 #define TK_AF_INET6 10
@@ -37,29 +38,9 @@ struct sock_common___tk {
     struct in6_addr___tk skc_v6_rcv_saddr;
     unsigned long skc_flags; /* sk_flags */
 } __attribute__((preserve_access_index));
-struct kernfs_node___tk {
-    __u64 id;
-} __attribute__((preserve_access_index));
-struct cgroup___tk {
-    struct kernfs_node___tk* kn;
-} __attribute__((preserve_access_index));
-struct sock_cgroup_data___tk {
-    struct cgroup___tk* cgroup;
-} __attribute__((preserve_access_index));
-struct inode___tk {
-    unsigned long i_ino;
-} __attribute__((preserve_access_index));
-struct file___tk {
-    struct inode___tk* f_inode;
-} __attribute__((preserve_access_index));
-struct socket___tk {
-    struct file___tk* file;
-} __attribute__((preserve_access_index));
 struct sock___tk {
     struct sock_common___tk __sk_common;
     int sk_err;
-    struct sock_cgroup_data___tk sk_cgrp_data;
-    struct socket___tk* sk_socket;
 } __attribute__((preserve_access_index));
 struct inet_sock___tk {
     __be16 inet_sport; /* kept at close, unlike skc_num, which giving the port back zeroes */
@@ -135,8 +116,8 @@ int BPF_PROG(tk_dead_peer_seen, const struct sock___tk* sk, const int old_state,
         /* Busy and SYN: since the oldest unacknowledged segment was first sent (ms stamps). */
         e->silence_ms = (__u32)(BPF_CORE_READ(tp, tcp_mstamp) / 1000) - BPF_CORE_READ(tp, retrans_stamp);
     }
-    e->cgroup_id = BPF_CORE_READ(sk, sk_cgrp_data.cgroup, kn, id);
-    e->socket_inode = BPF_CORE_READ(sk, sk_socket, file, f_inode, i_ino);
+    e->cgroup_id = socket_cgroup_id(sk);
+    e->socket_inode = socket_inode(sk);
     addresses(sk, e);
     bpf_ringbuf_submit(e, 0);
     return 0;

@@ -2,8 +2,9 @@
  * visits every TCP socket of the network namespace it is created in, and gives those of the
  * attachment's cgroups the decision a new socket would get, with the same maps (the tool reuses
  * the attached program's). The tool runs it per namespace, in passes:
- *   TK_PASS_LISTENERS notes the listening ports, so an accepted connection is told from an outbound
- *     one as `tcpkeep apply` tells them (its local port is listened on);
+ *   TK_PASS_LISTENERS notes the listening addresses and ports, so an accepted connection is told
+ *     from an outbound one as `tcpkeep apply` tells them (a listener holds its local address and
+ *     port, or that port on the wildcard address: never a port alone);
  *   TK_PASS_PREVIOUS, with the maps of the policy being replaced, keeps each socket's decision;
  *   TK_PASS_APPLY decides and sets, where the decision differs from the kept one (if any). */
 #include <linux/bpf.h>  // before libbpf's headers, which use its types
@@ -15,6 +16,7 @@
 #include "apply.bpf.h"
 #include "decide.bpf.h"
 #include "policy_maps.bpf.h"
+#include "socket_owner.bpf.h"
 
 #define TK_PASS_LISTENERS 0
 #define TK_PASS_PREVIOUS 1
@@ -33,34 +35,16 @@ struct in6_addr___tk {
 } __attribute__((preserve_access_index));
 struct sock_common___tk {
     __u32 skc_daddr;
+    __u32 skc_rcv_saddr;
     __u16 skc_dport;
     __u16 skc_num;
     unsigned short skc_family;
     volatile unsigned char skc_state;
     struct in6_addr___tk skc_v6_daddr;
-} __attribute__((preserve_access_index));
-struct kernfs_node___tk {
-    __u64 id;
-} __attribute__((preserve_access_index));
-struct cgroup___tk {
-    struct kernfs_node___tk* kn;
-} __attribute__((preserve_access_index));
-struct sock_cgroup_data___tk {
-    struct cgroup___tk* cgroup;
-} __attribute__((preserve_access_index));
-struct inode___tk {
-    unsigned long i_ino;
-} __attribute__((preserve_access_index));
-struct file___tk {
-    struct inode___tk* f_inode;
-} __attribute__((preserve_access_index));
-struct socket___tk {
-    struct file___tk* file;
+    struct in6_addr___tk skc_v6_rcv_saddr;
 } __attribute__((preserve_access_index));
 struct sock___tk {
     struct sock_common___tk __sk_common;
-    struct sock_cgroup_data___tk sk_cgrp_data;
-    struct socket___tk* sk_socket;
 } __attribute__((preserve_access_index));
 struct bpf_iter_meta___tk {
     void* seq;
@@ -106,6 +90,7 @@ struct {
 struct tk_listen_key {
     __u32 netns;
     __u32 port;
+    __u32 addr[4]; /* IPv4 in its v4-mapped IPv6 form; all zero: the wildcard address of either family */
 };
 struct {
     __uint(type, BPF_MAP_TYPE_HASH);
@@ -132,11 +117,32 @@ static void tk_existing_peer(const struct sock___tk* sk, struct tk_peer* peer) {
                BPF_CORE_READ(sk, __sk_common.skc_v6_daddr.in6_u.u6_addr32[2]), BPF_CORE_READ(sk, __sk_common.skc_v6_daddr.in6_u.u6_addr32[3]));
 }
 
-/* As `tcpkeep apply` infers it: inbound when its local port is listened on in the namespace (an
- * accepted connection), or, with no such listener left, when only the remote port is ephemeral. */
-static __u32 tk_existing_direction(__u32 local, __u32 remote) {
-    struct tk_listen_key key = {.netns = tk_netns, .port = local};
+/* The socket's local address and port as a listener key. */
+static void tk_listen_key_of(const struct sock___tk* sk, struct tk_listen_key* key) {
+    key->netns = tk_netns;
+    key->port = sk->__sk_common.skc_num;
+    if (sk->__sk_common.skc_family == TK_AF_INET) {
+        __u32 v4 = sk->__sk_common.skc_rcv_saddr;
+        if (v4 == 0) return;
+        key->addr[2] = bpf_htonl(0xffff);
+        key->addr[3] = v4;
+        return;
+    }
+    key->addr[0] = BPF_CORE_READ(sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr32[0]);
+    key->addr[1] = BPF_CORE_READ(sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr32[1]);
+    key->addr[2] = BPF_CORE_READ(sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr32[2]);
+    key->addr[3] = BPF_CORE_READ(sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr32[3]);
+}
+
+/* As `tcpkeep apply` infers it: inbound when a listener of the namespace holds its local address
+ * and port, or that port on the wildcard address (an accepted connection), or, with no such
+ * listener left, when only the remote port is ephemeral. */
+static __u32 tk_existing_direction(const struct sock___tk* sk, __u32 local, __u32 remote) {
+    struct tk_listen_key key = {};
+    tk_listen_key_of(sk, &key);
     if (bpf_map_lookup_elem(&tk_listening, &key)) return TK_INBOUND;
+    struct tk_listen_key any = {.netns = tk_netns, .port = local};
+    if (bpf_map_lookup_elem(&tk_listening, &any)) return TK_INBOUND;
     int local_ephemeral = local >= tk_ephemeral_first && local <= tk_ephemeral_last;
     int remote_ephemeral = remote >= tk_ephemeral_first && remote <= tk_ephemeral_last;
     return !local_ephemeral && remote_ephemeral ? TK_INBOUND : TK_OUTBOUND;
@@ -213,17 +219,18 @@ int tcpkeep_existing(struct bpf_iter__tcp___tk* ctx) {
     if (!sk) return 0; /* a request or time-wait socket */
     unsigned short family = sk->__sk_common.skc_family;
     if (family != TK_AF_INET && family != TK_AF_INET6) return 0;
-    __u64 cgroup = BPF_CORE_READ(sk, sk_cgrp_data.cgroup, kn, id);
+    __u64 cgroup = socket_cgroup_id(sk);
     if (!bpf_map_lookup_elem(&tk_cgroups, &cgroup)) return 0;
     __u32 local = sk->__sk_common.skc_num, remote = bpf_ntohs(sk->__sk_common.skc_dport);
     int listening = sk->__sk_common.skc_state == TK_TCP_LISTEN;
     if (tk_pass == TK_PASS_LISTENERS) {
-        struct tk_listen_key key = {.netns = tk_netns, .port = local};
+        struct tk_listen_key key = {};
+        tk_listen_key_of(sk, &key);
         __u8 one = 1;
         if (listening) bpf_map_update_elem(&tk_listening, &key, &one, BPF_ANY);
         return 0;
     }
-    struct tk_context c = {.direction = listening ? TK_INBOUND : tk_existing_direction(local, remote)};
+    struct tk_context c = {.direction = listening ? TK_INBOUND : tk_existing_direction(sk, local, remote)};
     c.port = c.direction == TK_INBOUND ? local : remote;
     __u32 zero = 0;
     c.settings = bpf_map_lookup_elem(&tk_settings, &zero);
@@ -233,7 +240,7 @@ int tcpkeep_existing(struct bpf_iter__tcp___tk* ctx) {
     c.record = bpf_sk_storage_get(&tk_sockets, sk, NULL, 0);
     if (c.record) c.known = *c.record;
     if (tk_class_has_process(&c.class)) {
-        __u64 inode = BPF_CORE_READ(sk, sk_socket, file, f_inode, i_ino);
+        __u64 inode = socket_inode(sk);
         const __u64* processes = bpf_map_lookup_elem(&tk_owners, &inode);
         c.known.processes = processes ? *processes : 0;
         c.known.generation = c.settings->generation;

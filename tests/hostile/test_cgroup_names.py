@@ -10,6 +10,7 @@ import tempfile
 import time
 import unittest
 
+from host import cgroup2_mount
 from tcpkeep_test import TCP_ESTABLISHED, main, remote_values, require_root, tcp_sockets, wait_for_socket
 
 TOOL = os.environ.get("TCPKEEP_TOOL", "")
@@ -40,9 +41,6 @@ ssize_t getrandom(void* buf, size_t n, unsigned flags) {
 ZEROS = "0" * 16
 
 
-def cgroup2_mount():
-    with open("/proc/self/mounts") as f:
-        return next((line.split()[1] for line in f if line.split()[2] == "cgroup2"), None)
 
 
 def cgroup_of(pid):

@@ -3,12 +3,13 @@ started on free loopback ports with temporary directories, and reading what they
 import json
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
 import urllib.parse
 import urllib.request
+
+from host import cgroup2_mount, free_port, stop_process
 
 PROMTOOL = "/usr/bin/promtool"
 NODE_EXPORTER = "/usr/bin/prometheus-node-exporter"
@@ -22,13 +23,6 @@ def require_programs(test, *programs):
         test.fail(f"missing {' '.join(missing)}: install prometheus and prometheus-node-exporter")
 
 
-def cgroup2_mount():
-    with open("/proc/mounts") as f:
-        for line in f:
-            fields = line.split()
-            if fields[2] == "cgroup2":
-                return fields[1]
-    raise RuntimeError("no cgroup2 mount")
 
 
 class TestCgroup:
@@ -64,10 +58,6 @@ class TestCgroup:
                     time.sleep(0.1)
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def http_get(url, timeout=5):
@@ -109,13 +99,7 @@ class Server:
         return self.log.read().decode(errors="replace")
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         self.log.close()
 
 

@@ -4,15 +4,23 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 
+from host import free_port, stop_process  # noqa: F401 (free_port: for the tests importing it from here)
 from tooltest import target_env
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def policy_in_temp_dir(test, text):
+    """A directory for one test, removed after it, holding policy.toml with `text`; (directory, policy path)."""
+    directory = tempfile.mkdtemp()
+    test.addCleanup(shutil.rmtree, directory, True)
+    policy = os.path.join(directory, "policy.toml")
+    with open(policy, "w") as f:
+        f.write(text)
+    return directory, policy
+
+
 
 
 def wait_for_port(port, proc, seconds=10):
@@ -48,11 +56,5 @@ class Daemon:
         self.pid = self.proc.pid
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         self.proc.stderr.close()

@@ -10,6 +10,7 @@ import time
 import unittest
 
 from go_client import build_go_client
+from host import cgroup2_mount
 from staging import staged_for
 from tooltest import (DEFAULT_POLICY, HOLD, HOLD_STATIC, PYTHON, SHIM, Target, as_nobody, kernel_values, main, require_root, target_env,
                       tool)
@@ -38,13 +39,6 @@ sys.stdin.read()
 """
 
 
-def cgroup2_mount():
-    with open("/proc/mounts") as f:
-        for line in f:
-            fields = line.split()
-            if fields[2] == "cgroup2":
-                return fields[1]
-    return None
 
 
 class Audit(unittest.TestCase):

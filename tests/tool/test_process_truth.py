@@ -13,7 +13,7 @@ import unittest
 from go_client import build_go_client
 from staging import staged_for
 from tcpkeep_test import remote_values
-from daemons import Daemon, free_port, require_program, wait_for_port
+from daemons import Daemon, free_port, policy_in_temp_dir, require_program, wait_for_port
 from tooltest import (PYTHON, SHIM, SYSCONF, TARGET_PY, TOOL, Target, as_list, main, require_root, target_env, tool, tool_json)
 
 
@@ -29,11 +29,7 @@ def socket_rows(report):
 
 class TitleRewritingDaemons(unittest.TestCase):
     def setUp(self):
-        self.dir = tempfile.mkdtemp()
-        self.addCleanup(shutil.rmtree, self.dir, True)
-        self.policy = os.path.join(self.dir, "policy.toml")
-        with open(self.policy, "w") as f:
-            f.write(POLICY)
+        self.dir, self.policy = policy_in_temp_dir(self, POLICY)
 
     def assert_policy_from_shim(self, report):
         self.assertEqual((report["policy"], report["policy_origin"], report["policy_view"]), (self.policy, "shim", "process"))

@@ -4,13 +4,12 @@ shim-less; and the deciding rule's `enforce` counts whatever policy is named."""
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
 import unittest
 
-from daemons import Daemon, free_port, require_program, wait_for_port
+from daemons import Daemon, free_port, policy_in_temp_dir, require_program, wait_for_port
 from tcpkeep_test import remote_values
 from tooltest import TOOL, as_list, main, require_root, target_env, tool, tool_json
 
@@ -48,11 +47,7 @@ def wait_for_process(part, parent=None, seconds=10):
 
 class InheritedSockets(unittest.TestCase):
     def setUp(self):
-        self.dir = tempfile.mkdtemp()
-        self.addCleanup(shutil.rmtree, self.dir, True)
-        self.policy = os.path.join(self.dir, "policy.toml")
-        with open(self.policy, "w") as f:
-            f.write(POLICY)
+        self.dir, self.policy = policy_in_temp_dir(self, POLICY)
 
     def run_under_shim(self, *cmd):
         proc = subprocess.Popen([TOOL, "run", "--policy", self.policy, "--", *cmd], env=target_env(policy=None), stdin=subprocess.DEVNULL,

@@ -40,7 +40,7 @@ Protection protection_of(const ProcessReport& process, const SocketReport& s) {
     // Keepalive is on. The program's own: the policy asks for none, or the program chose values
     // of its own over the policy's.
     if (!policy_turns_keepalive_on(s) || s.program_chose() != 0) return Protection::program;
-    if (s.direction_from_shim) return Protection::shim;  // the shim recorded deciding this very socket
+    if (s.direction_source == DirectionSource::shim) return Protection::shim;  // the shim recorded deciding this very socket
     if (process.cgroup_attachment) return Protection::cgroup;
     // An inherited socket (sshd's session, an inetd child) or one opened before the shim's record:
     // the shim's when it is at work here, or loaded and the values are the policy's; a shim that
