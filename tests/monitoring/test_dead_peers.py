@@ -219,11 +219,12 @@ class DeadPeers(unittest.TestCase):
 class Refusals(unittest.TestCase):
     def test_counters_of_another_layout_are_left_alone(self):
         # In a mount namespace of its own with a fresh BPF filesystem: a map of another layout pinned
-        # where the counters go is neither used by the keeper nor read by the audit.
+        # where the counters go is neither used by the keeper nor read by the audit (scoped to no
+        # process: the counters are host-wide whatever the scope).
         require_root(self)
         script = ("mount -t bpf bpf /sys/fs/bpf && mkdir /sys/fs/bpf/tcpkeep && "
                   "bpftool map create /sys/fs/bpf/tcpkeep/dead-peers type hash key 8 value 8 entries 4 name other && "
-                  '"$0" watch --keep-counters; echo "watch exit $?"; "$0" audit --prometheus --user nobody | grep "^tcpkeep_dead_peer"')
+                  '"$0" watch --keep-counters; echo "watch exit $?"; "$0" audit --prometheus --cgroup /tcpkeep-no-such-cgroup | grep "^tcpkeep_dead_peer"')
         r = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", script, TOOL], capture_output=True, text=True, timeout=60)
         self.assertEqual(r.stdout, "watch exit 2\ntcpkeep_dead_peer_counters_present 0\n", r.stderr)
         self.assertEqual(r.stderr, "tcpkeep: watch: /sys/fs/bpf/tcpkeep/dead-peers: pinned by another version of tcpkeep (another layout); "
