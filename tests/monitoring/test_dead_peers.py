@@ -39,10 +39,14 @@ class UnitCgroup:
 
 
 class Watch:
-    """`tcpkeep watch --json --keep-counters`, its events collected by a thread."""
+    """`tcpkeep watch ARGS`, its events collected by a thread. It runs in a mount namespace of its own
+    with a fresh BPF filesystem, so the counters it keeps are the test's alone and leave nothing on
+    the host; tool_in() runs the tool there too."""
 
     def __init__(self, *args):
-        self.proc = subprocess.Popen([TOOL, "watch", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.proc = subprocess.Popen(["unshare", "-m", "--propagation", "private", "sh", "-c",
+                                      'mount -t bpf bpf /sys/fs/bpf && exec "$0" watch "$@"', TOOL, *args],
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         ready = self.proc.stderr.readline()
         if not ready.startswith("tcpkeep: watching every TCP connection"):
             self.proc.kill()
@@ -84,6 +88,10 @@ class Watch:
             lines.append(line)
         return lines
 
+    def tool_in(self, *args):
+        """The tool run in the watcher's mount namespace (its BPF filesystem)."""
+        return subprocess.run(["nsenter", "-t", str(self.proc.pid), "-m", TOOL, *args], capture_output=True, text=True, timeout=120)
+
     def stop(self):
         self.proc.terminate()
         self.proc.wait(timeout=10)
@@ -123,7 +131,7 @@ class DeadPeers(unittest.TestCase):
 
     def counters(self):
         """tcpkeep_dead_peers_total by (unit, cause), and the silence summed, as audit --prometheus reports them."""
-        r = tool("audit", "--cgroup", self.cgroup.path, "--prometheus")
+        r = self.watch.tool_in("audit", "--cgroup", self.cgroup.path, "--prometheus")
         self.assertEqual(r.returncode, 0, r.stderr)
         samples, _, types = parse_exposition(r.stdout)
         self.assertEqual(samples[("tcpkeep_dead_peer_counters_present", frozenset())], 1)
@@ -208,7 +216,20 @@ class DeadPeers(unittest.TestCase):
         self.assertEqual([line for line in lines if line.startswith("2026-01-01")], [])
 
 
-class WithoutPrivileges(unittest.TestCase):
+class Refusals(unittest.TestCase):
+    def test_counters_of_another_layout_are_left_alone(self):
+        # In a mount namespace of its own with a fresh BPF filesystem: a map of another layout pinned
+        # where the counters go is neither used by the keeper nor read by the audit (scoped to no
+        # process: the counters are host-wide whatever the scope).
+        require_root(self)
+        script = ("mount -t bpf bpf /sys/fs/bpf && mkdir /sys/fs/bpf/tcpkeep && "
+                  "bpftool map create /sys/fs/bpf/tcpkeep/dead-peers type hash key 8 value 8 entries 4 name other && "
+                  '"$0" watch --keep-counters; echo "watch exit $?"; "$0" audit --prometheus --cgroup /tcpkeep-no-such-cgroup | grep "^tcpkeep_dead_peer"')
+        r = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", script, TOOL], capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.stdout, "watch exit 2\ntcpkeep_dead_peer_counters_present 0\n", r.stderr)
+        self.assertEqual(r.stderr, "tcpkeep: watch: /sys/fs/bpf/tcpkeep/dead-peers: pinned by another version of tcpkeep (another layout); "
+                                   "remove it to count again\n")
+
     def test_watch_says_why_it_cannot_start(self):
         require_root(self)  # to become nobody
         staged = staged_for(self)

@@ -97,6 +97,18 @@ Result<std::string> counters_path(bool create) {
     return pins::pin(*base, counters_pin);
 }
 
+// The pinned map, if it has this version's layout (ENOENT when there is none).
+Result<UniqueFd> open_pinned(const std::string& path) {
+    UniqueFd map(bpf_obj_get(path.c_str()));
+    if (map.get() < 0) return failed("cannot open " + path, errno);
+    bpf_map_info info{};
+    std::uint32_t length = sizeof info;
+    if (bpf_obj_get_info_by_fd(map.get(), &info, &length) != 0) return failed("cannot read " + path, errno);
+    if (info.type != BPF_MAP_TYPE_HASH || info.key_size != sizeof(CounterKey) || info.value_size != sizeof(CounterValue))
+        return Error{path + ": pinned by another version of tcpkeep (another layout); remove it to count again", 0};
+    return map;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<DeadPeerProbe>> start_dead_peer_probe() {
@@ -108,28 +120,27 @@ Result<std::unique_ptr<DeadPeerProbe>> start_dead_peer_probe() {
 Result<std::unique_ptr<DeadPeerCounters>> open_dead_peer_counters() {
     const Result<std::string> path = counters_path(true);
     if (!path) return path.error();
-    UniqueFd map(bpf_obj_get(path->c_str()));
-    if (map.get() < 0 && errno == ENOENT) {
-        map = UniqueFd(bpf_map_create(BPF_MAP_TYPE_HASH, "tk_dead_peers", sizeof(CounterKey), sizeof(CounterValue), max_counters, nullptr));
-        if (map.get() < 0) return failed("cannot create the dead-peer counters", errno);
-        if (bpf_obj_pin(map.get(), path->c_str()) != 0) return failed("cannot pin " + *path, errno);
-    }
-    if (map.get() < 0) return failed("cannot open " + *path, errno);
+    Result<UniqueFd> pinned = open_pinned(*path);
+    if (pinned) return std::unique_ptr<DeadPeerCounters>(std::make_unique<PinnedCounters>(std::move(*pinned)));
+    if (pinned.error().code != ENOENT) return pinned.error();
+    UniqueFd map(bpf_map_create(BPF_MAP_TYPE_HASH, "tk_dead_peers", sizeof(CounterKey), sizeof(CounterValue), max_counters, nullptr));
+    if (map.get() < 0) return failed("cannot create the dead-peer counters", errno);
+    if (bpf_obj_pin(map.get(), path->c_str()) != 0) return failed("cannot pin " + *path, errno);
     return std::unique_ptr<DeadPeerCounters>(std::make_unique<PinnedCounters>(std::move(map)));
 }
 
 Result<DeadPeerTallies> read_dead_peer_counters() {
     const Result<std::string> path = counters_path(false);
     if (!path) return path.error();
-    const UniqueFd map(bpf_obj_get(path->c_str()));
-    if (map.get() < 0) return failed("cannot open " + *path, errno);
+    const Result<UniqueFd> map = open_pinned(*path);
+    if (!map) return map.error();
     DeadPeerTallies out;
     CounterKey key{};
     CounterKey next{};
-    for (const void* previous = nullptr; bpf_map_get_next_key(map.get(), previous, &next) == 0; previous = &key) {
+    for (const void* previous = nullptr; bpf_map_get_next_key(map->get(), previous, &next) == 0; previous = &key) {
         key = next;
         CounterValue value{};
-        if (bpf_map_lookup_elem(map.get(), &key, &value) != 0) continue;  // removed meanwhile
+        if (bpf_map_lookup_elem(map->get(), &key, &value) != 0) continue;  // removed meanwhile
         const std::string unit(key.unit, strnlen(key.unit, sizeof key.unit));
         const std::string cause(key.cause, strnlen(key.cause, sizeof key.cause));
         DeadPeerTally& t = out[{unit, cause}];
