@@ -33,13 +33,14 @@ std::size_t printable_utf8_length(const unsigned char* p, std::size_t left) {
 }
 
 // `text` with every byte that could end the line, move a terminal's cursor or retitle it written
-// as \xNN: C0 and C1 controls, DEL, bytes that are not UTF-8; a backslash doubled so the escapes
-// are unambiguous. Printable UTF-8 stays readable. Stops before an escape that would not fit.
+// as \xNN: C0 and C1 controls, DEL, bytes that are not UTF-8. Printable text stays as it is, a
+// backslash too, so a message quoted from the policy reader reads as `tcpkeep check` prints it.
+// Stops before an escape that would not fit.
 std::size_t escape(const char* text, std::size_t n, char* out, std::size_t size) {
     const auto* in = reinterpret_cast<const unsigned char*>(text);
     std::size_t o = 0;
     for (std::size_t i = 0; i < n;) {
-        const std::size_t keep = in[i] >= 0x20 && in[i] < 0x7F && in[i] != '\\' ? 1 : printable_utf8_length(in + i, n - i);
+        const std::size_t keep = in[i] >= 0x20 && in[i] < 0x7F ? 1 : printable_utf8_length(in + i, n - i);
         if (keep > 0) {
             if (o + keep > size) break;
             std::memcpy(out + o, in + i, keep);
@@ -48,15 +49,10 @@ std::size_t escape(const char* text, std::size_t n, char* out, std::size_t size)
             continue;
         }
         if (o + 4 > size) break;
-        if (in[i] == '\\') {
-            out[o++] = '\\';
-            out[o++] = '\\';
-        } else {
-            static constexpr char hex[] = "0123456789abcdef";
-            const char escaped[4] = {'\\', 'x', hex[in[i] >> 4], hex[in[i] & 0xF]};
-            std::memcpy(out + o, escaped, sizeof escaped);
-            o += sizeof escaped;
-        }
+        static constexpr char hex[] = "0123456789abcdef";
+        const char escaped[4] = {'\\', 'x', hex[in[i] >> 4], hex[in[i] & 0xF]};
+        std::memcpy(out + o, escaped, sizeof escaped);
+        o += sizeof escaped;
         ++i;
     }
     return o;

@@ -138,7 +138,7 @@ class Logging(unittest.TestCase):
         with Listener() as l:
             _, stderr = run_probe(connect_show(l.port), policy=policy)
         self.assertEqual(stderr.count("\n"), 1, stderr)
-        self.assertIn(r"/nonexistent/a\x0ab\x1b]0;title\x07\x7f\x9b\\é\xc2\x9b: cannot open policy", stderr)
+        self.assertIn(r"/nonexistent/a\x0ab\x1b]0;title\x07\x7f\x9b\é\xc2\x9b: cannot open policy", stderr)
 
     def test_garbage_log_level(self):
         with Listener() as l:
