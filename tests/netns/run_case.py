@@ -1,7 +1,8 @@
 """Runs one case of cases.py: the program loses its peer, and its blocked call must fail when
 `tcpkeep explain --json` (run in the program's namespace, so it reads that namespace's sysctls), or
 for the live cases `tcpkeep verify --pid` of the running program (the tool enters its namespace),
-predicts: |measured - predicted| <= max(0.5 s, 10 %), with the expected errno.
+predicts: |measured - predicted| <= max(0.5 s, 10 %) (verify's: of the window between asking it and
+its answer, as it reads the socket somewhere in there), with the expected errno.
 
     run_case.py CASE    exit 0 pass, 1 fail, 77 cannot run here (skip; with TCPKEEP_REQUIRE_NETNS=1 a failure)
 
@@ -70,6 +71,9 @@ class Run:
         self.sockets = ""  # `ss` right after the peer vanished, for failure reports
         self.program = self.peer = None
         self.live = None  # verify's dead_peer, for predict_with = "verify"
+        # verify reads TCP_INFO at some moment while it runs: its prediction holds for a start in
+        # [predicted, predicted + sample_window] (idle: counted from the program's "ready")
+        self.sample_window = 0.0
         self.cgroup = AttachedCgroup(TOOL, policy, case.mode) if case.cgroup else None
 
     def start(self):
@@ -97,13 +101,16 @@ class Run:
 
     def predict_live(self):
         """verify's dead_peer for the program's connection; idle: asked half-way through the idle time,
-        and the time already passed since the program's T0 (its "ready") added back."""
+        and the time already passed since the program's T0 (its "ready") added back. verify reads the
+        socket somewhere between being asked and answering (a loaded machine can stretch that): the
+        prediction is a window that long."""
         ready = time.monotonic()
         if self.case.mode == "idle":
             time.sleep(self.prediction["values"]["idle_s"]["value"] / 2)
         asked = time.monotonic()
         argv = [TOOL, "verify", "--pid", str(self.program.pid), "--json"]
         r = subprocess.run(argv, env=shim_env(preload=False), capture_output=True, text=True, timeout=20)
+        answered = time.monotonic()
         if r.returncode not in (0, 1):
             raise AssertionError(f"{' '.join(argv)}: exit {r.returncode}: {r.stderr}")
         connection = [s for s in json.loads(r.stdout)["sockets"] if s["remote"].endswith(f":{PORT}")]
@@ -113,6 +120,7 @@ class Run:
         self.predicted = self.live[self.case.predicted_by]
         if self.case.mode == "idle":
             self.predicted += (asked - ready) * 1000
+            self.sample_window = (answered - asked) * 1000
 
     def close(self):
         if self.program is not None:
@@ -138,13 +146,15 @@ class Run:
         if not m:
             return [f"no result line from the program in time (got {line!r})"], "no result"
         errno, measured, vanished = m.group(1), float(m.group(2)), float(m.group(3))
-        summary = (f"measured {measured / 1000:.3f} s, predicted {self.predicted / 1000:.3f} s "
+        window = f" to {(self.predicted + self.sample_window) / 1000:.3f} s" if self.sample_window else ""
+        summary = (f"measured {measured / 1000:.3f} s, predicted {self.predicted / 1000:.3f} s{window} "
                    f"({self.case.predicted_by}), errno {errno}")
         problems = []
         if errno != self.case.errno:
             problems.append(f"errno {errno}, expected {self.case.errno}")
-        if abs(measured - self.predicted) > tolerance:
-            problems.append(f"|measured - predicted| = {abs(measured - self.predicted):.0f} ms > {tolerance:.0f} ms")
+        off = max(self.predicted - measured, measured - (self.predicted + self.sample_window), 0.0)
+        if off > tolerance:
+            problems.append(f"measured {off:.0f} ms off the predicted window > {tolerance:.0f} ms")
         probes = self.prediction["probe_times_ms"]
         if self.case.mode in ("idle", "serve") and probes and vanished >= probes[0]:
             problems.append(f"the peer vanished {vanished:.0f} ms after the last segment, after the first probe")
