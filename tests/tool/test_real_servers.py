@@ -45,6 +45,13 @@ def wait_for_process(part, parent=None, seconds=10):
     raise AssertionError(f"no process \"...{part}...\"")
 
 
+def kill_group(pgid):
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except ProcessLookupError:  # gone already
+        pass
+
+
 class InheritedSockets(unittest.TestCase):
     def setUp(self):
         self.dir, self.policy = policy_in_temp_dir(self, POLICY)
@@ -54,7 +61,7 @@ class InheritedSockets(unittest.TestCase):
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
         self.addCleanup(proc.stderr.close)
         self.addCleanup(proc.wait)
-        self.addCleanup(os.killpg, proc.pid, signal.SIGKILL)  # the daemon's children too
+        self.addCleanup(kill_group, proc.pid)  # the daemon's children too
         return proc
 
     def assert_inherited_and_ok(self, pid):
@@ -74,6 +81,8 @@ class InheritedSockets(unittest.TestCase):
 
     def test_sshd_session(self):
         require_root(self)
+        if os.environ.get("TCPKEEP_SANITIZER_PRELOAD"):  # measured: it dies of SIGSEGV at start
+            self.skipTest("sshd does not run with a sanitizer runtime preloaded; the plain build runs this test")
         sshd = require_program(self, "sshd")
         port = free_port()
         keys = {name: os.path.join(self.dir, name) for name in ("host_key", "user_key")}
