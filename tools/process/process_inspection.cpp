@@ -161,7 +161,10 @@ ProcessReport inspect_process(pid_t pid, const InspectRequest& request) {
     ProcessReport report;
     report.pid = pid;
     report.judge_shim = request.mode == InspectMode::verify;
-    report.shim = shim_presence(pid);  // first: says "no such process" / "permission denied" plainly
+    // Opened before anything is read through /proc/PID, and checked after the last read: a pid
+    // reused meanwhile by another process never mixes two processes in one report.
+    const RemoteProcess remote(pid);
+    report.shim = shim_presence(pid);  // says "no such process" / "permission denied" plainly
     report.executable = executable_of(pid);
     report.runs_as = runs_as(pid, report.executable);
     std::optional<Result<ShimState>> shim;  // what the shim published, when one is loaded
@@ -185,7 +188,6 @@ ProcessReport inspect_process(pid_t pid, const InspectRequest& request) {
     const ProcessTcp tcp = request.tcp != nullptr ? *request.tcp : tcp_sockets_of(pid);
     report.shim_inactive = inactive_shim(pid, state, tcp);
 
-    const RemoteProcess remote(pid);
     for (const TcpSocket& socket : tcp.sockets) {
         SocketReport s;
         s.socket = socket;
@@ -220,6 +222,7 @@ ProcessReport inspect_process(pid_t pid, const InspectRequest& request) {
         }
         report.sockets.push_back(std::move(s));
     }
+    if (!remote.alive()) throw TargetError(fmt::format("process {}: exited during the scan", pid));
     return report;
 }
 

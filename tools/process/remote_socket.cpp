@@ -29,6 +29,8 @@ Result<UniqueFd> RemoteProcess::duplicate(int target_fd) const {
     return UniqueFd(static_cast<int>(fd));
 }
 
+bool RemoteProcess::alive() const { return ::syscall(SYS_pidfd_send_signal, pidfd_.get(), 0, nullptr, 0) == 0 || errno == EPERM; }
+
 Result<Settings> read_options(int fd) {
     Settings read;
     for (const OptionSpec& spec : option_table) {

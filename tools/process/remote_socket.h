@@ -21,6 +21,10 @@ public:
     // access refused), EBADF (the fd was closed), ESRCH (the process exited), ENOSYS (kernel < 5.6).
     Result<UniqueFd> duplicate(int target_fd) const;
 
+    // The process the handle was opened on has not exited: while it lives, its pid names it, so
+    // everything read through /proc/PID since the handle was opened was read from it.
+    [[nodiscard]] bool alive() const;
+
 private:
     UniqueFd pidfd_;
 };
