@@ -4,6 +4,8 @@
 #include <atomic>
 #include <condition_variable>
 #include <exception>
+#include <stdexcept>
+#include <string>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -26,7 +28,10 @@ struct Inspection {
     std::condition_variable finished;
     bool done = false;
     std::optional<ProcessReport> report;
-    std::exception_ptr failure;
+    // What went wrong, as text: an exception object is never shared between the two threads
+    // (its reference count lives in libstdc++, where ThreadSanitizer cannot see it synchronised).
+    std::optional<std::string> target_error;  // a TargetError's message
+    std::optional<std::string> failure;       // any other exception's
 };
 
 }  // namespace
@@ -38,15 +43,21 @@ ProcessReport inspect_within_deadline(pid_t pid, const InspectRequest& request) 
     if (request.tcp != nullptr) job->request.tcp = &job->tcp.emplace(*request.tcp);
     std::thread([job, pid] {
         std::optional<ProcessReport> report;
-        std::exception_ptr failure;
+        std::optional<std::string> target_error;
+        std::optional<std::string> failure;
         try {
             report = inspect_process(pid, job->request);
+        } catch (const TargetError& e) {
+            target_error = e.what();
+        } catch (const std::exception& e) {
+            failure = e.what();
         } catch (...) {
-            failure = std::current_exception();
+            failure = "an unknown error";
         }
         const std::lock_guard held(job->lock);
         job->report = std::move(report);
-        job->failure = failure;
+        job->target_error = std::move(target_error);
+        job->failure = std::move(failure);
         job->done = true;
         job->finished.notify_all();
     }).detach();
@@ -58,7 +69,8 @@ ProcessReport inspect_within_deadline(pid_t pid, const InspectRequest& request) 
                         "served by a FUSE file system, or a file system that does not answer)",
                         pid, inspection_deadline.count()));
     }
-    if (job->failure) std::rethrow_exception(job->failure);
+    if (job->target_error) throw TargetError(*job->target_error);
+    if (job->failure) throw std::runtime_error(*job->failure);
     return std::move(*job->report);
 }
 
