@@ -1,7 +1,7 @@
 """`tcpkeep verify` and `apply` when the target changes under the scan: it exits, or closes its
 sockets, or closes them and opens others on the same fd numbers. The tool runs under strace, which
-delays each pidfd_getfd by half a second; the test acts on the target once the tool holds its pidfd,
-so the change always falls between /proc's listing and the tool's reading of each socket.
+delays each pidfd_getfd by half a second; the test acts on the target once the tool is in its first
+pidfd_getfd, so the change always falls between /proc's listing and the tool's reading of each socket.
 (Without permission, and exited before the scan: tests/tool.)"""
 import glob
 import json
@@ -16,6 +16,7 @@ from tcpkeep_test import KERNEL_DEFAULTS, TOOL, main
 
 DEFAULT = [1, 60, 10, 6, 120000]  # the embedded default, as the target reports values
 KERNEL = list(KERNEL_DEFAULTS.values())
+SYS_PIDFD_GETFD = 438
 TARGET = r'''
 import json, socket, sys
 def values(s):
@@ -37,6 +38,7 @@ for line in sys.stdin:
 
 
 class MidScan(unittest.TestCase):
+    maxDiff = None
     def setUp(self):
         if shutil.which("strace") is None:
             self.fail("strace is needed (scripts/lib/common.sh installs it)")
@@ -58,7 +60,7 @@ class MidScan(unittest.TestCase):
 
     def tool_when_it_holds_the_pidfd(self, command, *args):
         """Runs the tool (pidfd_getfd delayed by strace) against the target; runs `command` on the
-        target once the tool has opened its pidfd. Returns (exit status, stdout, stderr, target's reply)."""
+        target once the tool is in its first pidfd_getfd. Returns (exit status, stdout, stderr, target's reply)."""
         strace = subprocess.Popen(["strace", "-f", "-qq", "-o", "/dev/null", "-e", "trace=pidfd_getfd",
                                    "-e", "inject=pidfd_getfd:delay_enter=500000", TOOL, *args, "--pid", str(self.target.pid)],
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -83,7 +85,7 @@ class MidScan(unittest.TestCase):
                     if self.is_tool_holding_pidfd(pid):
                         return
             time.sleep(0.002)
-        self.fail("the tool never opened a pidfd")
+        self.fail("the tool never called pidfd_getfd")
 
     @staticmethod
     def is_tool_holding_pidfd(pid):
@@ -93,7 +95,17 @@ class MidScan(unittest.TestCase):
             links = [os.readlink(fd) for fd in glob.glob(f"/proc/{pid}/fd/*")]
         except OSError:
             return False
-        return any(link == "anon_inode:[pidfd]" or link.startswith("pidfd:") for link in links)  # pidfs since Linux 6.9
+        if not any(link == "anon_inode:[pidfd]" or link.startswith("pidfd:") for link in links):  # pidfs since Linux 6.9
+            return False
+        # The tool opens its pidfd before it reads /proc; the sockets are read with pidfd_getfd, which
+        # strace holds at its entry (any of the tool's threads: each process is inspected in one).
+        for syscall in glob.glob(f"/proc/{pid}/task/*/syscall"):
+            try:
+                if open(syscall).read().split(" ")[0] == str(SYS_PIDFD_GETFD):
+                    return True
+            except OSError:
+                continue
+        return False
 
     def test_verify_target_exits(self):
         status, out, err, _ = self.tool_when_it_holds_the_pidfd("exit", "verify")

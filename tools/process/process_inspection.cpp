@@ -155,15 +155,11 @@ ProcessPolicy policy_of_attachment(pid_t pid, const Attachment& a) {
     return attached_policy(pid, a.policy, *text, std::move(note));
 }
 
-}  // namespace
-
-ProcessReport inspect_process(pid_t pid, const InspectRequest& request) {
+// The whole pass, while `remote` (opened first) names the process.
+ProcessReport inspect_alive(pid_t pid, const InspectRequest& request, const RemoteProcess& remote) {
     ProcessReport report;
     report.pid = pid;
     report.judge_shim = request.mode == InspectMode::verify;
-    // Opened before anything is read through /proc/PID, and checked after the last read: a pid
-    // reused meanwhile by another process never mixes two processes in one report.
-    const RemoteProcess remote(pid);
     report.shim = shim_presence(pid);  // says "no such process" / "permission denied" plainly
     report.executable = executable_of(pid);
     report.runs_as = runs_as(pid, report.executable);
@@ -222,8 +218,26 @@ ProcessReport inspect_process(pid_t pid, const InspectRequest& request) {
         }
         report.sockets.push_back(std::move(s));
     }
-    if (!remote.alive()) throw TargetError(fmt::format("process {}: exited during the scan", pid));
     return report;
+}
+
+}  // namespace
+
+ProcessReport inspect_process(pid_t pid, const InspectRequest& request) {
+    // Opened before anything is read through /proc/PID, and checked after the last read: a pid
+    // reused meanwhile by another process never mixes two processes in one report, and a read
+    // that failed because the process ended says so.
+    const RemoteProcess remote(pid);
+    if (!remote.alive()) throw TargetError(fmt::format("process {}: no such process", pid));  // a zombie already
+    const auto exited = [&] { return TargetError(fmt::format("process {}: exited during the scan", pid)); };
+    try {
+        ProcessReport report = inspect_alive(pid, request, remote);
+        if (!remote.alive()) throw exited();
+        return report;
+    } catch (const TargetError&) {
+        if (!remote.alive()) throw exited();
+        throw;
+    }
 }
 
 }  // namespace tcpkeep::cli

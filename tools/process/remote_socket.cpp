@@ -4,6 +4,7 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
+#include <poll.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <algorithm>
@@ -29,7 +30,11 @@ Result<UniqueFd> RemoteProcess::duplicate(int target_fd) const {
     return UniqueFd(static_cast<int>(fd));
 }
 
-bool RemoteProcess::alive() const { return ::syscall(SYS_pidfd_send_signal, pidfd_.get(), 0, nullptr, 0) == 0 || errno == EPERM; }
+// A pidfd turns readable when its process ends (a zombie included, which signal 0 would still reach).
+bool RemoteProcess::alive() const {
+    pollfd p{pidfd_.get(), POLLIN, 0};
+    return ::poll(&p, 1, 0) == 0;
+}
 
 Result<Settings> read_options(int fd) {
     Settings read;
