@@ -1,23 +1,19 @@
 #include "system/read_kernel_defaults.h"
 
-#include <fcntl.h>
-#include <unistd.h>
 #include <charconv>
+
+#include "system/small_file.h"
 
 namespace tcpkeep {
 namespace {
 
-// A small /proc/sys file: one integer. Plain syscalls, no streams: the shim's engine calls this.
+// A /proc/sys file holding one integer; left as it was when unreadable.
 void read_int(const std::string& path, std::int32_t& value) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return;
-    char buf[32];
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    ::close(fd);
-    if (n <= 0) return;
+    const Result<std::string> text = read_small_file(path);
+    if (!text) return;
     std::int32_t parsed = 0;
-    auto [ptr, ec] = std::from_chars(buf, buf + n, parsed);
-    if (ec == std::errc{} && ptr != buf) value = parsed;
+    auto [ptr, ec] = std::from_chars(text->data(), text->data() + text->size(), parsed);
+    if (ec == std::errc{} && ptr != text->data()) value = parsed;
 }
 
 }  // namespace

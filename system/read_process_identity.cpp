@@ -1,29 +1,14 @@
 #include "system/read_process_identity.h"
 
-#include <fcntl.h>
 #include <unistd.h>
 #include <climits>
 #include <string>
 #include <string_view>
 
+#include "system/small_file.h"
+
 namespace tcpkeep {
 namespace {
-
-std::string proc_path(pid_t pid, const char* entry) {
-    return pid == 0 ? std::string("/proc/self/") + entry : "/proc/" + std::to_string(pid) + "/" + entry;
-}
-
-// Reads a small /proc file with plain syscalls (the shim's engine calls this too).
-std::string read_small(const std::string& path) {
-    std::string out;
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return out;
-    char buf[4096];
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    ::close(fd);
-    if (n > 0) out.assign(buf, static_cast<std::size_t>(n));
-    return out;
-}
 
 std::string base_name(const std::string& path) {
     const auto slash = path.rfind('/');
@@ -43,9 +28,9 @@ ProcessIdentity read_process_identity(pid_t pid) {
         if (who.exe_path.ends_with(deleted)) who.exe_path.resize(who.exe_path.size() - deleted.size());
         who.exe_name = base_name(who.exe_path);
     }
-    const std::string cmdline = read_small(proc_path(pid, "cmdline"));
+    const std::string cmdline = read_small_file(proc_path(pid, "cmdline")).value_or(std::string());
     who.argv0_name = base_name(cmdline.substr(0, cmdline.find('\0')));
-    who.comm = read_small(proc_path(pid, "comm"));
+    who.comm = read_small_file(proc_path(pid, "comm")).value_or(std::string());
     if (!who.comm.empty() && who.comm.back() == '\n') who.comm.pop_back();
     return who;
 }

@@ -30,26 +30,6 @@ std::optional<std::string> read_link(const std::string& path) {
 
 }  // namespace
 
-std::string proc_path(pid_t pid, std::string_view entry) { return fmt::format("/proc/{}/{}", pid, entry); }
-
-Result<std::string> read_small_file(const std::string& path) {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        const int error = errno;
-        return Error{std::strerror(error), error};
-    }
-    std::string data;
-    char buf[8192];
-    ssize_t n = 0;
-    while ((n = ::read(fd, buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR)) {
-        if (n > 0) data.append(buf, static_cast<std::size_t>(n));
-    }
-    const int error = errno;
-    ::close(fd);
-    if (n < 0) return Error{std::strerror(error), error};
-    return data;
-}
-
 std::optional<std::string> executable_of(pid_t pid) { return read_link(proc_path(pid, "exe")); }
 
 std::optional<std::string> environment_variable(pid_t pid, std::string_view name) {

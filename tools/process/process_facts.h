@@ -6,15 +6,9 @@
 #include <string>
 #include <string_view>
 
-#include "config/result.h"
+#include "system/small_file.h"
 
 namespace tcpkeep::cli {
-
-// "/proc/PID/ENTRY".
-std::string proc_path(pid_t pid, std::string_view entry);
-
-// The whole file, or the errno of the open or read that failed (Error::code).
-Result<std::string> read_small_file(const std::string& path);
 
 // Canonical path of /proc/PID/exe (" (deleted)" kept as the kernel shows it); nullopt when the
 // link cannot be read.
