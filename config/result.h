@@ -15,7 +15,7 @@
 //  - std::optional means "absent, and the caller needs no reason": a lookup that found nothing, a
 //    cache that does not apply, a fast parser declining a text the full one will read.
 //  - Exceptions only where the command line turns them into an exit status: TargetError
-//    (tools/process/target_error.h), "this process cannot be inspected", thrown from deep in the
+//    (tools/inspection/target_error.h), "this process cannot be inspected", thrown from deep in the
 //    /proc readers and reported by verify and apply with exit status 2; and CLI11's parse errors.
 //    What the shim's engine links (config/, system/) throws nothing out of its entry points: they
 //    are noexcept and report running out of memory as a Diagnostic.

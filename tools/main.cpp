@@ -4,7 +4,7 @@
 #include <unistd.h>
 
 #include "tools/commands/commands.h"
-#include "tools/process/inspection_deadline.h"
+#include "tools/inspection/inspection_deadline.h"
 #include "tools/report/printable.h"
 
 int main(int argc, char** argv) {

@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 #include <string>
 
-#include "tools/process/tcp_table.h"
+#include "tools/inspection/tcp_table.h"
 
 namespace tcpkeep::cli {
 namespace {

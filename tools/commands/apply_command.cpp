@@ -7,13 +7,13 @@
 
 #include "tools/cgroup/cgroup_apply.h"
 #include "tools/commands/commands.h"
-#include "tools/process/target_selection.h"
+#include "tools/commands/process_selection.h"
 
 namespace tcpkeep::cli {
 namespace {
 
 struct ApplyArgs {
-    TargetArgs targets;
+    ProcessSelection targets;
     std::string cgroup;
     std::string unit;
     std::optional<std::string> policy;
@@ -33,7 +33,7 @@ int run_apply_cgroup(const ApplyArgs& args, const InspectRequest& request) {
         std::fprintf(stderr, "tcpkeep: %s\n", cgroup.error().message.c_str());
         return exit_error;
     }
-    auto one_process = [&](pid_t pid) { return inspect_targets(TargetArgs{.pid = pid, .name = std::nullopt}, request, args.json); };
+    auto one_process = [&](pid_t pid) { return inspect_selected(ProcessSelection{.pid = pid, .name = std::nullopt}, request, args.json); };
     if (args.dry_run || !args.settings.empty() || args.json) return apply_process_by_process(*cgroup, one_process);
     return apply_to_cgroup(*cgroup, args.policy, one_process);
 }
@@ -47,7 +47,7 @@ int run_apply(const ApplyArgs& args) {
     const InspectRequest request{
         .mode = args.dry_run ? InspectMode::dry_run : InspectMode::apply, .policy_path = args.policy, .overrides = &*overrides};
     if (!args.cgroup.empty() || !args.unit.empty()) return run_apply_cgroup(args, request);
-    return inspect_targets(args.targets, request, args.json);
+    return inspect_selected(args.targets, request, args.json);
 }
 
 }  // namespace
@@ -59,7 +59,7 @@ void add_apply_command(CLI::App& app, int& status) {
         "are set too, so connections they accept later inherit the values. Rules with action = \"skip\" are respected.\n"
         "Exit status: 0 all sockets agree afterwards, 1 some do not (--dry-run: changes are needed), 2 error.");
     auto args = std::make_shared<ApplyArgs>();
-    add_target_options(*cmd, args->targets);
+    add_process_selection(*cmd, args->targets);
     auto* cgroup = cmd->add_option("--cgroup", args->cgroup, "Every process of a cgroup (and below), through the kernel's TCP iterator");
     cmd->add_option("--unit", args->unit, "Every process of a systemd unit's cgroup, likewise")->excludes(cgroup);
     cmd->add_option("--policy", args->policy, "Policy file (default: the one the process's shim discovers)");

@@ -13,7 +13,7 @@
 #include "tools/commands/commands.h"
 #include "tools/monitor/atomic_file.h"
 #include "tools/monitor/audit_metrics.h"
-#include "tools/process/target_error.h"
+#include "tools/inspection/target_error.h"
 #include "tools/report/audit_report.h"
 #include "tools/report/printable.h"
 

@@ -4,12 +4,9 @@
 #include <string>
 #include <vector>
 
-namespace tcpkeep::cli {
+#include "tools/exit_status.h"
 
-// Exit statuses shared by all commands.
-inline constexpr int exit_ok = 0;
-inline constexpr int exit_findings = 1;  // invalid policy, mismatch
-inline constexpr int exit_error = 2;     // usage, I/O, permissions
+namespace tcpkeep::cli {
 
 // The -s/--set option of run and apply: [defaults] keys overridden for this command only.
 inline void add_settings_option(CLI::App& cmd, std::vector<std::string>& settings) {

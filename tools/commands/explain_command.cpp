@@ -6,7 +6,7 @@
 #include "system/read_process_identity.h"
 #include "tools/commands/commands.h"
 #include "tools/policy/policy_loading.h"
-#include "tools/process/network_namespace.h"
+#include "tools/inspection/network_namespace.h"
 #include "tools/report/explanation.h"
 #include "tools/report/printable.h"
 

@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 #include <algorithm>
 
-#include "tools/process/shim_presence.h"
+#include "tools/inspection/shim_presence.h"
 
 namespace tcpkeep::cli {
 namespace {

@@ -6,7 +6,7 @@
 
 #include "tools/monitor/dead_peer_bpf.h"
 #include "tools/monitor/prometheus_text.h"
-#include "tools/process/host_audit.h"
+#include "tools/inspection/host_audit.h"
 
 namespace tcpkeep::cli {
 

@@ -15,8 +15,8 @@
 #include "system/unique_fd.h"
 #include "tools/cgroup/cgroup_target.h"
 #include "tools/monitor/unit_label.h"
-#include "tools/process/network_namespace.h"
-#include "tools/process/process_facts.h"
+#include "tools/inspection/network_namespace.h"
+#include "tools/inspection/process_facts.h"
 
 namespace tcpkeep::cli {
 namespace {

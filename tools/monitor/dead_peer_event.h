@@ -13,7 +13,7 @@
 #include "bpf/deadpeer_abi.h"
 #include "config/kernel_defaults.h"
 #include "config/timeline.h"
-#include "tools/process/tcp_table.h"
+#include "tools/inspection/tcp_table.h"
 
 namespace tcpkeep::cli {
 

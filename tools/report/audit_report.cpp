@@ -9,7 +9,7 @@
 #include "tools/commands/commands.h"
 #include "tools/report/printable.h"
 #include "tools/report/report_table.h"
-#include "tools/report/socket_report.h"
+#include "tools/report/process_json.h"
 
 namespace tcpkeep::cli {
 namespace {

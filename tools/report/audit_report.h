@@ -4,7 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "tools/process/host_audit.h"
+#include "tools/inspection/host_audit.h"
 
 namespace tcpkeep::cli {
 

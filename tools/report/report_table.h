@@ -4,7 +4,7 @@
 #include <string_view>
 #include <vector>
 
-#include "tools/report/socket_report.h"
+#include "tools/inspection/process_report.h"
 
 namespace tcpkeep::cli {
 
