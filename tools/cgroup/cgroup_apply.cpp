@@ -9,7 +9,7 @@
 #include "tools/cgroup/cgroup_members.h"
 #include "tools/cgroup/cgroup_policy.h"
 #include "tools/cgroup/policy_source.h"
-#include "tools/commands/commands.h"
+#include "tools/exit_status.h"
 #include "tools/policy/policy_loading.h"
 
 namespace tcpkeep::cli {

@@ -6,7 +6,7 @@
 #include <algorithm>
 
 #include "config/duration.h"
-#include "tools/commands/commands.h"
+#include "tools/exit_status.h"
 #include "tools/report/printable.h"
 #include "tools/report/report_table.h"
 #include "tools/report/process_json.h"
