@@ -8,31 +8,17 @@
 #include "system/small_file.h"
 
 namespace tcpkeep {
-namespace {
-
-std::string base_name(const std::string& path) {
-    const auto slash = path.rfind('/');
-    return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
-}  // namespace
 
 ProcessIdentity read_process_identity(pid_t pid) {
-    ProcessIdentity who;
     char buf[PATH_MAX];
-    const std::string exe = proc_path(pid, "exe");
-    const ssize_t n = ::readlink(exe.c_str(), buf, sizeof buf - 1);
-    if (n > 0) {
-        who.exe_path.assign(buf, static_cast<std::size_t>(n));
-        constexpr std::string_view deleted = " (deleted)";
-        if (who.exe_path.ends_with(deleted)) who.exe_path.resize(who.exe_path.size() - deleted.size());
-        who.exe_name = base_name(who.exe_path);
-    }
+    const ssize_t n = ::readlink(proc_path(pid, "exe").c_str(), buf, sizeof buf - 1);
+    std::string_view executable(buf, n > 0 ? static_cast<std::size_t>(n) : 0);
+    constexpr std::string_view deleted = " (deleted)";
+    if (executable.ends_with(deleted)) executable.remove_suffix(deleted.size());
     const std::string cmdline = read_small_file(proc_path(pid, "cmdline")).value_or(std::string());
-    who.argv0_name = base_name(cmdline.substr(0, cmdline.find('\0')));
-    who.comm = read_small_file(proc_path(pid, "comm")).value_or(std::string());
-    if (!who.comm.empty() && who.comm.back() == '\n') who.comm.pop_back();
-    return who;
+    std::string comm = read_small_file(proc_path(pid, "comm")).value_or(std::string());
+    if (!comm.empty() && comm.back() == '\n') comm.pop_back();
+    return process_identity(executable, std::string_view(cmdline).substr(0, cmdline.find('\0')), comm);
 }
 
 }  // namespace tcpkeep

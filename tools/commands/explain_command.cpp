@@ -23,15 +23,10 @@ struct ExplainArgs {
     bool json = false;
 };
 
+// A process named on the command line: a path, or a name that the file, argv[0] and comm all have.
 ProcessIdentity identity_for(const std::optional<std::string>& process) {
-    ProcessIdentity who;
-    if (!process) return who;
-    const std::string& p = *process;
-    const auto slash = p.rfind('/');
-    if (slash != std::string::npos) who.exe_path = p;
-    who.exe_name = who.argv0_name = p.substr(slash == std::string::npos ? 0 : slash + 1);
-    who.comm = who.exe_name.substr(0, 15);
-    return who;
+    if (!process) return {};
+    return process_identity(*process, *process, base_name(*process).substr(0, 15));
 }
 
 int run_explain(const ExplainArgs& args) {

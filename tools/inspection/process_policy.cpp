@@ -46,14 +46,7 @@ Policy usable_or_throw(pid_t pid, PolicyLoad load, const std::string& name) {
 
 Policy parse_or_throw(pid_t pid, const PolicyText& read) { return usable_or_throw(pid, read_policy(read.text, read.name), read.name); }
 
-ProcessIdentity identity_of(const PublishedPolicy& p) {
-    ProcessIdentity who;
-    who.exe_path = p.exe_path;
-    who.exe_name = std::filesystem::path(who.exe_path).filename().string();
-    who.argv0_name = p.argv0_name;
-    who.comm = p.comm;
-    return who;
-}
+ProcessIdentity identity_of(const PublishedPolicy& p) { return process_identity(p.exe_path, p.argv0_name, p.comm); }
 
 bool same_load(const PublishedPolicy& a, const PublishedPolicy& b) {
     return std::strncmp(a.path, b.path, sizeof a.path) == 0 && a.text_bytes == b.text_bytes && a.text_digest == b.text_digest;
