@@ -6,8 +6,8 @@
 #include <new>
 
 #include "config/compiled_policy.h"
-#include "shim/engine/file_version.h"
 #include "shim/engine_api.h"
+#include "system/file_version.h"
 #include "system/policy_file.h"
 #include "system/read_kernel_defaults.h"
 #include "system/read_process_identity.h"

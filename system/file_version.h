@@ -1,5 +1,6 @@
 // Which version of a file is at a path, as far as one stat() can tell: a file replaced by rename
-// has another inode; one written in place has another size or modification time.
+// has another inode; one written in place has another size or modification time. The shim's
+// engine follows edits of its policy file with it.
 #pragma once
 #include <sys/stat.h>
 #include <cerrno>
