@@ -9,7 +9,7 @@
 #include <random>
 #include <vector>
 
-#include "bench/policy_generator.h"
+#include "bench/generator/policy_generator.h"
 #include "config/compiled_policy.h"
 #include "config/policy_reader.h"
 

@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "bench/policy_generator.h"
+#include "bench/generator/policy_generator.h"
 #include "config/compiled_policy.h"
 #include "config/policy_cache.h"
 #include "config/policy_reader.h"

@@ -4,7 +4,7 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "bench/policy_generator.h"
+#include "bench/generator/policy_generator.h"
 
 int main(int argc, char** argv) {
     const int rules = argc > 1 ? std::atoi(argv[1]) : 0;

@@ -3,7 +3,7 @@
 // bounds here are exact, not timings; bench/policy_load_bench prints the RSS actually added.
 #include <gtest/gtest.h>
 
-#include "bench/policy_generator.h"
+#include "bench/generator/policy_generator.h"
 #include "tests/unit/test_support.h"
 
 namespace tcpkeep {

@@ -1,4 +1,4 @@
-#include "bench/policy_generator.h"
+#include "bench/generator/policy_generator.h"
 
 #include <fmt/format.h>
 #include <random>
