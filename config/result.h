@@ -1,24 +1,30 @@
 // Result<T>: what an operation that can fail returns — its value, or an Error saying why not.
 //
 // How tcpkeep reports failure (config/, system/, tools/; the shim in shim/ is C-like and returns
-// plain values as the calls it wraps do):
-//  - An operation whose caller must decide what a failure means returns Result<T> (Result<void>
-//    when there is no value). The Error is a sentence for people, written without the subject the
-//    caller names ("cannot open policy: No such file or directory"), and the errno behind it when a
-//    system call failed. No out-parameters for errors, no "" meaning success, no errno left behind
-//    for the caller to read.
-//  - A policy's text is judged, not just accepted or refused: read_policy and load_policy return a
-//    PolicyLoad, the Policy when nothing is wrong and every Diagnostic either way (a warning does not
-//    stop a policy). A Diagnostic says what it is about (Diagnostic::Kind): a place in the text
-//    (FILE:LINE:COL, for the policy's author), the file as a whole (an I/O problem), or running out
-//    of memory.
-//  - std::optional means "absent, and the caller needs no reason": a lookup that found nothing, a
-//    cache that does not apply, a fast parser declining a text the full one will read.
-//  - Exceptions only where the command line turns them into an exit status: TargetError
-//    (tools/inspection/target_error.h), "this process cannot be inspected", thrown from deep in the
-//    /proc readers and reported by verify and apply with exit status 2; and CLI11's parse errors.
-//    What the shim's engine links (config/, system/) throws nothing out of its entry points: they
-//    are noexcept and report running out of memory as a Diagnostic.
+// plain values as the calls it wraps do). These five shapes and no others:
+//  1. Result<T> (Result<void> when there is no value): an operation whose caller must decide what a
+//     failure means. The Error is a sentence for people, written without the subject the caller
+//     names ("cannot open policy: No such file or directory"), and the errno behind it when a
+//     system call failed. A check ("is this file trusted?") is a Result<void> whose error says
+//     why not. Result<T, E> with a richer E only where the caller branches on more than the
+//     message (PolicyOpenError::untrusted). No out-parameters, no bool + out-parameter, no ""
+//     or std::optional<std::string> meaning failure, no errno left behind for the caller to read.
+//  2. PolicyLoad: a policy's text is judged, not just accepted or refused: read_policy and
+//     load_policy return the Policy when nothing is wrong and every Diagnostic either way (a
+//     warning does not stop a policy). A Diagnostic says what it is about (Diagnostic::Kind): a
+//     place in the text (FILE:LINE:COL, for the policy's author), the file as a whole (an I/O
+//     problem), or running out of memory.
+//  3. std::optional: "absent, and the caller needs no reason": a lookup that found nothing, a
+//     parse of the kernel's own text that did not match, a cache that does not apply, a fast
+//     parser declining a text the full one will read. A default in place of a value that could
+//     not be read only where the function's comment says so (a sysctl keeps the kernel's default).
+//  4. Exceptions only where the command line turns them into an exit status: TargetError
+//     (tools/inspection/target_error.h), "this process cannot be inspected", thrown from deep in
+//     the /proc readers and reported by verify, apply and audit with exit status 2; and CLI11's
+//     parse errors. What the shim's engine links (config/, system/) throws nothing out of its
+//     entry points: they are noexcept and report running out of memory as a Diagnostic.
+//  5. A command's exit status (tools/exit_status.h): 0 ok, 1 findings, 2 an error, returned by
+//     each subcommand to main().
 #pragma once
 #include <cerrno>
 #include <cstring>

@@ -51,7 +51,8 @@ Result<CheckedFile, PolicyOpenError> open_checked(const std::string& path, const
     if (!S_ISREG(file.st.st_mode)) return PolicyOpenError{"policy is not a regular file"};
     if (trust.secure && (file.st.st_uid != 0 || (file.st.st_mode & (S_IWGRP | S_IWOTH)) != 0))
         return PolicyOpenError{"policy ignored for a setuid program: it must be owned by root and not group/world-writable", 0, true};
-    if (std::optional<std::string> why = untrusted_file(file.st, file.opened.path, trust)) return PolicyOpenError{std::move(*why), 0, true};
+    if (Result<void> trusted = check_file_trust(file.st, file.opened.path, trust); !trusted)
+        return PolicyOpenError{std::move(trusted).error().message, 0, true};
     return file;
 }
 
@@ -89,10 +90,10 @@ Result<std::string> read_policy_text(const std::string& path, const PolicyTrust&
 
 Result<std::string> read_policy_text(const std::string& path, bool secure) { return read_policy_text(path, trust_of_this_process(secure)); }
 
-std::optional<std::string> policy_refusal(const std::string& path, const PolicyTrust& trust) {
+Result<void> check_policy_trust(const std::string& path, const PolicyTrust& trust) {
     Result<CheckedFile, PolicyOpenError> file = open_checked(path, trust);
-    if (file || !file.error().untrusted) return std::nullopt;
-    return std::move(file).error().message;
+    if (file || !file.error().untrusted) return {};
+    return Error{std::move(file).error().message};
 }
 
 PolicyLoad load_policy_file(const std::string& path, bool secure) noexcept {

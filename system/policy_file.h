@@ -25,9 +25,10 @@ PolicyLoad load_policy_file(const std::string& path, bool secure) noexcept;
 Result<std::string> read_policy_text(const std::string& path, bool secure);
 Result<std::string> read_policy_text(const std::string& path, const PolicyTrust& trust);
 
-// Why a program trusting `trust` refuses the policy file at `path` although it could read it
-// ("policy refused: ..."); nullopt when it does not (trusted, or unreadable for another reason).
-std::optional<std::string> policy_refusal(const std::string& path, const PolicyTrust& trust);
+// Whether a program trusting `trust` would use the policy file at `path` as far as trust goes; the
+// error ("policy refused: ...") when it refuses a file it could read. A file unreadable for
+// another reason is not refused here: reading it says why.
+Result<void> check_policy_trust(const std::string& path, const PolicyTrust& trust);
 
 // The policy in "<path>.compiled" when it exists, is trusted like the policy file, and was made
 // from exactly `text`. An untrusted compiled form is ignored: the text is parsed instead.

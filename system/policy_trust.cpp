@@ -131,30 +131,30 @@ bool has_access_acl(const std::string& path) {
     return errno != ENODATA && errno != ENOTSUP;
 }
 
-std::optional<std::string> owner_problem(const struct stat& st, const std::string& path, const PolicyTrust& trust) {
-    if (st.st_uid == 0 || st.st_uid == trust.user) return std::nullopt;
-    return fmt::format("policy refused: {} is owned by uid {}, not by root or the program's user (uid {}); fix: chown {}root {}", path, st.st_uid,
-                       trust.user, S_ISLNK(st.st_mode) ? "-h " : "", path);
+Result<void> check_owner(const struct stat& st, const std::string& path, const PolicyTrust& trust) {
+    if (st.st_uid == 0 || st.st_uid == trust.user) return {};
+    return Error{fmt::format("policy refused: {} is owned by uid {}, not by root or the program's user (uid {}); fix: chown {}root {}", path, st.st_uid,
+                             trust.user, S_ISLNK(st.st_mode) ? "-h " : "", path)};
 }
 
 // Who besides the owner may write it. A directory others may write is accepted with the sticky bit:
 // then only an entry's owner may rename or remove it, and each entry is held to the rule itself.
-std::optional<std::string> writers_problem(const struct stat& st, const std::string& path, const PolicyTrust& trust, bool private_group_allowed) {
+Result<void> check_writers(const struct stat& st, const std::string& path, const PolicyTrust& trust, bool private_group_allowed) {
     const mode_t mode = st.st_mode & 07777;
-    if ((mode & (S_IWGRP | S_IWOTH)) == 0 || (S_ISDIR(st.st_mode) && (mode & S_ISVTX) != 0)) return std::nullopt;
+    if ((mode & (S_IWGRP | S_IWOTH)) == 0 || (S_ISDIR(st.st_mode) && (mode & S_ISVTX) != 0)) return {};
     const char* no_sticky = S_ISDIR(st.st_mode) ? ", no sticky bit" : "";
     if ((mode & S_IWOTH) != 0)
-        return fmt::format("policy refused: {} is writable by every user (mode {:04o}{}); fix: chmod go-w {}", path, mode, no_sticky, path);
+        return Error{fmt::format("policy refused: {} is writable by every user (mode {:04o}{}); fix: chmod go-w {}", path, mode, no_sticky, path)};
     if (private_group_allowed && private_group(st.st_gid, st.st_uid, trust.root)) {
         // With an access ACL the group bits are its mask: the users and groups it names may write too.
-        if (!has_access_acl(trust.root == "/" ? path : trust.root + path)) return std::nullopt;
-        return fmt::format(
+        if (!has_access_acl(trust.root == "/" ? path : trust.root + path)) return {};
+        return Error{fmt::format(
             "policy refused: {} is group-writable with an access ACL, which lets the users and groups it names "
             "write it (mode {:04o}{}); fix: chmod go-w {}",
-            path, mode, no_sticky, path);
+            path, mode, no_sticky, path)};
     }
-    return fmt::format("policy refused: {} is writable by group {}, not its owner's private group (mode {:04o}{}); fix: chmod go-w {}", path,
-                       group_label(st.st_gid, trust.root), mode, no_sticky, path);
+    return Error{fmt::format("policy refused: {} is writable by group {}, not its owner's private group (mode {:04o}{}); fix: chmod go-w {}",
+                             path, group_label(st.st_gid, trust.root), mode, no_sticky, path)};
 }
 
 bool on_procfs(int fd) {
@@ -182,7 +182,7 @@ public:
     Opened open(const std::string& path) {
         UniqueFd root(::open(trust_.root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
         if (!root.valid()) return io_failure(errno);
-        if (std::optional<std::string> why = directory_problem(root.get(), "/")) return refusal(std::move(*why));
+        if (Result<void> directory = check_directory(root.get(), "/"); !directory) return refusal(std::move(directory).error().message);
         dirs_.push_back(std::move(root));
         std::deque<std::string> pending;
         for (std::string& name : path_names(path)) pending.push_back(std::move(name));
@@ -212,7 +212,7 @@ public:
             if (kernel_link && !trust_.through_proc) return refusal(outside_view(at));
             if (S_ISLNK(st.st_mode) && !kernel_link) {
                 if (++links > max_symlinks) return io_failure(ELOOP);
-                if (std::optional<std::string> why = owner_problem(st, at, trust_)) return refusal(std::move(*why));
+                if (Result<void> owner = check_owner(st, at, trust_); !owner) return refusal(std::move(owner).error().message);
                 char target[PATH_MAX];
                 const ssize_t n = ::readlinkat(dir, name.c_str(), target, sizeof target);
                 if (n < 0) return io_failure(errno);
@@ -231,7 +231,7 @@ public:
             if (pending.empty()) return open_file(dir, name, follow, at);
             UniqueFd next(::openat(dir, name.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC | follow));
             if (!next.valid()) return io_failure(errno);
-            if (std::optional<std::string> why = directory_problem(next.get(), at)) return refusal(std::move(*why));
+            if (Result<void> directory = check_directory(next.get(), at); !directory) return refusal(std::move(directory).error().message);
             dirs_.push_back(std::move(next));
             names_.push_back(name);
         }
@@ -248,12 +248,12 @@ private:
         return path.empty() ? "/" : path;
     }
 
-    std::optional<std::string> directory_problem(int fd, const std::string& path) const {
-        if (on_procfs(fd)) return trust_.through_proc ? std::nullopt : std::optional<std::string>(outside_view(path));
+    Result<void> check_directory(int fd, const std::string& path) const {
+        if (on_procfs(fd)) return trust_.through_proc ? Result<void>() : Error{outside_view(path)};
         struct stat st {};
-        if (::fstat(fd, &st) != 0) return fmt::format("policy refused: cannot check {}: {}", path, std::strerror(errno));
-        std::optional<std::string> why = owner_problem(st, path, trust_);
-        return why ? why : writers_problem(st, path, trust_, true);
+        if (::fstat(fd, &st) != 0) return Error{fmt::format("policy refused: cannot check {}: {}", path, std::strerror(errno))};
+        Result<void> owner = check_owner(st, path, trust_);
+        return owner ? check_writers(st, path, trust_, true) : owner;
     }
 
     static std::string outside_view(const std::string& path) {
@@ -292,9 +292,9 @@ Result<OpenedPolicy, PolicyOpenError> open_policy(const std::string& path, const
     return Lookup(trust).open(path);
 }
 
-std::optional<std::string> untrusted_file(const struct stat& st, const std::string& path, const PolicyTrust& trust) {
-    std::optional<std::string> why = writers_problem(st, path, trust, !trust.secure);
-    return why ? why : owner_problem(st, path, trust);
+Result<void> check_file_trust(const struct stat& st, const std::string& path, const PolicyTrust& trust) {
+    Result<void> writers = check_writers(st, path, trust, !trust.secure);
+    return writers ? check_owner(st, path, trust) : writers;
 }
 
 }  // namespace tcpkeep

@@ -61,11 +61,11 @@ struct PolicyOpenError {
 
 // Opens `path` for reading, looking it up one name at a time from trust.root (a relative path from
 // the working directory) and refusing any directory or link on the way that breaks the rule. The
-// file itself is not judged here: its type comes first (see untrusted_file).
+// file itself is not judged here: its type comes first (see check_file_trust).
 Result<OpenedPolicy, PolicyOpenError> open_policy(const std::string& path, const PolicyTrust& trust);
 
-// Why the opened file's owner or mode breaks the rule ("policy refused: PATH ...; fix: ..."), or
-// nullopt when it keeps it. `path` is OpenedPolicy::path.
-std::optional<std::string> untrusted_file(const struct stat& st, const std::string& path, const PolicyTrust& trust);
+// Whether the opened file's owner and mode keep the rule; the error says how it breaks it
+// ("policy refused: PATH ...; fix: ..."). `path` is OpenedPolicy::path.
+Result<void> check_file_trust(const struct stat& st, const std::string& path, const PolicyTrust& trust);
 
 }  // namespace tcpkeep

@@ -51,8 +51,8 @@ void report_compiled_form(const ChosenPolicy& chosen) {
     const Result<std::string> text = read_policy_text(path, false);
     if (!text) return;
     if (::access(compiled.c_str(), F_OK) == 0) {
-        if (const std::optional<std::string> why = policy_refusal(compiled, trust_of_this_process(false))) {
-            std::printf("%s: untrusted: the shim ignores it and parses %s; %s\n", compiled.c_str(), path.c_str(), why->c_str());
+        if (const Result<void> trusted = check_policy_trust(compiled, trust_of_this_process(false)); !trusted) {
+            std::printf("%s: untrusted: the shim ignores it and parses %s; %s\n", compiled.c_str(), path.c_str(), trusted.error().message.c_str());
         } else if (read_compiled_form(path, *text, false)) {
             std::printf("%s: current: the shim loads it instead of parsing %s\n", compiled.c_str(), path.c_str());
         } else {
@@ -72,8 +72,8 @@ int run_check(const std::optional<std::string>& file, bool compile_it, bool for_
     if (!file) std::printf("checking %s\n", chosen.describe().c_str());
     // A file the shim refuses to trust is refused like an invalid one, with the shim's message.
     if (chosen.location.kind != PolicyLocation::Kind::embedded) {
-        if (const std::optional<std::string> why = policy_refusal(chosen.location.path, trust_of_this_process(false))) {
-            std::printf("%s: error: %s\n", chosen.location.path.c_str(), why->c_str());
+        if (const Result<void> trusted = check_policy_trust(chosen.location.path, trust_of_this_process(false)); !trusted) {
+            std::printf("%s: error: %s\n", chosen.location.path.c_str(), trusted.error().message.c_str());
             std::printf("%s: invalid: 1 error\n", chosen.location.path.c_str());
             return exit_findings;
         }

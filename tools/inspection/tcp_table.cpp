@@ -4,29 +4,36 @@
 #include <fmt/format.h>
 #include <charconv>
 #include <cstring>
+#include <optional>
 #include <sstream>
 
 namespace tcpkeep::cli {
 namespace {
 
 template <typename T>
-bool parse_hex(std::string_view text, T& out) {
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out, 16);
-    return ec == std::errc{} && end == text.data() + text.size();
+std::optional<T> parse_hex(std::string_view text) {
+    T value{};
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value, 16);
+    if (ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
+    return value;
 }
 
 // "0100007F:1F90": the address is printed as 32-bit words in host order, the port in host order.
-bool parse_endpoint(std::string_view text, Family family, TcpEndpoint& out) {
+std::optional<TcpEndpoint> parse_endpoint(std::string_view text, Family family) {
     const std::size_t colon = text.find(':');
     const std::size_t words = family == Family::v4 ? 1 : 4;
-    if (colon != words * 8) return false;
+    if (colon != words * 8) return std::nullopt;
+    TcpEndpoint out;
     out.family = family;
     for (std::size_t w = 0; w < words; ++w) {
-        std::uint32_t word = 0;
-        if (!parse_hex(text.substr(w * 8, 8), word)) return false;
-        std::memcpy(out.address.data() + w * 4, &word, 4);  // back to the kernel's memory order
+        const std::optional<std::uint32_t> word = parse_hex<std::uint32_t>(text.substr(w * 8, 8));
+        if (!word) return std::nullopt;
+        std::memcpy(out.address.data() + w * 4, &*word, 4);  // back to the kernel's memory order
     }
-    return parse_hex(text.substr(colon + 1), out.port);
+    const std::optional<std::uint16_t> port = parse_hex<std::uint16_t>(text.substr(colon + 1));
+    if (!port) return std::nullopt;
+    out.port = *port;
+    return out;
 }
 
 }  // namespace
@@ -71,9 +78,15 @@ std::unordered_map<ino_t, TcpEntry> parse_tcp_table(const std::string& text, Fam
         std::string sl, local, remote, state, queues, timer, retransmits, uid, timeout;
         unsigned long inode = 0;
         if (!(fields >> sl >> local >> remote >> state >> queues >> timer >> retransmits >> uid >> timeout >> inode)) continue;
+        const std::optional<TcpEndpoint> local_end = parse_endpoint(local, family), remote_end = parse_endpoint(remote, family);
+        const auto state_code = parse_hex<decltype(TcpEntry::state)>(state);
+        const auto timer_code = parse_hex<decltype(TcpEntry::timer)>(std::string_view(timer).substr(0, timer.find(':')));
+        if (inode == 0 || !local_end || !remote_end || !state_code || !timer_code) continue;
         TcpEntry e;
-        if (inode == 0 || !parse_endpoint(local, family, e.local) || !parse_endpoint(remote, family, e.remote)) continue;
-        if (!parse_hex(state, e.state) || !parse_hex(std::string_view(timer).substr(0, timer.find(':')), e.timer)) continue;
+        e.local = *local_end;
+        e.remote = *remote_end;
+        e.state = *state_code;
+        e.timer = *timer_code;
         e.inode = static_cast<ino_t>(inode);
         table.emplace(e.inode, e);
     }

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <optional>
 
 #include "tools/launch/program_search.h"
 
@@ -39,11 +40,13 @@ sigset_t watched_signals() {
 }
 
 // What the child said before its pipe closed: nothing when it executed the program.
-bool read_failure(int report_fd, Failure& failure) {
+std::optional<Failure> read_failure(int report_fd) {
+    Failure failure{};
     ssize_t n;
     do n = ::read(report_fd, &failure, sizeof failure);
     while (n < 0 && errno == EINTR);
-    return n == static_cast<ssize_t>(sizeof failure);
+    if (n != static_cast<ssize_t>(sizeof failure)) return std::nullopt;
+    return failure;
 }
 
 // Passes signals on until the child ends; returns its wait status.
@@ -75,10 +78,9 @@ ChildEnd run_child_in_cgroup(int procs_fd, const std::string& path, char* const 
     ChildEnd end{ChildEnd::Kind::not_entered, errno};  // kept when the fork failed
     ::close(report[1]);
     if (child > 0) {
-        Failure failure{};
-        const bool failed = read_failure(report[0], failure);
+        const std::optional<Failure> failure = read_failure(report[0]);
         const int status = supervise(child, watched);
-        end = failed ? ChildEnd{failure.kind, failure.error} : ChildEnd{ChildEnd::Kind::ran, status};
+        end = failure ? ChildEnd{failure->kind, failure->error} : ChildEnd{ChildEnd::Kind::ran, status};
     }
     ::close(report[0]);
     // Once the program ran, a signal arriving now must not stop the clean-up: it stays blocked.
