@@ -4,6 +4,29 @@
 // Plain constexpr data and functions, no std::string and no exceptions: the shim uses it without
 // the C++ runtime. The policy reader, checks, resolution, serialized form, `-s` overrides, the
 // policy writer and the JSON names all read this table rather than naming the options again.
+//
+// Adding a sixth option (say TCP_SYNCNT) touches these places (the build fails where one is
+// forgotten, unless marked "unchecked"):
+//  - config/settings.h: its `Option` value (appended: an option's bit is its position), and its
+//    field in Settings;
+//  - config/policy.h: its field in SettingsSpec, and that field in settings_spec_fields;
+//  - this file: its row in option_table, with its value/store functions in option_fields;
+//  - bpf/policy_abi.h: its row in TK_OPTIONS (bit, tk_verdict field, level, name, kernel limits),
+//    checked against this table by tests/unit/option_abi_test.cpp;
+//  - the code that applies it: shim/socket_options.cpp and bpf/apply.bpf.h set every row already;
+//    shim/log.h needs one more Once::setsockopt_failed_* (a static_assert in socket_options.cpp);
+//    bpf/existing.bpf.c needs the option's value on an untouched socket (TK_DEFAULT_<NAME>);
+//    tools/cgroup/cgroup_policy.cpp copies Settings into tk_verdict field by field (unchecked);
+//    tools/monitor/socket_protection.cpp overlays Settings field by field (unchecked);
+//    tools/report/option_values.cpp formats a value per Option (a -Wswitch warning).
+// The policy's keys, checks, resolution, serialized form (same bytes for the five: the fields go
+// in table order), `-s` overrides, the written policy and the JSON and text names follow the
+// table. What the option means for dead-peer detection (config/timeline.*, the pitfall warnings of
+// config/policy_checks.cpp, `explain`'s effective values) is written for the options it concerns.
+// A value written in a fifth way (not a flag, seconds, probes or milliseconds) needs its reading
+// in config/policy_reader.cpp, its writing in tools/policy/policy_writer.cpp and, for a new
+// SettingsSpec value type, its bytes in config/policy_cache.cpp; a new option changes the
+// serialized form, so its format_version goes up.
 #pragma once
 #include <netinet/in.h>
 #include <netinet/tcp.h>
