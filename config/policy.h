@@ -44,9 +44,8 @@ static_assert(std::tuple_size_v<decltype(settings_spec_fields)> == option_count,
 // option's field of a SettingsSpec, whatever its value type.
 template <typename Visit>
 constexpr void for_each_option_field(Visit&& visit) {
-    [&]<std::size_t... i>(std::index_sequence<i...>) {
-        (visit(static_cast<Option>(i), std::get<i>(settings_spec_fields)), ...);
-    }(std::make_index_sequence<option_count>{});
+    [&]<std::size_t... i>(std::index_sequence<i...>) { (visit(static_cast<Option>(i), std::get<i>(settings_spec_fields)), ...); }
+    (std::make_index_sequence<option_count>{});
 }
 
 // A written value as setsockopt takes it ("auto" is resolved later, by resolve_verdict).

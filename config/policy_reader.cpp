@@ -284,8 +284,7 @@ private:
     // One option's value, by the type of its SettingsSpec field and the kind of its table row.
     void read_value(const OptionSpec& option, const Node& node, std::optional<Located<bool>>& into) { read_flag(node, option.key, into); }
     void read_value(const OptionSpec& option, const Node& node, std::optional<Located<std::int32_t>>& into) {
-        const std::optional<std::int32_t> v =
-            option.kind == ValueKind::seconds ? read_whole_seconds(node, option) : read_probes(node, option);
+        const std::optional<std::int32_t> v = option.kind == ValueKind::seconds ? read_whole_seconds(node, option) : read_probes(node, option);
         if (v) into = Located<std::int32_t>{*v, node.pos};
     }
     void read_value(const OptionSpec& option, const Node& node, std::optional<Located<UserTimeoutSpec>>& into) {

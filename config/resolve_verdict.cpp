@@ -28,7 +28,8 @@ Verdict resolve_verdict(const SettingsSpec* rule, const SettingsSpec* defaults, 
     v.kind = Verdict::Kind::apply;
     Settings& s = v.settings;
     for_each_option_field([&](Option o, auto member) {
-        const auto* chosen = choose(rule ? &(rule->*member) : nullptr, defaults ? &(defaults->*member) : nullptr, v.origin[static_cast<std::size_t>(o)]);
+        const auto* chosen =
+            choose(rule ? &(rule->*member) : nullptr, defaults ? &(defaults->*member) : nullptr, v.origin[static_cast<std::size_t>(o)]);
         if (chosen == nullptr) return;
         s.mask |= bit(o);
         const auto& value = (*chosen)->value;

@@ -44,7 +44,8 @@ TEST(SettingsOverrides, EveryKeyTakesTheReadersValue) {
     EXPECT_FALSE(s.user_timeout->value.automatic);
     EXPECT_EQ(s.user_timeout->value.ms, 1500);
     EXPECT_TRUE(s.enforce->value);
-    EXPECT_EQ(o.written, (std::vector<std::string>{"keepalive=false", "idle=90s", "interval=2min", "count=4", "user_timeout=1500ms", "enforce=true"}));
+    EXPECT_EQ(o.written,
+              (std::vector<std::string>{"keepalive=false", "idle=90s", "interval=2min", "count=4", "user_timeout=1500ms", "enforce=true"}));
 }
 
 TEST(SettingsOverrides, TheLaterOfOneKeyWinsAndOthersStayUnset) {
@@ -61,7 +62,8 @@ TEST(SettingsOverrides, RefusesWithTheReadersMessage) {
     EXPECT_EQ(refusal({"count=three"}), "-s count=three: count must be an integer (probes), not a string");
     EXPECT_EQ(refusal({"count=128"}), "-s count=128: count must be between 1 and 127, got 128");
     EXPECT_EQ(refusal({"interval=32768s"}), "-s interval=32768s: interval must be between 1s and 32767s, got \"32768s\"");
-    EXPECT_EQ(refusal({"user_timeout=2147483648ms"}), "-s user_timeout=2147483648ms: user_timeout must be at most 2147483647ms, got \"2147483648ms\"");
+    EXPECT_EQ(refusal({"user_timeout=2147483648ms"}),
+              "-s user_timeout=2147483648ms: user_timeout must be at most 2147483647ms, got \"2147483648ms\"");
     EXPECT_EQ(refusal({"keepalive=1"}), "-s keepalive=1: keepalive must be true or false, not an integer");
     EXPECT_EQ(refusal({"idel=5s"}), "-s idel=5s: unknown key \"idel\" in [defaults]; did you mean \"idle\"?");
     EXPECT_EQ(refusal({"ports=22"}), "-s ports=22: unknown key \"ports\" in [defaults]");

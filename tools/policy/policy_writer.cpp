@@ -15,7 +15,9 @@ std::string seconds(std::int32_t s) { return toml_string(format_duration(std::in
 // A value as the policy reader reads it back, by the type of its SettingsSpec field.
 std::string value_text(const OptionSpec&, bool b) { return b ? "true" : "false"; }
 std::string value_text(const OptionSpec& option, std::int32_t v) { return option.kind == ValueKind::seconds ? seconds(v) : std::to_string(v); }
-std::string value_text(const OptionSpec&, const UserTimeoutSpec& u) { return toml_string(u.automatic ? "auto" : u.ms == 0 ? "off" : format_duration(u.ms)); }
+std::string value_text(const OptionSpec&, const UserTimeoutSpec& u) {
+    return toml_string(u.automatic ? "auto" : u.ms == 0 ? "off" : format_duration(u.ms));
+}
 
 void write_settings(std::string& out, const SettingsSpec& s) {
     for_each_option_field([&](Option o, auto member) {
