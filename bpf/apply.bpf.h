@@ -8,16 +8,15 @@
 
 #include "policy_abi.h"
 
-#define TK_SOL_SOCKET 1
-#define TK_SO_KEEPALIVE 9
-#define TK_SOL_TCP 6
-#define TK_TCP_KEEPIDLE 4
-#define TK_TCP_KEEPINTVL 5
-#define TK_TCP_KEEPCNT 6
-#define TK_TCP_USER_TIMEOUT 18
-
 static void tk_set(void* sock, __u8 todo, __u8 bit, int level, int name, int value) {
     if (todo & bit) bpf_setsockopt(sock, level, name, &value, sizeof value);
+}
+
+/* Sets the options of v that are in todo. */
+static void tk_set_options(void* sock, __u8 todo, const struct tk_verdict* v) {
+#define TK_SET_OPTION(NAME, field, type, level, optname, low, high) tk_set(sock, todo, TK_OPT_##NAME, level, optname, v->field);
+    TK_OPTIONS(TK_SET_OPTION)
+#undef TK_SET_OPTION
 }
 
 /* The options of v to set on a socket where the program chose `leave` itself. */
@@ -30,11 +29,8 @@ static void tk_apply(void* sock, const struct tk_verdict* v, struct tk_socket* r
     __u8 todo = tk_todo(v, leave);
     /* SO_KEEPALIVE last: with keepalive already on, setting the idle time restarts the keepalive
      * timer; this way it is started once. */
-    tk_set(sock, todo, TK_OPT_IDLE, TK_SOL_TCP, TK_TCP_KEEPIDLE, v->idle_s);
-    tk_set(sock, todo, TK_OPT_INTERVAL, TK_SOL_TCP, TK_TCP_KEEPINTVL, v->interval_s);
-    tk_set(sock, todo, TK_OPT_COUNT, TK_SOL_TCP, TK_TCP_KEEPCNT, v->count);
-    tk_set(sock, todo, TK_OPT_USER_TIMEOUT, TK_SOL_TCP, TK_TCP_USER_TIMEOUT, v->user_timeout_ms);
-    tk_set(sock, todo, TK_OPT_KEEPALIVE, TK_SOL_SOCKET, TK_SO_KEEPALIVE, v->keepalive);
+    tk_set_options(sock, todo & ~TK_OPT_KEEPALIVE, v);
+    tk_set_options(sock, todo & TK_OPT_KEEPALIVE, v);
     if (record) record->enforced = v->enforce ? v->mask : 0;
 }
 

@@ -153,28 +153,36 @@ static int tk_get(void* sock, int level, int name) {
     return bpf_getsockopt(sock, level, name, &value, sizeof value) == 0 ? value : 0;
 }
 
+/* The value of each option on a socket nobody set it on, by its TK_OPTIONS name: the namespace's
+ * sysctls, off for the others. */
+#define TK_DEFAULT_KEEPALIVE 0
+#define TK_DEFAULT_IDLE tk_default_idle
+#define TK_DEFAULT_INTERVAL tk_default_interval
+#define TK_DEFAULT_COUNT tk_default_count
+#define TK_DEFAULT_USER_TIMEOUT 0
+
 /* The options whose value is neither the namespace's default nor what `previous` (the replaced
  * policy's decision, if any) gave it: nobody recorded what the program set before the attachment,
  * so these are taken as its own. */
 static __u8 tk_differing(void* sock, const struct tk_verdict* previous) {
     __u8 given = previous && previous->kind == TK_KIND_APPLY ? previous->mask : 0;
-    int keepalive = tk_get(sock, TK_SOL_SOCKET, TK_SO_KEEPALIVE) != 0, idle = tk_get(sock, TK_SOL_TCP, TK_TCP_KEEPIDLE);
-    int interval = tk_get(sock, TK_SOL_TCP, TK_TCP_KEEPINTVL), count = tk_get(sock, TK_SOL_TCP, TK_TCP_KEEPCNT);
-    int timeout = tk_get(sock, TK_SOL_TCP, TK_TCP_USER_TIMEOUT);
     __u8 out = 0;
-    if (keepalive && !((given & TK_OPT_KEEPALIVE) && previous->keepalive)) out |= TK_OPT_KEEPALIVE;
-    if (idle != tk_default_idle && !((given & TK_OPT_IDLE) && previous->idle_s == idle)) out |= TK_OPT_IDLE;
-    if (interval != tk_default_interval && !((given & TK_OPT_INTERVAL) && previous->interval_s == interval)) out |= TK_OPT_INTERVAL;
-    if (count != tk_default_count && !((given & TK_OPT_COUNT) && previous->count == count)) out |= TK_OPT_COUNT;
-    if (timeout != 0 && !((given & TK_OPT_USER_TIMEOUT) && previous->user_timeout_ms == timeout)) out |= TK_OPT_USER_TIMEOUT;
+#define TK_DIFFERING(NAME, field, type, level, optname, low, high)                                                    \
+    {                                                                                                                 \
+        int now = tk_get(sock, level, optname);                                                                       \
+        if (now != TK_DEFAULT_##NAME && !((given & TK_OPT_##NAME) && previous->field == now)) out |= TK_OPT_##NAME; \
+    }
+    TK_OPTIONS(TK_DIFFERING)
+#undef TK_DIFFERING
     return out;
 }
 
 static int tk_same_verdict(const struct tk_verdict* a, const struct tk_verdict* b) {
     if (a->kind != b->kind) return 0;
     if (a->kind != TK_KIND_APPLY) return 1;
-    return a->enforce == b->enforce && a->mask == b->mask && a->keepalive == b->keepalive && a->idle_s == b->idle_s &&
-           a->interval_s == b->interval_s && a->count == b->count && a->user_timeout_ms == b->user_timeout_ms;
+#define TK_SAME_VALUE(NAME, field, ...) &&a->field == b->field
+    return a->enforce == b->enforce && a->mask == b->mask TK_OPTIONS(TK_SAME_VALUE);
+#undef TK_SAME_VALUE
 }
 
 /* Gives the socket v, leaving the options the program chose unless v enforces them, and records

@@ -4,12 +4,32 @@
 #define TCPKEEP_BPF_POLICY_ABI_H
 #include <linux/types.h>
 
-/* The five options, as bits of a mask, in the order of tcpkeep::Option. */
-#define TK_OPT_KEEPALIVE (1u << 0)
-#define TK_OPT_IDLE (1u << 1)
-#define TK_OPT_INTERVAL (1u << 2)
-#define TK_OPT_COUNT (1u << 3)
-#define TK_OPT_USER_TIMEOUT (1u << 4)
+/* The five options, one row each, in the order of tcpkeep::Option (config/option_table.h):
+ *   X(NAME, field, type, level, optname, low, high)
+ * NAME: TK_OPT_<NAME> is its bit in a mask, 1 << its row; field, type: its value in struct
+ * tk_verdict; level, optname: what setsockopt takes; low..high: the values the kernel accepts
+ * (tcp(7)). Everything the BPF programs do per option expands this list; the C++ build checks
+ * each column against config/option_table.h (tests/unit/option_abi_test.cpp). */
+#define TK_INT_MAX 0x7fffffff
+#define TK_INT_MIN (-TK_INT_MAX - 1)
+#define TK_OPTIONS(X)                                                                                \
+    X(KEEPALIVE, keepalive, __u8, 1 /* SOL_SOCKET */, 9 /* SO_KEEPALIVE */, TK_INT_MIN, TK_INT_MAX) \
+    X(IDLE, idle_s, __s32, 6 /* SOL_TCP */, 4 /* TCP_KEEPIDLE */, 1, 32767)                         \
+    X(INTERVAL, interval_s, __s32, 6 /* SOL_TCP */, 5 /* TCP_KEEPINTVL */, 1, 32767)                \
+    X(COUNT, count, __s32, 6 /* SOL_TCP */, 6 /* TCP_KEEPCNT */, 1, 127)                            \
+    X(USER_TIMEOUT, user_timeout_ms, __s32, 6 /* SOL_TCP */, 18 /* TCP_USER_TIMEOUT */, 0, TK_INT_MAX)
+
+enum tk_option_row {
+#define TK_OPTION_ROW(NAME, ...) TK_OPT_ROW_##NAME,
+    TK_OPTIONS(TK_OPTION_ROW)
+#undef TK_OPTION_ROW
+    TK_OPTION_COUNT
+};
+enum tk_option_bit {
+#define TK_OPTION_BIT(NAME, ...) TK_OPT_##NAME = 1u << TK_OPT_ROW_##NAME,
+    TK_OPTIONS(TK_OPTION_BIT)
+#undef TK_OPTION_BIT
+};
 
 #define TK_KIND_UNTOUCHED 0
 #define TK_KIND_SKIP 1
@@ -25,11 +45,11 @@ struct tk_verdict {
     __u8 kind;
     __u8 enforce;
     __u8 mask; /* TK_OPT_* to set */
-    __u8 keepalive;
-    __s32 idle_s;
-    __s32 interval_s;
-    __s32 count;
-    __s32 user_timeout_ms;
+    /* Then each option's value, in TK_OPTIONS order: __u8 keepalive, __s32 idle_s, interval_s,
+     * count, user_timeout_ms. */
+#define TK_VERDICT_FIELD(NAME, field, type, ...) type field;
+    TK_OPTIONS(TK_VERDICT_FIELD)
+#undef TK_VERDICT_FIELD
 };
 
 /* Ports: key direction * 65536 + port (direction 0 outbound by remote port, 1 inbound by local

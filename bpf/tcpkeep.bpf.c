@@ -120,15 +120,11 @@ int tcpkeep_sockops(struct bpf_sock_ops* skops) {
 
 /* The option bit of (level, name), 0 for any other option. */
 static __u8 tk_option_bit(int level, int name) {
-    if (level == TK_SOL_SOCKET) return name == TK_SO_KEEPALIVE ? TK_OPT_KEEPALIVE : 0;
-    if (level != TK_SOL_TCP) return 0;
-    switch (name) {
-        case TK_TCP_KEEPIDLE: return TK_OPT_IDLE;
-        case TK_TCP_KEEPINTVL: return TK_OPT_INTERVAL;
-        case TK_TCP_KEEPCNT: return TK_OPT_COUNT;
-        case TK_TCP_USER_TIMEOUT: return TK_OPT_USER_TIMEOUT;
-        default: return 0;
-    }
+#define TK_BIT_OF(NAME, field, type, option_level, optname, low, high) \
+    if (level == option_level && name == optname) return TK_OPT_##NAME;
+    TK_OPTIONS(TK_BIT_OF)
+#undef TK_BIT_OF
+    return 0;
 }
 
 /* Whether the kernel will accept this value (tcp(7)): only a successful setsockopt is the
@@ -137,13 +133,11 @@ static int tk_value_accepted(__u8 bit, const struct bpf_sockopt* ctx) {
     const int* value = ctx->optval;
     if (ctx->optlen < (int)sizeof(int) || (const void*)(value + 1) > ctx->optval_end) return 0;
     int v = *value;
-    switch (bit) {
-        case TK_OPT_IDLE:
-        case TK_OPT_INTERVAL: return v >= 1 && v <= 32767;
-        case TK_OPT_COUNT: return v >= 1 && v <= 127;
-        case TK_OPT_USER_TIMEOUT: return v >= 0;
-        default: return 1;
-    }
+#define TK_ACCEPTS(NAME, field, type, level, optname, low, high) \
+    if (bit == TK_OPT_##NAME) return v >= low && v <= high;
+    TK_OPTIONS(TK_ACCEPTS)
+#undef TK_ACCEPTS
+    return 1;
 }
 
 SEC("cgroup/setsockopt")

@@ -3,9 +3,12 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "config/net_address.h"
+#include "config/settings.h"
 #include "config/source_pos.h"
 
 namespace tcpkeep {
@@ -31,6 +34,24 @@ struct SettingsSpec {
     std::optional<Located<UserTimeoutSpec>> user_timeout;
     std::optional<Located<bool>> enforce;
 };
+
+// Each option's field in SettingsSpec, in the order of enum Option (and of option_table).
+inline constexpr std::tuple settings_spec_fields{&SettingsSpec::keepalive, &SettingsSpec::idle_s, &SettingsSpec::interval_s, &SettingsSpec::count,
+                                                 &SettingsSpec::user_timeout};
+static_assert(std::tuple_size_v<decltype(settings_spec_fields)> == option_count, "one SettingsSpec field per Option");
+
+// Calls visit(Option, member pointer) for each option in order: code that does the same to every
+// option's field of a SettingsSpec, whatever its value type.
+template <typename Visit>
+constexpr void for_each_option_field(Visit&& visit) {
+    [&]<std::size_t... i>(std::index_sequence<i...>) { (visit(static_cast<Option>(i), std::get<i>(settings_spec_fields)), ...); }
+    (std::make_index_sequence<option_count>{});
+}
+
+// A written value as setsockopt takes it ("auto" is resolved later, by resolve_verdict).
+constexpr std::int32_t kernel_value(bool b) { return b ? 1 : 0; }
+constexpr std::int32_t kernel_value(std::int32_t v) { return v; }
+constexpr std::int32_t kernel_value(const UserTimeoutSpec& u) { return u.ms; }
 
 enum class Direction : std::uint8_t { any, outbound, inbound };
 enum class Action : std::uint8_t { apply, skip };

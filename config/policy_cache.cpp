@@ -4,7 +4,7 @@
 #include <type_traits>
 
 #include "config/digest.h"
-#include "config/settings.h"
+#include "config/option_table.h"
 
 namespace tcpkeep {
 namespace {
@@ -45,11 +45,7 @@ public:
         if (v) put_value(v->value);
     }
     void put_settings(const SettingsSpec& s) {
-        put_optional(s.keepalive);
-        put_optional(s.idle_s);
-        put_optional(s.interval_s);
-        put_optional(s.count);
-        put_optional(s.user_timeout);
+        for_each_option_field([&](Option, auto member) { put_optional(s.*member); });
         put_optional(s.enforce);
     }
 };
@@ -110,24 +106,19 @@ public:
     }
     SettingsSpec get_settings() {
         SettingsSpec s;
-        get_optional(s.keepalive);
-        get_optional(s.idle_s);
-        get_optional(s.interval_s);
-        get_optional(s.count);
-        get_optional(s.user_timeout);
+        for_each_option_field([&](Option o, auto member) {
+            auto& field = s.*member;
+            get_optional(field);
+            // Values the reader would have refused are damage: the shim must never hand them to the kernel.
+            if (field && outside(kernel_value(field->value), option_spec(o))) ok = false;
+        });
         get_optional(s.enforce);
-        // Values the reader would have refused are damage: the shim must never hand them to the kernel.
-        if (outside(s.idle_s, 1, max_keepalive_seconds) || outside(s.interval_s, 1, max_keepalive_seconds) ||
-            outside(s.count, 1, max_keepalive_count) || (s.user_timeout && s.user_timeout->value.ms < 0))
-            ok = false;
         return s;
     }
     [[nodiscard]] bool at_end() const { return pos_ == bytes_.size(); }
 
 private:
-    static bool outside(const std::optional<Located<std::int32_t>>& v, std::int32_t low, std::int32_t high) {
-        return v && (v->value < low || v->value > high);
-    }
+    static bool outside(std::int32_t value, const OptionSpec& option) { return value < option.low || value > option.high; }
     std::string_view bytes_;
     std::size_t pos_ = 0;
 };

@@ -6,6 +6,7 @@
 
 #include "config/duration.h"
 #include "config/middlebox_timeouts.h"
+#include "config/option_table.h"
 #include "config/timeline.h"
 
 namespace tcpkeep {
@@ -32,12 +33,11 @@ void check_settings(const SettingsSpec& own, const SettingsSpec& fallback, Who w
     const auto& user_timeout = pick(own.user_timeout, fallback.user_timeout);
 
     if (keepalive && !keepalive->value) {
-        for (const auto* field : {&own.idle_s, &own.interval_s, &own.count}) {
-            if (*field) {
-                const char* key = field == &own.idle_s ? "idle" : field == &own.interval_s ? "interval" : "count";
-                warn(out, file, (*field)->pos, fmt::format("{}: {} has no effect because keepalive = false", who(), key));
-            }
-        }
+        for_each_option_field([&](Option o, auto member) {
+            const auto& field = own.*member;
+            if (field && option_spec(o).needs_keepalive)
+                warn(out, file, field->pos, fmt::format("{}: {} has no effect because keepalive = false", who(), option_spec(o).key));
+        });
     }
     if (own.idle_s && (!keepalive || keepalive->value)) {
         if (const std::optional<std::string> middlebox = middlebox_warning(own.idle_s->value))

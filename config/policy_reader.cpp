@@ -10,9 +10,9 @@
 #include "config/digest.h"
 #include "config/document.h"
 #include "config/duration.h"
+#include "config/option_table.h"
 #include "config/plain_toml.h"
 #include "config/policy_checks.h"
-#include "config/settings.h"
 #include "config/suggest.h"
 #include "config/toml_document.h"
 
@@ -20,9 +20,19 @@ namespace tcpkeep {
 namespace {
 
 constexpr std::array<std::string_view, 3> top_keys{"version", "defaults", "rule"};
-constexpr std::array<std::string_view, 6> settings_keys{"keepalive", "idle", "interval", "count", "user_timeout", "enforce"};
-constexpr std::array<std::string_view, 12> rule_keys{"name",      "direction", "ports",    "process", "peers",        "action",
-                                                     "keepalive", "idle",      "interval", "count",   "user_timeout", "enforce"};
+// The options' keys in table order, then "enforce"; a rule's own keys come before them.
+constexpr std::array<std::string_view, option_count + 1> settings_key_list = [] {
+    std::array<std::string_view, option_count + 1> keys{};
+    for (int i = 0; i < option_count; ++i) keys[static_cast<std::size_t>(i)] = option_table[i].key;
+    keys[option_count] = "enforce";
+    return keys;
+}();
+constexpr std::array<std::string_view, 6> rule_only_keys{"name", "direction", "ports", "process", "peers", "action"};
+constexpr std::array<std::string_view, rule_only_keys.size() + settings_key_list.size()> rule_keys = [] {
+    std::array<std::string_view, rule_only_keys.size() + settings_key_list.size()> keys{};
+    std::copy(settings_key_list.begin(), settings_key_list.end(), std::copy(rule_only_keys.begin(), rule_only_keys.end(), keys.begin()));
+    return keys;
+}();
 
 using Node = DocumentNode;
 using Type = DocumentNode::Type;
@@ -63,7 +73,7 @@ public:
             if (key == "version") continue;
             if (key == "defaults") {
                 if (node.type == Type::table) {
-                    policy.defaults = read_settings_table(node, "[defaults]", settings_keys);
+                    policy.defaults = read_settings_table(node, "[defaults]", settings_key_list);
                 } else {
                     error(e.key_pos, fmt::format("\"defaults\" must be a table ([defaults]), not {}", type_name(node)));
                 }
@@ -90,7 +100,7 @@ private:
         std::string message = fmt::format("unknown key \"{}\" {}", name, where);
         std::string_view suggestion = closest_match(name, known);
         const bool misplaced_setting =
-            known.data() == top_keys.data() && std::find(settings_keys.begin(), settings_keys.end(), name) != settings_keys.end();
+            known.data() == top_keys.data() && std::find(settings_key_list.begin(), settings_key_list.end(), name) != settings_key_list.end();
         if (misplaced_setting) {
             message += "; settings go in [defaults] or a [[rule]]";
         } else if (!suggestion.empty()) {
@@ -250,31 +260,46 @@ private:
         for (const DocumentEntry& e : doc_.entries(t)) {
             const std::string_view k = doc_.key(e);
             const Node& node = doc_.node(e);
-            const SourcePos p = node.pos;
-            if (k == "keepalive" || k == "enforce") {
-                if (node.type == Type::boolean) {
-                    (k == "keepalive" ? spec.keepalive : spec.enforce) = Located<bool>{node.b != 0, p};
-                } else {
-                    error(p, fmt::format("{} must be true or false, not {}", k, type_name(node)));
-                }
-            } else if (k == "idle" || k == "interval") {
-                if (auto s = read_keepalive_seconds(node, k)) (k == "idle" ? spec.idle_s : spec.interval_s) = Located<std::int32_t>{*s, p};
-            } else if (k == "count") {
-                const std::optional<std::int64_t> i = as_integer(node);
-                if (i.has_value() && *i >= 1 && *i <= max_keepalive_count) {
-                    spec.count = Located<std::int32_t>{static_cast<std::int32_t>(*i), p};
-                } else if (i.has_value()) {
-                    error(p, fmt::format("count must be between 1 and {}, got {}", max_keepalive_count, *i));
-                } else {
-                    error(p, fmt::format("count must be an integer (probes), not {}", type_name(node)));
-                }
-            } else if (k == "user_timeout") {
-                if (auto u = read_user_timeout(node)) spec.user_timeout = Located<UserTimeoutSpec>{*u, p};
+            if (k == "enforce") {
+                read_flag(node, k, spec.enforce);
+            } else if (const OptionSpec* option = option_by_key(k)) {
+                for_each_option_field([&](Option o, auto member) {
+                    if (o == option->option) read_value(*option, node, spec.*member);
+                });
             } else if (std::find(known.begin(), known.end(), k) == known.end()) {
                 unknown_key(e, fmt::format("in {}", where), known);
             }
         }
         return spec;
+    }
+
+    void read_flag(const Node& node, std::string_view key, std::optional<Located<bool>>& into) {
+        if (node.type == Type::boolean) {
+            into = Located<bool>{node.b != 0, node.pos};
+        } else {
+            error(node.pos, fmt::format("{} must be true or false, not {}", key, type_name(node)));
+        }
+    }
+
+    // One option's value, by the type of its SettingsSpec field and the kind of its table row.
+    void read_value(const OptionSpec& option, const Node& node, std::optional<Located<bool>>& into) { read_flag(node, option.key, into); }
+    void read_value(const OptionSpec& option, const Node& node, std::optional<Located<std::int32_t>>& into) {
+        const std::optional<std::int32_t> v = option.kind == ValueKind::seconds ? read_whole_seconds(node, option) : read_probes(node, option);
+        if (v) into = Located<std::int32_t>{*v, node.pos};
+    }
+    void read_value(const OptionSpec& option, const Node& node, std::optional<Located<UserTimeoutSpec>>& into) {
+        if (auto u = read_user_timeout(node, option)) into = Located<UserTimeoutSpec>{*u, node.pos};
+    }
+
+    std::optional<std::int32_t> read_probes(const Node& node, const OptionSpec& option) {
+        const std::optional<std::int64_t> i = as_integer(node);
+        if (i.has_value() && *i >= option.low && *i <= option.high) return static_cast<std::int32_t>(*i);
+        if (i.has_value()) {
+            error(node.pos, fmt::format("{} must be between {} and {}, got {}", option.key, option.low, option.high, *i));
+        } else {
+            error(node.pos, fmt::format("{} must be an integer (probes), not {}", option.key, type_name(node)));
+        }
+        return std::nullopt;
     }
 
     // A duration string; a bare number gets the "did you mean" with the unit it most likely meant.
@@ -297,7 +322,8 @@ private:
         return *d;
     }
 
-    std::optional<std::int32_t> read_keepalive_seconds(const Node& node, std::string_view key) {
+    std::optional<std::int32_t> read_whole_seconds(const Node& node, const OptionSpec& option) {
+        const std::string_view key = option.key;
         std::optional<std::int64_t> ms = read_duration(node, key, "s");
         if (!ms) return std::nullopt;
         const std::string_view written = doc_.string(node);
@@ -305,23 +331,23 @@ private:
             error(node.pos, fmt::format("{} must be whole seconds (the kernel counts it in seconds), got \"{}\"", key, written));
             return std::nullopt;
         }
-        if (*ms < 1000 || *ms > std::int64_t{max_keepalive_seconds} * 1000) {
-            error(node.pos, fmt::format("{} must be between 1s and {}s, got \"{}\"", key, max_keepalive_seconds, written));
+        if (*ms < std::int64_t{option.low} * 1000 || *ms > std::int64_t{option.high} * 1000) {
+            error(node.pos, fmt::format("{} must be between {}s and {}s, got \"{}\"", key, option.low, option.high, written));
             return std::nullopt;
         }
         return static_cast<std::int32_t>(*ms / 1000);
     }
 
-    std::optional<UserTimeoutSpec> read_user_timeout(const Node& node) {
+    std::optional<UserTimeoutSpec> read_user_timeout(const Node& node, const OptionSpec& option) {
         if (const std::optional<std::string_view> s = as_string(node)) {
             if (*s == "auto") return UserTimeoutSpec{true, 0};
             if (*s == "off") return UserTimeoutSpec{false, 0};
         }
         // A bare number most likely means milliseconds: TCP_USER_TIMEOUT and PostgreSQL's tcp_user_timeout use them.
-        std::optional<std::int64_t> ms = read_duration(node, "user_timeout", "ms");
+        std::optional<std::int64_t> ms = read_duration(node, option.key, "ms");
         if (!ms) return std::nullopt;
-        if (*ms > max_user_timeout_ms) {
-            error(node.pos, fmt::format("user_timeout must be at most {}ms, got \"{}\"", max_user_timeout_ms, doc_.string(node)));
+        if (*ms > option.high) {
+            error(node.pos, fmt::format("{} must be at most {}ms, got \"{}\"", option.key, option.high, doc_.string(node)));
             return std::nullopt;
         }
         return UserTimeoutSpec{false, static_cast<std::int32_t>(*ms)};
@@ -329,6 +355,8 @@ private:
 };
 
 }  // namespace
+
+std::span<const std::string_view> settings_keys() { return settings_key_list; }
 
 PolicyLoad read_policy(std::string_view text, std::string_view source_name) noexcept {
     PolicyLoad load;

@@ -2,6 +2,7 @@
 #pragma once
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -28,5 +29,9 @@ struct PolicyLoad {
 // Parses, validates and runs the pitfall checks. Never throws: running out of memory is a
 // Diagnostic of kind out_of_memory.
 PolicyLoad read_policy(std::string_view text, std::string_view source_name) noexcept;
+
+// The keys [defaults] (and a rule) take for its settings: the options' keys in table order, then
+// "enforce".
+std::span<const std::string_view> settings_keys();
 
 }  // namespace tcpkeep

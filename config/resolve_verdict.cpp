@@ -1,6 +1,9 @@
 #include "config/resolve_verdict.h"
 
 #include <algorithm>
+#include <type_traits>
+
+#include "config/option_table.h"
 
 namespace tcpkeep {
 namespace {
@@ -24,25 +27,21 @@ Verdict resolve_verdict(const SettingsSpec* rule, const SettingsSpec* defaults, 
     Verdict v;
     v.kind = Verdict::Kind::apply;
     Settings& s = v.settings;
-    auto field = [&](auto member, Option o) {
-        auto* chosen = choose(rule ? &(rule->*member) : nullptr, defaults ? &(defaults->*member) : nullptr, v.origin[static_cast<std::size_t>(o)]);
-        if (chosen != nullptr) s.mask |= bit(o);
-        return chosen;
-    };
-    if (auto* k = field(&SettingsSpec::keepalive, Option::keepalive)) s.keepalive = (*k)->value;
-    if (auto* i = field(&SettingsSpec::idle_s, Option::idle)) s.idle_s = (*i)->value;
-    if (auto* i = field(&SettingsSpec::interval_s, Option::interval)) s.interval_s = (*i)->value;
-    if (auto* c = field(&SettingsSpec::count, Option::count)) s.count = (*c)->value;
-    if (auto* u = field(&SettingsSpec::user_timeout, Option::user_timeout)) {
-        v.user_timeout_auto = (*u)->value.automatic;
-        if (v.user_timeout_auto) {
-            const std::int64_t idle = s.has(Option::idle) ? s.idle_s : kernel.keepalive_time_s;
-            const std::int64_t interval = s.has(Option::interval) ? s.interval_s : kernel.keepalive_intvl_s;
-            const std::int64_t count = s.has(Option::count) ? s.count : kernel.keepalive_probes;
-            s.user_timeout_ms = static_cast<std::int32_t>(std::min((idle + interval * count) * 1000, max_user_timeout_ms));
-        } else {
-            s.user_timeout_ms = (*u)->value.ms;
-        }
+    for_each_option_field([&](Option o, auto member) {
+        const auto* chosen =
+            choose(rule ? &(rule->*member) : nullptr, defaults ? &(defaults->*member) : nullptr, v.origin[static_cast<std::size_t>(o)]);
+        if (chosen == nullptr) return;
+        s.mask |= bit(o);
+        const auto& value = (*chosen)->value;
+        if constexpr (std::is_same_v<std::decay_t<decltype(value)>, UserTimeoutSpec>) v.user_timeout_auto = value.automatic;
+        option_spec(o).store(s, kernel_value(value));
+    });
+    // "auto" once the values it is made of are known.
+    if (v.user_timeout_auto) {
+        const std::int64_t idle = s.has(Option::idle) ? s.idle_s : kernel.keepalive_time_s;
+        const std::int64_t interval = s.has(Option::interval) ? s.interval_s : kernel.keepalive_intvl_s;
+        const std::int64_t count = s.has(Option::count) ? s.count : kernel.keepalive_probes;
+        s.user_timeout_ms = static_cast<std::int32_t>(std::min((idle + interval * count) * 1000, max_user_timeout_ms));
     }
     Origin unused{};
     if (auto* e = choose(rule ? &rule->enforce : nullptr, defaults ? &defaults->enforce : nullptr, unused)) v.enforce = (*e)->value;

@@ -74,6 +74,10 @@ const Settings& kernel_defaults() {
     return read_defaults;
 }
 
+// One "reported once" slot per option: a failing setsockopt is reported once for each option.
+static_assert(static_cast<unsigned>(Once::setsockopt_failed_last) - static_cast<unsigned>(Once::setsockopt_failed_0) + 1 == option_count,
+              "shim/log.h: one Once::setsockopt_failed_* per option");
+
 std::uint8_t apply_settings(int fd, const Settings& s, std::uint8_t leave) {
     std::uint8_t done = 0;
     for (const OptionSpec& o : option_table) {

@@ -5,21 +5,24 @@
 #include <vector>
 
 #include "config/duration.h"
+#include "config/option_table.h"
 
 namespace tcpkeep::cli {
 namespace {
 
 std::string seconds(std::int32_t s) { return toml_string(format_duration(std::int64_t{s} * 1000)); }
 
+// A value as the policy reader reads it back, by the type of its SettingsSpec field.
+std::string value_text(const OptionSpec&, bool b) { return b ? "true" : "false"; }
+std::string value_text(const OptionSpec& option, std::int32_t v) { return option.kind == ValueKind::seconds ? seconds(v) : std::to_string(v); }
+std::string value_text(const OptionSpec&, const UserTimeoutSpec& u) {
+    return toml_string(u.automatic ? "auto" : u.ms == 0 ? "off" : format_duration(u.ms));
+}
+
 void write_settings(std::string& out, const SettingsSpec& s) {
-    if (s.keepalive) out += fmt::format("keepalive = {}\n", s.keepalive->value);
-    if (s.idle_s) out += fmt::format("idle = {}\n", seconds(s.idle_s->value));
-    if (s.interval_s) out += fmt::format("interval = {}\n", seconds(s.interval_s->value));
-    if (s.count) out += fmt::format("count = {}\n", s.count->value);
-    if (s.user_timeout) {
-        const UserTimeoutSpec& u = s.user_timeout->value;
-        out += fmt::format("user_timeout = {}\n", toml_string(u.automatic ? "auto" : u.ms == 0 ? "off" : format_duration(u.ms)));
-    }
+    for_each_option_field([&](Option o, auto member) {
+        if (const auto& field = s.*member) out += fmt::format("{} = {}\n", option_spec(o).key, value_text(option_spec(o), field->value));
+    });
     if (s.enforce) out += fmt::format("enforce = {}\n", s.enforce->value);
 }
 

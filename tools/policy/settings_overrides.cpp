@@ -1,6 +1,7 @@
 #include "tools/policy/settings_overrides.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <algorithm>
 
 #include "config/policy_reader.h"
@@ -33,11 +34,7 @@ void take(std::optional<T>& into, const std::optional<T>& from) {
 }
 
 void merge(SettingsSpec& into, const SettingsSpec& from) {
-    take(into.keepalive, from.keepalive);
-    take(into.idle_s, from.idle_s);
-    take(into.interval_s, from.interval_s);
-    take(into.count, from.count);
-    take(into.user_timeout, from.user_timeout);
+    for_each_option_field([&](Option, auto member) { take(into.*member, from.*member); });
     take(into.enforce, from.enforce);
 }
 
@@ -49,8 +46,7 @@ Result<Overrides> parse_overrides(const std::vector<std::string>& args) {
         const std::size_t eq = arg.find('=');
         const std::string_view key = std::string_view(arg).substr(0, eq);
         if (eq == std::string::npos || !is_bare_key(key))
-            return Error{
-                fmt::format("-s {}: expected KEY=VALUE with a [defaults] key (keepalive, idle, interval, count, user_timeout, enforce)", arg)};
+            return Error{fmt::format("-s {}: expected KEY=VALUE with a [defaults] key ({})", arg, fmt::join(settings_keys(), ", "))};
         const std::string snippet = fmt::format("version = 1\n[defaults]\n{} = {}\n", key, toml_value(std::string_view(arg).substr(eq + 1)));
         const PolicyLoad load = read_policy(snippet, "-s");
         if (!load.ok()) {

@@ -4,6 +4,8 @@
 
 #include "config/duration.h"
 #include "config/middlebox_timeouts.h"
+#include "config/option_table.h"
+#include "tools/report/option_values.h"
 
 namespace tcpkeep::cli {
 namespace {
@@ -75,10 +77,11 @@ Explanation explain(const CompiledPolicy& policy, Direction direction, std::uint
 
 nlohmann::json to_json(const Explanation& e) {
     using nlohmann::json;
+    // One entry of "values", named by the option's JSON field.
     auto value = [&](Option o, json v) {
         json out{{"value", std::move(v)}, {"source", e.source[static_cast<std::size_t>(o)]}, {"set_by_policy", e.policy_settings.has(o)}};
         if (o == Option::user_timeout) out["auto"] = e.user_timeout_auto;
-        return out;
+        return std::pair{json_field(o), std::move(out)};
     };
     const Timeline& t = e.timeline;
     auto optional_ms = [](const std::optional<std::int64_t>& ms) { return ms ? json(*ms) : json(nullptr); };
@@ -87,12 +90,9 @@ nlohmann::json to_json(const Explanation& e) {
         {"action", e.action},
         {"rule", e.rule.empty() ? json(nullptr) : json(e.rule)},
         {"enforce", e.enforce},
-        {"values",
-         {{"keepalive", value(Option::keepalive, e.effective.keepalive)},
-          {"idle_s", value(Option::idle, e.effective.idle_s)},
-          {"interval_s", value(Option::interval, e.effective.interval_s)},
-          {"count", value(Option::count, e.effective.count)},
-          {"user_timeout_ms", value(Option::user_timeout, e.effective.user_timeout_ms)}}},
+        {"values", json::object({value(Option::keepalive, e.effective.keepalive), value(Option::idle, e.effective.idle_s),
+                                 value(Option::interval, e.effective.interval_s), value(Option::count, e.effective.count),
+                                 value(Option::user_timeout, e.effective.user_timeout_ms)})},
         {"kernel", kernel_json(e.kernel)},
         {"probe_times_ms", t.probe_ms},
         {"detect_idle_ms", optional_ms(t.detect_idle_ms)},
@@ -120,14 +120,14 @@ std::string to_text(const Explanation& e) {
     }
     const EffectiveValues& v = e.effective;
     out += "values:\n";
-    auto row = [&](const char* key, const std::string& value, Option o) {
-        out += fmt::format("  {:<13} {:<10} {}\n", key, value, e.source[static_cast<std::size_t>(o)]);
+    auto row = [&](Option o, const std::string& value) {
+        out += fmt::format("  {:<13} {:<10} {}\n", option_spec(o).key, value, e.source[static_cast<std::size_t>(o)]);
     };
-    row("keepalive", v.keepalive ? "on" : "off", Option::keepalive);
-    row("idle", format_duration(std::int64_t{v.idle_s} * 1000), Option::idle);
-    row("interval", format_duration(std::int64_t{v.interval_s} * 1000), Option::interval);
-    row("count", std::to_string(v.count), Option::count);
-    row("user_timeout", v.user_timeout_ms ? format_duration(v.user_timeout_ms) : "off", Option::user_timeout);
+    row(Option::keepalive, v.keepalive ? "on" : "off");
+    row(Option::idle, format_duration(std::int64_t{v.idle_s} * 1000));
+    row(Option::interval, format_duration(std::int64_t{v.interval_s} * 1000));
+    row(Option::count, std::to_string(v.count));
+    row(Option::user_timeout, v.user_timeout_ms ? format_duration(v.user_timeout_ms) : "off");
     if (e.user_timeout_auto) out += "                           (auto = idle + interval x count)\n";
     if (v.keepalive) {
         if (const std::optional<std::string> middlebox = middlebox_warning(v.idle_s)) out += fmt::format("warning:  {}\n", *middlebox);
