@@ -1,5 +1,6 @@
 #include "tools/inspection/socket_protection.h"
 
+#include "config/option_table.h"
 #include "tools/inspection/host_audit.h"
 
 namespace tcpkeep::cli {
@@ -8,11 +9,8 @@ namespace {
 // `over`'s options replace `base`'s.
 Settings laid_over(const Settings& base, const Settings& over) {
     Settings out = base;
-    if (over.has(Option::keepalive)) out.keepalive = over.keepalive;
-    if (over.has(Option::idle)) out.idle_s = over.idle_s;
-    if (over.has(Option::interval)) out.interval_s = over.interval_s;
-    if (over.has(Option::count)) out.count = over.count;
-    if (over.has(Option::user_timeout)) out.user_timeout_ms = over.user_timeout_ms;
+    for (const OptionSpec& spec : option_table)
+        if (over.has(spec.option)) spec.store(out, spec.value(over));
     out.mask = static_cast<std::uint8_t>(base.mask | over.mask);
     return out;
 }
