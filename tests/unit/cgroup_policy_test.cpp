@@ -8,7 +8,7 @@
 #include <set>
 
 #include "test_support.h"
-#include "tools/cgroup/cgroup_policy.h"
+#include "bpf/compiler/cgroup_policy.h"
 #include "tools/cgroup/mount_table.h"
 
 namespace tcpkeep {

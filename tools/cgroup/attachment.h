@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "config/result.h"
-#include "tools/cgroup/cgroup_policy.h"
+#include "bpf/compiler/cgroup_policy.h"
 #include "tools/cgroup/cgroup_target.h"
 #include "tools/cgroup/existing_sockets.h"
 

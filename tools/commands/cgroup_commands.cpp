@@ -7,7 +7,7 @@
 #include <ctime>
 
 #include "tools/cgroup/attachment.h"
-#include "tools/cgroup/cgroup_policy.h"
+#include "bpf/compiler/cgroup_policy.h"
 #include "tools/cgroup/cgroup_target.h"
 #include "tools/cgroup/policy_source.h"
 #include "tools/commands/commands.h"

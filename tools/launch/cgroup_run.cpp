@@ -6,7 +6,7 @@
 #include <cstdio>
 
 #include "tools/cgroup/attachment.h"
-#include "tools/cgroup/cgroup_policy.h"
+#include "bpf/compiler/cgroup_policy.h"
 #include "tools/cgroup/policy_source.h"
 #include "tools/cgroup/transient_cgroup.h"
 #include "tools/launch/child_supervision.h"

@@ -1,4 +1,4 @@
-#include "tools/cgroup/cgroup_policy.h"
+#include "bpf/compiler/cgroup_policy.h"
 
 #include <arpa/inet.h>
 #include <fmt/format.h>

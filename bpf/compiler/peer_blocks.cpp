@@ -1,4 +1,4 @@
-#include "tools/cgroup/peer_blocks.h"
+#include "bpf/compiler/peer_blocks.h"
 
 #include <arpa/inet.h>
 
