@@ -29,7 +29,7 @@ struct Attachment {
 
 struct PolicySource {
     std::string path;
-    std::string digest;
+    std::uint64_t digest = 0;  // digest64 of the text; in hex only in the attachment's record
     std::uint32_t rules = 0;
     std::string text;  // what was compiled: kept with the attachment
 };
