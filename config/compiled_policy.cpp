@@ -204,6 +204,17 @@ bool CompiledPolicy::depends_on_peer(Direction direction, std::uint16_t port) co
     return !ports_.empty() && tables_[d][ports_.at(d, port)].peer_candidates;
 }
 
+std::vector<CompiledPolicy::PortRun> CompiledPolicy::port_runs(Direction direction) const {
+    if (ports_.empty()) return {{0, 0, false}};
+    const int d = direction == Direction::inbound ? 1 : 0;
+    std::vector<PortRun> out;
+    for (const PortMap::Run& run : ports_.runs(d)) {  // one table per (fallback, peer_candidates): runs of tables are runs of both
+        const Table& t = tables_[d][run.value];
+        out.push_back({run.first, t.fallback, t.peer_candidates});
+    }
+    return out;
+}
+
 bool CompiledPolicy::applies_anything() const noexcept {
     return std::any_of(rules_.begin(), rules_.end(), [](const ActiveRule& r) { return r.verdict.kind == Verdict::Kind::apply; });
 }

@@ -38,6 +38,20 @@ public:
     // Bytes the compiled policy holds: the object itself and everything it allocated.
     [[nodiscard]] std::size_t footprint_bytes() const noexcept;
 
+    // What compile() resolved, read back whole by cgroup mode's compiler (bpf/compiler/) instead of
+    // resolving and deciding again. active_verdict(0): the defaults (or untouched); i >= 1: the i-th
+    // active rule in file order, Verdict::rule_index saying which rule it is.
+    [[nodiscard]] const Verdict& active_verdict(std::size_t i) const noexcept { return rules_[i].verdict; }
+    // Ports from `first` up to the next run's first (the last run: to 65535) share their first
+    // matching active rule without peers (`fallback`, an active_verdict index; 0: none) and whether
+    // a rule with peers comes before it. In ascending order, the first at port 0, each as long as it goes.
+    struct PortRun {
+        std::uint32_t first;
+        std::uint32_t fallback;
+        bool peer_candidates;
+    };
+    [[nodiscard]] std::vector<PortRun> port_runs(Direction direction) const;
+
 private:
     struct Table {
         std::uint32_t fallback = 0;    // rules_ index of the first matching rule without peers (0: defaults)

@@ -56,4 +56,23 @@ PortMap::PortMap(const std::vector<Run>& outbound, const std::vector<Run>& inbou
     pages_.shrink_to_fit();
 }
 
+std::vector<PortMap::Run> PortMap::runs(int direction) const {
+    std::vector<Run> out;
+    auto extend = [&](std::uint32_t port, std::uint16_t value) {
+        if (out.empty() || out.back().value != value) out.push_back({port, value});
+    };
+    std::vector<std::int8_t> uniform(pages_.size() / page_size, -1);  // per stored page: -1 unknown, 0 no, 1 yes
+    for (std::uint32_t p = 0; p < directory_[0].size(); ++p) {
+        const std::size_t n = directory_[static_cast<std::size_t>(direction)][p];
+        const std::uint16_t* page = pages_.data() + n * page_size;
+        if (uniform[n] < 0) uniform[n] = std::all_of(page, page + page_size, [&](std::uint16_t v) { return v == page[0]; }) ? 1 : 0;
+        if (uniform[n] == 1) {
+            extend(p * page_size, page[0]);
+            continue;
+        }
+        for (std::uint32_t i = 0; i < page_size; ++i) extend(p * page_size + i, page[i]);
+    }
+    return out;
+}
+
 }  // namespace tcpkeep

@@ -27,6 +27,11 @@ public:
     }
     [[nodiscard]] std::size_t footprint_bytes() const noexcept { return pages_.capacity() * sizeof(std::uint16_t); }  // heap bytes held
 
+    // The direction's runs back, each as long as it goes (a run continuing its predecessor's value is
+    // merged into it): for a reader of every port, such as cgroup mode's compiler. A page all of one
+    // value costs one comparison per use, so a policy of few ports reads a few pages.
+    [[nodiscard]] std::vector<Run> runs(int direction) const;
+
 private:
     static constexpr std::uint32_t page_size = 256;
     using Page = std::array<std::uint16_t, page_size>;

@@ -396,6 +396,15 @@ class CgroupAttachTest(unittest.TestCase):
             self.assertEqual((report["ok"], report["sockets"][0]["expected"]["idle_s"]), (True, 30), report)
             self.assertEqual(report["policy_note"], f"attached to cgroup {cg.path}")
 
+    def test_verify_sees_the_file_attached_unchanged(self):
+        # The digest the attachment records is the one verify computes from the file as it is.
+        with HoldingServer() as db, Cgroup() as cg:
+            path = self.policy("p.toml", db.port)
+            cg.attach(self, path)
+            _, _, proc = self.holding_client(cg, "127.0.0.1", db.port)
+            report = self.verify_json(proc.pid)
+            self.assertEqual((report["ok"], report["policy"], report["policy_note"]), (True, path, f"attached to cgroup {cg.path}"), report)
+
     def test_verify_knows_an_attached_embedded_default(self):
         env = {k: v for k, v in os.environ.items() if k != "TCPKEEP_POLICY"}
         system_policy = os.environ["TCPKEEP_SYSCONF"]  # discovery's next step, on a machine that has one

@@ -7,8 +7,10 @@
 #include <random>
 #include <set>
 
+#include "config/resolve_verdict.h"
+#include "system/small_file.h"
 #include "test_support.h"
-#include "tools/cgroup/cgroup_policy.h"
+#include "bpf/compiler/cgroup_policy.h"
 #include "tools/cgroup/mount_table.h"
 
 namespace tcpkeep {
@@ -282,6 +284,106 @@ TEST(CgroupPolicy, LookupsFollowThePrefixLengthsNotTheRules) {
         EXPECT_EQ(missed.verdict->idle_s, 60);
         EXPECT_EQ(map_decide(*maps, 0, 1000, &*hit).verdict->idle_s, 5);
         EXPECT_EQ(map_decide(*maps, 0, 1001, &*hit).verdict->idle_s, 60);
+    }
+}
+
+// The port maps as a first reading of the policy gives them, port by port and rule by rule: the
+// fallback is what CompiledPolicy decides for the port without a peer, the first rule with peers
+// and no process before it, and the process rules before it (bpf/policy_abi.h). Classes are
+// numbered in the order they first occur (outbound ports first), as the compiler numbers them.
+struct ReferencePorts {
+    std::vector<std::uint32_t> ports;
+    std::vector<tk_port_class> classes;
+};
+ReferencePorts reference_ports(const Policy& policy) {
+    const CompiledPolicy compiled = CompiledPolicy::compile(policy, ProcessIdentity{}, KernelDefaults{});
+    ReferencePorts out;
+    std::uint32_t process_bit = 0;
+    std::vector<std::uint64_t> bit_of(policy.rules.size(), 0);
+    for (const Rule& rule : policy.rules)
+        if (!rule.process.empty()) bit_of[rule.index] = std::uint64_t{1} << process_bit++;
+    for (const Direction d : {Direction::outbound, Direction::inbound}) {
+        std::vector<std::vector<bool>> covers;  // [rule][port]
+        for (const Rule& rule : policy.rules) {
+            std::vector<bool> ports(65536, rule.ports.empty() && (rule.direction == Direction::any || rule.direction == d));
+            for (const PortRange& r : rule.ports)
+                for (std::uint32_t p = r.first; p <= r.last; ++p) ports[p] = rule.direction == Direction::any || rule.direction == d;
+            covers.push_back(std::move(ports));
+        }
+        for (std::uint32_t port = 0; port < 65536; ++port) {
+            tk_port_class c{};
+            c.fallback = static_cast<std::uint32_t>(compiled.decide(d, static_cast<std::uint16_t>(port), nullptr).rule_index + 1);
+            c.first_peer = TK_NO_SLOT;
+            for (const Rule& rule : policy.rules) {
+                const auto slot = static_cast<std::uint32_t>(rule.index + 1);
+                if (!covers[rule.index][port] || (c.fallback != 0 && slot >= c.fallback)) continue;
+                if (!rule.process.empty())
+                    (rule.peers.empty() ? c.process_plain : c.process_peers) |= bit_of[rule.index];
+                else if (!rule.peers.empty() && c.first_peer == TK_NO_SLOT)
+                    c.first_peer = slot;
+            }
+            const auto known = std::find_if(out.classes.begin(), out.classes.end(), [&](const tk_port_class& k) { return std::memcmp(&k, &c, sizeof c) == 0; });
+            out.ports.push_back(static_cast<std::uint32_t>(known - out.classes.begin()));
+            if (known == out.classes.end()) out.classes.push_back(c);
+        }
+    }
+    return out;
+}
+
+// The compiler takes its verdicts and port runs from CompiledPolicy instead of deciding each port:
+// the maps are byte for byte those of the first reading, and each verdict the rule's own, for
+// random policies of ports, ranges, peers, directions, skips and process rules, and the examples
+// cgroup mode accepts.
+TEST(CgroupPolicy, MapsAreThoseOfADecisionPerPort) {
+    std::mt19937 rng(27);
+    auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+    std::vector<std::string> texts;
+    for (const char* example : {"databases.toml", "default.toml", "load-balancer.toml"}) {
+        const Result<std::string> text = read_small_file(std::string(TCPKEEP_EXAMPLES_DIR) + "/policies/" + example);
+        ASSERT_TRUE(text) << example << ": " << text.error().message;
+        texts.push_back(*text);
+    }
+    texts.push_back(mixed);
+    texts.push_back(with_processes);
+    for (int round = 0; round < 12; ++round) {
+        std::string text = round % 3 == 0 ? "version = 1\n" : fmt::format("version = 1\n[defaults]\nidle = \"{}s\"\n", pick(1, 999));
+        for (int r = pick(0, 30); r > 0; --r) {
+            text += pick(0, 6) == 0 ? "[[rule]]\naction = \"skip\"\n" : fmt::format("[[rule]]\nidle = \"{}s\"\ncount = {}\n", r, pick(1, 9));
+            if (pick(0, 1) == 0) text += fmt::format("peers = [\"10.{}.0.0/16\", \"fd00::/{}\"]\n", pick(0, 3), pick(8, 64));
+            if (pick(0, 3) > 0) {
+                const int first = pick(0, 3) == 0 ? pick(0, 65000) : pick(1, 300);
+                text += fmt::format("ports = [\"{}-{}\", {}]\n", first, std::min(65535, first + pick(0, 3000)), pick(0, 65535));
+            }
+            if (pick(0, 3) == 0) text += fmt::format("direction = \"{}\"\n", pick(0, 1) ? "inbound" : "outbound");
+            if (pick(0, 4) == 0) text += fmt::format("process = [\"{}\"]\n", pick(0, 1) ? "alpha" : "beta");
+        }
+        texts.push_back(text);
+    }
+    for (const std::string& text : texts) {
+        SCOPED_TRACE(text);
+        const Policy policy = test::must_read(text);
+        const Result<CgroupPolicy> maps = compile_cgroup_policy(policy);
+        ASSERT_TRUE(maps) << maps.error().message;
+        const ReferencePorts want = reference_ports(policy);
+        ASSERT_EQ(maps->ports, want.ports);
+        ASSERT_EQ(maps->classes.size(), want.classes.size());
+        EXPECT_EQ(std::memcmp(maps->classes.data(), want.classes.data(), want.classes.size() * sizeof(tk_port_class)), 0);
+        const SettingsSpec* defaults = policy.defaults ? &*policy.defaults : nullptr;
+        ASSERT_EQ(maps->verdicts.size(), policy.rules.size() + 1);
+        for (std::size_t slot = 0; slot < maps->verdicts.size(); ++slot) {
+            const Verdict want_verdict = slot == 0 ? (defaults ? resolve_verdict(nullptr, defaults, KernelDefaults{}) : Verdict{})
+                                                   : rule_verdict(policy.rules[slot - 1], defaults, KernelDefaults{});
+            const tk_verdict& got = maps->verdicts[slot];
+            SCOPED_TRACE(fmt::format("slot {}", slot));
+            EXPECT_EQ(got.kind, static_cast<int>(want_verdict.kind));
+            EXPECT_EQ(got.enforce != 0, want_verdict.enforce);
+            EXPECT_EQ(got.mask, want_verdict.settings.mask);
+            EXPECT_EQ(got.keepalive != 0, want_verdict.settings.keepalive);
+            EXPECT_EQ(got.idle_s, want_verdict.settings.idle_s);
+            EXPECT_EQ(got.interval_s, want_verdict.settings.interval_s);
+            EXPECT_EQ(got.count, want_verdict.settings.count);
+            EXPECT_EQ(got.user_timeout_ms, want_verdict.settings.user_timeout_ms);
+        }
     }
 }
 

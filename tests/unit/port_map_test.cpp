@@ -41,6 +41,31 @@ TEST(PortMap, EveryPortReadsBackItsValue) {
     // The pages: all 7 (both directions), 7 then 1 (ports 768-1023), all 1 (1024-1279), 1 then 7
     // (1280-1535), the random one, 7 then 2 (the last page of inbound).
     EXPECT_EQ(m.footprint_bytes(), 6 * page_bytes);
+    // And the runs come back as they went in, whole across pages and page boundaries.
+    for (int d = 0; d < 2; ++d) {
+        const std::vector<PortMap::Run> want = runs_of(d == 0 ? out : in);
+        const std::vector<PortMap::Run> got = m.runs(d);
+        ASSERT_EQ(got.size(), want.size()) << "direction " << d;
+        for (std::size_t r = 0; r < want.size(); ++r) {
+            EXPECT_EQ(got[r].first, want[r].first) << "direction " << d << " run " << r;
+            EXPECT_EQ(got[r].value, want[r].value) << "direction " << d << " run " << r;
+        }
+    }
+}
+
+TEST(PortMap, RunsOfOneValueComeBackAsOne) {
+    const PortMap m({{0, 1}, {10, 1}, {300, 2}, {600, 2}, {65535, 1}}, {{0, 4}});
+    const std::vector<PortMap::Run> out = m.runs(0);
+    ASSERT_EQ(out.size(), 3u);
+    EXPECT_EQ(out[0].first, 0u);
+    EXPECT_EQ(out[0].value, 1);
+    EXPECT_EQ(out[1].first, 300u);
+    EXPECT_EQ(out[1].value, 2);
+    EXPECT_EQ(out[2].first, 65535u);
+    EXPECT_EQ(out[2].value, 1);
+    const std::vector<PortMap::Run> in = m.runs(1);
+    ASSERT_EQ(in.size(), 1u);
+    EXPECT_EQ(in[0].value, 4);
 }
 
 }  // namespace

@@ -125,7 +125,7 @@ Result<void> fill_maps(tcpkeep_bpf& skel, const CgroupPolicy& maps, const Cgroup
     settings.attached_at = static_cast<std::uint64_t>(std::time(nullptr));
     std::snprintf(settings.cgroup, sizeof settings.cgroup, "%s", cgroup.path.c_str());
     std::snprintf(settings.policy, sizeof settings.policy, "%s", source.path.c_str());
-    std::snprintf(settings.digest, sizeof settings.digest, "%s", source.digest.c_str());
+    std::snprintf(settings.digest, sizeof settings.digest, "%016llx", static_cast<unsigned long long>(source.digest));  // as `attached` shows it
     const std::uint32_t zero = 0;
     if (bpf_map_update_elem(bpf_map__fd(skel.maps.tk_settings), &zero, &settings, BPF_ANY) != 0)
         return errno_error("cannot fill the settings map", errno);

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "config/result.h"
-#include "tools/cgroup/cgroup_policy.h"
+#include "bpf/compiler/cgroup_policy.h"
 #include "tools/cgroup/cgroup_target.h"
 #include "tools/cgroup/existing_sockets.h"
 
@@ -29,7 +29,7 @@ struct Attachment {
 
 struct PolicySource {
     std::string path;
-    std::string digest;
+    std::uint64_t digest = 0;  // digest64 of the text; in hex only in the attachment's record
     std::uint32_t rules = 0;
     std::string text;  // what was compiled: kept with the attachment
 };

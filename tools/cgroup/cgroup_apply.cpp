@@ -7,8 +7,7 @@
 
 #include "tools/cgroup/attachment.h"
 #include "tools/cgroup/cgroup_members.h"
-#include "tools/cgroup/cgroup_policy.h"
-#include "tools/cgroup/policy_source.h"
+#include "tools/cgroup/prepared_attachment.h"
 #include "tools/exit_status.h"
 #include "tools/policy/policy_loading.h"
 
@@ -18,11 +17,9 @@ namespace {
 // The counts, or why the iterator could not be used.
 Result<ExistingSockets> through_iterator(const CgroupTarget& cgroup, const ChosenPolicy& chosen) {
     if (!cgroup_mode_built()) return Error{cgroup_mode_not_built};
-    const Result<CgroupPolicy> maps = compile_cgroup_policy(*chosen.load.policy);
-    if (!maps) return Error{fmt::format("it cannot decide this policy as the shim would:\n{}", maps.error().message)};
-    const Result<PolicySource> source = describe_source(chosen);
-    if (!source) return source.error();
-    Result<ExistingSockets> done = apply_to_existing_sockets(cgroup, *maps, *source);
+    const Result<PreparedAttachment> prepared = prepare_attachment(chosen);
+    if (!prepared) return Error{fmt::format("it cannot decide this policy as the shim would:\n{}", prepared.error().message)};
+    Result<ExistingSockets> done = apply_to_existing_sockets(cgroup, prepared->maps, prepared->source);
     if (done && !done->error.empty()) return Error{done->error};
     return done;
 }

@@ -7,7 +7,8 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <fstream>
+
+#include "system/small_file.h"
 
 namespace tcpkeep {
 namespace {
@@ -22,9 +23,14 @@ std::uint64_t inode_of(const std::string& path) {
 }
 
 void read_processes(const std::string& directory, std::vector<pid_t>& out) {
-    std::ifstream procs(directory + "/cgroup.procs");
-    for (long pid = 0; out.size() < max_processes && procs >> pid;)
+    const Result<std::string> procs = read_small_file(directory + "/cgroup.procs");
+    for (const char* at = procs ? procs->c_str() : ""; out.size() < max_processes;) {
+        char* end = nullptr;
+        const long pid = std::strtol(at, &end, 10);
+        if (end == at) break;
         if (pid > 0) out.push_back(static_cast<pid_t>(pid));
+        at = end;
+    }
 }
 
 std::string link_target(const std::string& path) {
@@ -70,8 +76,7 @@ ProcessNames process_names_of(pid_t pid) {
     constexpr std::string_view deleted = " (deleted)";
     if (exe.size() > deleted.size() && exe.compare(exe.size() - deleted.size(), deleted.size(), deleted) == 0) exe.resize(exe.size() - deleted.size());
     names.exe = exe.substr(exe.rfind('/') + 1);
-    std::ifstream comm(dir + "/comm");
-    std::getline(comm, names.comm);
+    if (const Result<std::string> comm = read_small_file(proc_path(pid, "comm"))) names.comm = comm->substr(0, comm->find('\n'));
     return names;
 }
 

@@ -7,8 +7,8 @@
 #include <unistd.h>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 
+#include "system/small_file.h"
 #include "tools/cgroup/mount_table.h"
 
 namespace tcpkeep {
@@ -72,11 +72,14 @@ bool cgroup_paths_nested(const std::string& a, const std::string& b) {
 Result<CgroupTarget> cgroup_of_process(pid_t pid) {
     Result<std::string> mount = cgroup_v2_mount();
     if (!mount) return mount.error();
-    std::ifstream in(fmt::format("/proc/{}/cgroup", pid));
-    if (!in) return Error{fmt::format("process {}: no such process", pid), ESRCH};
-    std::string line;
-    while (std::getline(in, line))
+    const Result<std::string> text = read_small_file(proc_path(pid, "cgroup"));
+    if (!text) return Error{fmt::format("process {}: no such process", pid), ESRCH};
+    for (std::size_t at = 0; at < text->size();) {
+        const std::size_t end = std::min(text->find('\n', at), text->size());
+        const std::string line = text->substr(at, end - at);
         if (line.rfind("0::", 0) == 0) return target_in(*mount, line.substr(3), fmt::format("process {}", pid));
+        at = end + 1;
+    }
     return Error{fmt::format("process {}: not in the cgroup v2 hierarchy (no 0:: line in /proc/{}/cgroup)", pid, pid), 0};
 }
 

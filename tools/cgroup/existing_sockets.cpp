@@ -9,12 +9,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <memory>
 #include <thread>
 
 #include "config/kernel_defaults.h"
+#include "system/small_file.h"
 #include "system/unique_fd.h"
 #include "tcpkeep_existing.skel.h"
 #include "tools/cgroup/cgroup_members.h"
@@ -101,9 +102,15 @@ bool has_process_rules(int program) {
 
 // A sysctl of the calling thread's network namespace: its numbers (none when unreadable).
 std::vector<long> sysctl_numbers(const char* name) {
-    std::ifstream in(std::string("/proc/sys/net/ipv4/") + name);
+    const Result<std::string> text = read_small_file(std::string("/proc/sys/net/ipv4/") + name);
     std::vector<long> out;
-    for (long v = 0; out.size() < 2 && in >> v;) out.push_back(v);
+    for (const char* at = text ? text->c_str() : ""; out.size() < 2;) {
+        char* end = nullptr;
+        const long v = std::strtol(at, &end, 10);
+        if (end == at) break;
+        out.push_back(v);
+        at = end;
+    }
     return out;
 }
 

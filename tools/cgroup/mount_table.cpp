@@ -1,9 +1,10 @@
 #include "tools/cgroup/mount_table.h"
 
 #include <algorithm>
-#include <fstream>
 #include <sstream>
 #include <vector>
+
+#include "system/small_file.h"
 
 namespace tcpkeep {
 namespace {
@@ -62,10 +63,8 @@ std::optional<std::string> find_mount(std::string_view mountinfo, std::string_vi
 }
 
 std::optional<std::string> find_mount_now(std::string_view type) {
-    std::ifstream in("/proc/self/mountinfo");
-    std::stringstream text;
-    text << in.rdbuf();
-    return find_mount(text.str(), type);
+    const Result<std::string> text = read_small_file(proc_path(0, "mountinfo"));
+    return find_mount(text ? *text : std::string(), type);
 }
 
 }  // namespace tcpkeep

@@ -6,9 +6,10 @@
 #include <unistd.h>
 #include <cstdint>
 #include <cstring>
-#include <fstream>
 #include <string>
 #include <thread>
+
+#include "system/small_file.h"
 
 namespace tcpkeep {
 namespace {
@@ -55,12 +56,12 @@ Result<CgroupTarget> create_transient_cgroup(const std::string& prefix) {
 bool cgroup_still_populated(const CgroupTarget& cgroup, int patience_ms) {
     constexpr int step_ms = 10;
     for (int waited = 0;; waited += step_ms) {
-        std::ifstream events(cgroup.directory() + "/cgroup.events");
-        std::string key;
-        int value = 1;
+        const Result<std::string> events = read_small_file(cgroup.directory() + "/cgroup.events");
         bool populated = true;  // unreadable: assume the worst, and leave the cgroup alone
-        while (events >> key >> value)
-            if (key == "populated") populated = value != 0;
+        if (events) {
+            const std::size_t at = ("\n" + *events).find("\npopulated ");  // the line "populated 0" or "populated 1"
+            if (at != std::string::npos) populated = events->compare(at + 10, 1, "0") != 0;
+        }
         if (!populated || waited >= patience_ms) return populated;
         std::this_thread::sleep_for(std::chrono::milliseconds(step_ms));
     }

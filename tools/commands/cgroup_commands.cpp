@@ -6,10 +6,10 @@
 #include <cstdio>
 #include <ctime>
 
+#include "bpf/compiler/cgroup_policy.h"
 #include "tools/cgroup/attachment.h"
-#include "tools/cgroup/cgroup_policy.h"
 #include "tools/cgroup/cgroup_target.h"
-#include "tools/cgroup/policy_source.h"
+#include "tools/cgroup/prepared_attachment.h"
 #include "tools/commands/commands.h"
 #include "tools/policy/policy_loading.h"
 
@@ -74,15 +74,13 @@ int run_attach(const std::optional<std::string>& file, const TargetOptions& t, b
         if (status == LoadStatus::invalid) std::fprintf(stderr, "tcpkeep: %s: invalid policy, nothing attached\n", chosen.path_or_name().c_str());
         return exit_error;
     }
-    const Result<CgroupPolicy> maps = compile_cgroup_policy(*chosen.load.policy);
-    if (!maps)
+    const Result<PreparedAttachment> prepared = prepare_attachment(chosen);
+    if (!prepared)
         return fail(fmt::format("{}: cgroup mode cannot decide this policy as the shim would, nothing attached:\n{}", chosen.path_or_name(),
-                                maps.error().message));
-    const Result<PolicySource> described = describe_source(chosen);
-    if (!described) return fail(described.error().message);
-    const PolicySource& source = *described;
+                                prepared.error().message));
+    const PolicySource& source = prepared->source;
     ExistingSockets existing;
-    const Result<bool> replaced = attach_policy(*cgroup, *maps, source, new_only ? nullptr : &existing);
+    const Result<bool> replaced = attach_policy(*cgroup, prepared->maps, source, new_only ? nullptr : &existing);
     if (!replaced) return fail(fmt::format("cannot attach to cgroup {}: {}", cgroup->path, replaced.error().message));
     std::printf("%s %s (%u rule%s) %s cgroup %s\n", *replaced ? "replaced the policy with" : "attached", source.path.c_str(), source.rules,
                 source.rules == 1 ? "" : "s", *replaced ? "on" : "to", cgroup->path.c_str());

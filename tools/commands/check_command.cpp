@@ -6,7 +6,7 @@
 #include <cstdlib>
 
 #include "tools/cgroup/attachment.h"
-#include "tools/cgroup/cgroup_policy.h"
+#include "bpf/compiler/cgroup_policy.h"
 #include "tools/commands/commands.h"
 #include "tools/policy/compiled_policy_file.h"
 #include "tools/policy/policy_loading.h"

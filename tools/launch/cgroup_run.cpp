@@ -6,8 +6,7 @@
 #include <cstdio>
 
 #include "tools/cgroup/attachment.h"
-#include "tools/cgroup/cgroup_policy.h"
-#include "tools/cgroup/policy_source.h"
+#include "tools/cgroup/prepared_attachment.h"
 #include "tools/cgroup/transient_cgroup.h"
 #include "tools/launch/child_supervision.h"
 #include "tools/launch/program_search.h"
@@ -18,12 +17,12 @@ namespace {
 // How long processes that are exiting as the program ends may take to leave the cgroup.
 constexpr int exit_patience_ms = 200;
 
-Result<CgroupPolicy> compile_for_run(const ChosenPolicy& chosen) {
+Result<PreparedAttachment> prepare_for_run(const ChosenPolicy& chosen) {
     if (!chosen.load.ok()) return Error{fmt::format("{}: cannot load the policy", chosen.path_or_name())};
-    Result<CgroupPolicy> maps = compile_cgroup_policy(*chosen.load.policy);
-    if (!maps)
-        return Error{fmt::format("{}: cgroup mode cannot decide this policy as the shim would:\n{}", chosen.path_or_name(), maps.error().message)};
-    return maps;
+    Result<PreparedAttachment> prepared = prepare_attachment(chosen);
+    if (!prepared)
+        return Error{fmt::format("{}: cgroup mode cannot decide this policy as the shim would:\n{}", chosen.path_or_name(), prepared.error().message)};
+    return prepared;
 }
 
 void say(const std::string& message) { std::fprintf(stderr, "tcpkeep: %s\n", message.c_str()); }
@@ -49,19 +48,16 @@ void clean_up(const CgroupRun& run, const CgroupTarget& cgroup, bool program_ran
 }  // namespace
 
 Result<int> run_in_transient_cgroup(const CgroupRun& run) {
-    const ChosenPolicy chosen = choose_policy(run.policy);
-    const Result<CgroupPolicy> maps = compile_for_run(chosen);  // first: the same answer on every machine
-    if (!maps) return maps.error();
+    const Result<PreparedAttachment> prepared = prepare_for_run(choose_policy(run.policy));  // first: the same answer on every machine
+    if (!prepared) return prepared.error();
     if (!cgroup_mode_built()) return Error{cgroup_mode_not_built};
     if (::geteuid() != 0) return Error{"cgroup mode needs root", EPERM};
-    const Result<PolicySource> described = describe_source(chosen);
-    if (!described) return described.error();
-    const PolicySource& source = *described;
+    const PolicySource& source = prepared->source;
     const Result<CgroupTarget> cgroup = create_transient_cgroup(fmt::format("tcpkeep-run-{}-", ::getpid()));
     if (!cgroup) return cgroup.error();
     const int procs = ::open((cgroup->directory() + "/cgroup.procs").c_str(), O_WRONLY | O_CLOEXEC);
     Result<bool> attached = procs >= 0
-                                ? attach_policy(*cgroup, *maps, source)
+                                ? attach_policy(*cgroup, prepared->maps, source)
                                 : Result<bool>(Error{fmt::format("cannot open {}/cgroup.procs: {}", cgroup->directory(), std::strerror(errno))});
     if (!attached) {
         if (procs >= 0) ::close(procs);

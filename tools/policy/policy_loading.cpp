@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <cstdio>
 #include <cstdlib>
+#include <new>
 
 #include "config/embedded_default.h"
 
@@ -22,13 +23,23 @@ std::string ChosenPolicy::describe() const {
 
 ChosenPolicy choose_policy(const std::optional<std::string>& explicit_path) {
     ChosenPolicy chosen;
-    if (explicit_path) {
-        chosen.location = {PolicyLocation::Kind::command_line, *explicit_path};
-        chosen.load = load_policy_file(*explicit_path, false);
+    chosen.location = explicit_path ? PolicyLocation{PolicyLocation::Kind::command_line, *explicit_path}
+                                    : discover_policy(std::getenv("TCPKEEP_POLICY"), false, TCPKEEP_SYSCONF_POLICY);
+    // As load_policy reads it, keeping the text: what cgroup mode compiles and records with an
+    // attachment must be the same bytes, without reading the file a second time.
+    try {
+        Result<std::string> text = chosen.location.kind == PolicyLocation::Kind::embedded ? Result<std::string>(std::string(embedded_default_policy()))
+                                                                                          : read_policy_text(chosen.location.path, false);
+        if (!text) {
+            chosen.load.diagnostics.push_back(Diagnostic::io_error(chosen.location.path, text.error().message));
+            return chosen;
+        }
+        chosen.text = std::move(text).value();
+    } catch (const std::bad_alloc&) {
+        chosen.load = PolicyLoad::out_of_memory(chosen.path_or_name());
         return chosen;
     }
-    chosen.location = discover_policy(std::getenv("TCPKEEP_POLICY"), false, TCPKEEP_SYSCONF_POLICY);
-    chosen.load = load_policy(chosen.location, false);
+    chosen.load = read_policy(chosen.text, chosen.path_or_name());
     return chosen;
 }
 

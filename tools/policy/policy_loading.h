@@ -10,6 +10,7 @@ namespace tcpkeep::cli {
 struct ChosenPolicy {
     PolicyLocation location;
     PolicyLoad load;
+    std::string text;  // the bytes `load` was read from (empty when none could be read): read once
     // "FILE", "FILE (from TCPKEEP_POLICY)", "<embedded default>"...
     [[nodiscard]] std::string describe() const;
     [[nodiscard]] std::string path_or_name() const;

@@ -1,10 +1,9 @@
-#include "tools/cgroup/peer_blocks.h"
+#include "bpf/compiler/peer_blocks.h"
 
 #include <arpa/inet.h>
 
 #include <algorithm>
 #include <cstring>
-#include <map>
 #include <set>
 
 namespace tcpkeep {
@@ -88,7 +87,9 @@ void add_runs(const std::vector<Member>& members, const std::vector<std::uint32_
 }  // namespace
 
 PeerBlocks compile_peer_blocks(const Policy& policy, const std::vector<int>& process_bit, const std::vector<std::uint32_t>& slot_of_bit) {
-    std::map<tk_peer_key, std::vector<Member>, KeyLess> blocks;
+    // Every (block, rule) pair, then sorted by block: the members of a block side by side, in file
+    // order (stable), with one sort where a map of vectors allocated per block.
+    std::vector<std::pair<tk_peer_key, Member>> pairs;
     std::set<std::pair<int, int>> lengths;
     for (const Rule& rule : policy.rules) {
         for (const Cidr& block : rule.peers) {
@@ -96,17 +97,22 @@ PeerBlocks compile_peer_blocks(const Policy& policy, const std::vector<int>& pro
                 const std::uint8_t direction = d == Direction::inbound ? 1 : 0;
                 if (rule.direction != Direction::any && rule.direction != d) continue;
                 const tk_peer_key key = key_of(block, direction);
-                blocks[key].push_back({static_cast<std::uint32_t>(rule.index) + 1, process_bit[rule.index], &rule.ports});
+                pairs.push_back({key, {static_cast<std::uint32_t>(rule.index) + 1, process_bit[rule.index], &rule.ports}});
                 lengths.emplace(key.family == TK_FAMILY_V4 ? 0 : 1, key.prefix);
             }
         }
     }
+    std::stable_sort(pairs.begin(), pairs.end(), [](const auto& a, const auto& b) { return KeyLess{}(a.first, b.first); });
     PeerBlocks out;
     for (const auto& [family, bits] : lengths) {
         tk_prefix_lengths& l = out.prefixes[static_cast<std::size_t>(family)];
         l.length[l.count++] = static_cast<std::uint8_t>(bits);
     }
-    for (const auto& [key, members] : blocks) {
+    std::vector<Member> members;
+    for (std::size_t i = 0; i < pairs.size();) {
+        const tk_peer_key& key = pairs[i].first;
+        members.clear();
+        for (; i < pairs.size() && std::memcmp(&pairs[i].first, &key, sizeof key) == 0; ++i) members.push_back(pairs[i].second);
         const auto first = static_cast<std::uint32_t>(out.runs.size());
         add_runs(members, slot_of_bit, out.runs);
         const auto count = static_cast<std::uint32_t>(out.runs.size()) - first;

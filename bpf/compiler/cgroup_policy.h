@@ -9,7 +9,7 @@
 #include "bpf/policy_abi.h"
 #include "config/policy.h"
 #include "config/result.h"
-#include "tools/cgroup/peer_blocks.h"
+#include "bpf/compiler/peer_blocks.h"
 
 namespace tcpkeep {
 

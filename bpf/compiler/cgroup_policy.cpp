@@ -1,4 +1,4 @@
-#include "tools/cgroup/cgroup_policy.h"
+#include "bpf/compiler/cgroup_policy.h"
 
 #include <arpa/inet.h>
 #include <fmt/format.h>
@@ -20,6 +20,10 @@ std::string where(const Rule& rule) {
     if (rule.name.empty()) return fmt::format("{} (line {})", rule.display_name(), rule.pos.line);  // "rule #3 (line 12)"
     return fmt::format("rule \"{}\" (line {})", rule.name, rule.pos.line);
 }
+
+constexpr const char* auto_timeout_refusal =
+    ": user_timeout = \"auto\" with idle, interval or count unset depends on each network namespace's tcp_keepalive_* sysctls, which "
+    "cgroup mode cannot read; set all three, or a user_timeout in milliseconds";
 
 // Whether user_timeout = "auto" takes a value from the network namespace's sysctls, which the
 // shim reads in each process's own namespace and an attachment cannot.
@@ -133,23 +137,32 @@ std::vector<PortRange> merged(const std::vector<PortRange>& ports) {
 
 bool class_less(const tk_port_class& a, const tk_port_class& b) { return std::memcmp(&a, &b, sizeof a) < 0; }
 
-}  // namespace
-
-std::vector<std::string> cgroup_refusals(const Policy& policy) {
-    std::vector<std::string> why;
-    const KernelDefaults any_namespace;
+// The verdict of every slot (0: [defaults] or untouched, r + 1: rule r), each resolved once: those
+// `compiled` resolved (the rules without process) taken from it, the others resolved here.
+std::vector<Verdict> slot_verdicts(const Policy& policy, const CompiledPolicy* compiled) {
+    const KernelDefaults any_namespace;  // what no verdict of an accepted policy reads
     const SettingsSpec* defaults = policy.defaults ? &*policy.defaults : nullptr;
-    if (defaults && auto_timeout_reads_sysctls(resolve_verdict(nullptr, defaults, any_namespace)))
-        why.push_back(
-            "[defaults]: user_timeout = \"auto\" with idle, interval or count unset depends on each network namespace's "
-            "tcp_keepalive_* sysctls, which cgroup mode cannot read; set all three, or a user_timeout in milliseconds");
+    std::vector<Verdict> out(policy.rules.size() + 1);
+    std::vector<bool> known(out.size(), false);
+    for (std::size_t i = 0; compiled != nullptr && i <= compiled->active_rules(); ++i) {
+        const Verdict& v = compiled->active_verdict(i);
+        out[static_cast<std::size_t>(v.rule_index + 1)] = v;  // the defaults' rule_index is -1
+        known[static_cast<std::size_t>(v.rule_index + 1)] = true;
+    }
+    if (!known[0] && defaults) out[0] = resolve_verdict(nullptr, defaults, any_namespace);
+    for (const Rule& rule : policy.rules)
+        if (!known[rule.index + 1]) out[rule.index + 1] = rule_verdict(rule, defaults, any_namespace);
+    return out;
+}
+
+std::vector<std::string> refusals(const Policy& policy, const std::vector<Verdict>& verdicts) {
+    std::vector<std::string> why;
+    if (auto_timeout_reads_sysctls(verdicts[0])) why.push_back(std::string("[defaults]") + auto_timeout_refusal);
     for (const Rule& rule : policy.rules) {
         for (const std::string& pattern : rule.process)
             if (std::optional<std::string> refused = pattern_refusal(pattern)) why.push_back(where(rule) + ": " + *refused);
-        if (rule.action == Action::apply && auto_timeout_reads_sysctls(rule_verdict(rule, defaults, any_namespace)))
-            why.push_back(where(rule) +
-                          ": user_timeout = \"auto\" with idle, interval or count unset depends on each network namespace's "
-                          "tcp_keepalive_* sysctls, which cgroup mode cannot read; set all three, or a user_timeout in milliseconds");
+        if (rule.action == Action::apply && auto_timeout_reads_sysctls(verdicts[rule.index + 1]))
+            why.push_back(where(rule) + auto_timeout_refusal);
     }
     if (const std::size_t n = count_process_rules(policy); n > TK_MAX_PROCESS_RULES)
         why.push_back(fmt::format("{} rules with `process`: cgroup mode matches at most {}", n, TK_MAX_PROCESS_RULES));
@@ -159,6 +172,41 @@ std::vector<std::string> cgroup_refusals(const Policy& policy) {
         why.push_back(fmt::format("{} rules: cgroup mode holds at most {}", policy.rules.size(), TK_MAX_VERDICTS - 1));
     return why;
 }
+
+// One direction's port classes, port by port: the fallback of CompiledPolicy's run holding the
+// port, the first rule with peers (no process) before it, and the process rules before it.
+std::vector<tk_port_class> port_classes(const Policy& policy, const CompiledPolicy& compiled, Direction d, const std::vector<int>& process_bit) {
+    const std::uint8_t bit = d == Direction::inbound ? 2 : 1;
+    std::vector<tk_port_class> classes(65536);
+    const std::vector<CompiledPolicy::PortRun> runs = compiled.port_runs(d);
+    for (std::size_t r = 0; r < runs.size(); ++r) {
+        const auto slot = static_cast<std::uint32_t>(compiled.active_verdict(runs[r].fallback).rule_index + 1);  // defaults: 0
+        const std::uint32_t end = r + 1 < runs.size() ? runs[r + 1].first : 65536;
+        for (std::uint32_t port = runs[r].first; port < end; ++port) classes[port].fallback = slot;
+    }
+    FirstRuleFill first_peer;
+    for (const Rule& rule : policy.rules)
+        if (!rule.peers.empty() && rule.process.empty() && (direction_bits(rule.direction) & bit)) first_peer.add(rule.ports, static_cast<std::uint32_t>(rule.index) + 1);
+    for (std::uint32_t port = 0; port < 65536; ++port) {
+        const std::uint32_t peer = first_peer.at(port);
+        classes[port].first_peer = peer != 0 && (classes[port].fallback == 0 || peer < classes[port].fallback) ? peer : TK_NO_SLOT;
+    }
+    for (const Rule& rule : policy.rules) {
+        if (rule.process.empty() || !(direction_bits(rule.direction) & bit)) continue;
+        const std::uint32_t slot = static_cast<std::uint32_t>(rule.index) + 1;
+        const std::uint64_t mask = std::uint64_t{1} << process_bit[rule.index];
+        for (const PortRange& range : merged(rule.ports))
+            for (std::uint32_t port = range.first; port <= range.last; ++port) {
+                tk_port_class& c = classes[port];
+                if (c.fallback == 0 || slot < c.fallback) (rule.peers.empty() ? c.process_plain : c.process_peers) |= mask;
+            }
+    }
+    return classes;
+}
+
+}  // namespace
+
+std::vector<std::string> cgroup_refusals(const Policy& policy) { return refusals(policy, slot_verdicts(policy, nullptr)); }
 
 std::vector<std::string> cgroup_process_notes(const Policy& policy) {
     std::vector<std::string> notes;
@@ -181,15 +229,13 @@ std::vector<std::string> cgroup_process_notes(const Policy& policy) {
 }
 
 Result<CgroupPolicy> compile_cgroup_policy(const Policy& policy) {
-    if (const std::vector<std::string> why = cgroup_refusals(policy); !why.empty()) return Error{fmt::format("{}", fmt::join(why, "\n")), 0};
-    const KernelDefaults any_namespace;  // unused: no verdict of an accepted policy reads it
-    // Compiled for no process: its rules are those with neither process nor peers, first per port.
-    const CompiledPolicy compiled = CompiledPolicy::compile(policy, ProcessIdentity{}, any_namespace);
-    const SettingsSpec* defaults = policy.defaults ? &*policy.defaults : nullptr;
+    // Compiled for no process: its rules are those without process, first per port, each verdict resolved.
+    const CompiledPolicy compiled = CompiledPolicy::compile(policy, ProcessIdentity{}, KernelDefaults{});
+    const std::vector<Verdict> verdicts = slot_verdicts(policy, &compiled);
+    if (const std::vector<std::string> why = refusals(policy, verdicts); !why.empty()) return Error{fmt::format("{}", fmt::join(why, "\n")), 0};
     CgroupPolicy out;
-    out.verdicts.reserve(policy.rules.size() + 1);
-    out.verdicts.push_back(defaults ? to_map_verdict(resolve_verdict(nullptr, defaults, any_namespace)) : tk_verdict{});
-    for (const Rule& rule : policy.rules) out.verdicts.push_back(to_map_verdict(rule_verdict(rule, defaults, any_namespace)));
+    out.verdicts.reserve(verdicts.size());
+    for (const Verdict& v : verdicts) out.verdicts.push_back(to_map_verdict(v));
     std::vector<int> process_bit(policy.rules.size(), -1);
     std::vector<std::uint32_t> slot_of_bit;
     out.process_slots.assign(TK_MAX_PROCESS_RULES, TK_NO_SLOT);
@@ -203,29 +249,13 @@ Result<CgroupPolicy> compile_cgroup_policy(const Policy& policy) {
     out.ports.resize(TK_PORT_ENTRIES);
     std::map<tk_port_class, std::uint32_t, decltype(&class_less)> class_ids(&class_less);
     for (Direction d : {Direction::outbound, Direction::inbound}) {
-        const std::uint8_t bit = d == Direction::inbound ? 2 : 1;
-        FirstRuleFill first_peer;
-        for (const Rule& rule : policy.rules)
-            if (!rule.peers.empty() && rule.process.empty() && (direction_bits(rule.direction) & bit)) first_peer.add(rule.ports, static_cast<std::uint32_t>(rule.index) + 1);
-        std::vector<tk_port_class> classes(65536);
-        for (std::uint32_t port = 0; port < 65536; ++port) {
-            const int rule = compiled.decide(d, static_cast<std::uint16_t>(port), nullptr).rule_index;
-            classes[port].fallback = rule < 0 ? 0 : static_cast<std::uint32_t>(rule) + 1;
-            const std::uint32_t peer = first_peer.at(port);
-            classes[port].first_peer = peer != 0 && (classes[port].fallback == 0 || peer < classes[port].fallback) ? peer : TK_NO_SLOT;
-        }
-        for (const Rule& rule : policy.rules) {
-            if (rule.process.empty() || !(direction_bits(rule.direction) & bit)) continue;
-            const std::uint32_t slot = static_cast<std::uint32_t>(rule.index) + 1;
-            const std::uint64_t mask = std::uint64_t{1} << process_bit[rule.index];
-            for (const PortRange& range : merged(rule.ports))
-                for (std::uint32_t port = range.first; port <= range.last; ++port) {
-                    tk_port_class& c = classes[port];
-                    if (c.fallback == 0 || slot < c.fallback) (rule.peers.empty() ? c.process_plain : c.process_peers) |= mask;
-                }
-        }
+        const std::vector<tk_port_class> classes = port_classes(policy, compiled, d, process_bit);
         const std::uint32_t base = d == Direction::inbound ? 65536 : 0;
         for (std::uint32_t port = 0; port < 65536; ++port) {
+            if (port > 0 && std::memcmp(&classes[port], &classes[port - 1], sizeof classes[port]) == 0) {  // most ports: as the one before
+                out.ports[base + port] = out.ports[base + port - 1];
+                continue;
+            }
             const auto [it, added] = class_ids.emplace(classes[port], static_cast<std::uint32_t>(out.classes.size()));
             if (added) out.classes.push_back(classes[port]);
             out.ports[base + port] = it->second;
