@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "bench/policy_generator.h"
+#include "bench/generator/policy_generator.h"
 #include "config/policy_reader.h"
 #include "bpf/compiler/cgroup_policy.h"
 
