@@ -16,7 +16,7 @@
 //  - the code that applies it: shim/socket_options.cpp and bpf/apply.bpf.h set every row already;
 //    shim/log.h needs one more Once::setsockopt_failed_* (a static_assert in socket_options.cpp);
 //    bpf/existing.bpf.c needs the option's value on an untouched socket (TK_DEFAULT_<NAME>);
-//    tools/cgroup/cgroup_policy.cpp copies Settings into tk_verdict field by field (unchecked);
+//    bpf/compiler/cgroup_policy.cpp copies every TK_OPTIONS row from Settings already.
 // The policy's keys, checks, resolution, serialized form (same bytes for the five: the fields go
 // in table order), `-s` overrides, the written policy and the JSON and text names follow the
 // table. What the option means for dead-peer detection (config/timeline.*, the pitfall warnings of

@@ -39,11 +39,10 @@ tk_verdict to_map_verdict(const Verdict& v) {
     out.kind = v.kind == Verdict::Kind::apply ? TK_KIND_APPLY : v.kind == Verdict::Kind::skip ? TK_KIND_SKIP : TK_KIND_UNTOUCHED;
     out.enforce = v.enforce ? 1 : 0;
     out.mask = v.settings.mask;  // Option bits are the TK_OPT_* bits
-    out.keepalive = v.settings.keepalive ? 1 : 0;
-    out.idle_s = v.settings.idle_s;
-    out.interval_s = v.settings.interval_s;
-    out.count = v.settings.count;
-    out.user_timeout_ms = v.settings.user_timeout_ms;
+    // Each tk_verdict field has its Settings field's name (tests/unit/option_abi_test.cpp).
+#define TK_COPY_OPTION(NAME, field, type, ...) out.field = static_cast<type>(v.settings.field);
+    TK_OPTIONS(TK_COPY_OPTION)
+#undef TK_COPY_OPTION
     return out;
 }
 
