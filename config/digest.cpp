@@ -1,5 +1,7 @@
 #include "config/digest.h"
 
+#include <charconv>
+#include <cstdio>
 #include <cstring>
 
 namespace tcpkeep {
@@ -42,6 +44,19 @@ std::uint64_t digest64(std::string_view bytes) noexcept {
     std::memcpy(tail, p, left);
     lanes.take(tail);
     return mix(lanes.a ^ mix(lanes.b ^ bytes.size()));
+}
+
+std::string digest_hex(std::uint64_t digest) {
+    char text[17];
+    std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(digest));
+    return text;
+}
+
+std::optional<std::uint64_t> parse_digest_hex(std::string_view text) {
+    if (text.size() != 16 || text.find_first_not_of("0123456789abcdef") != std::string_view::npos) return std::nullopt;
+    std::uint64_t digest = 0;
+    std::from_chars(text.data(), text.data() + text.size(), digest, 16);
+    return digest;
 }
 
 }  // namespace tcpkeep

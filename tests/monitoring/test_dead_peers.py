@@ -52,6 +52,7 @@ class Watch:
             self.proc.kill()
             raise AssertionError(f"tcpkeep watch did not start: {ready}{self.proc.stderr.read()}")
         self.events = queue.Queue()
+        self.others_seen = []
         parse = json.loads if "--json" in args else str
         threading.Thread(target=lambda: [self.events.put(parse(line)) for line in self.proc.stdout], daemon=True).start()
 
@@ -73,6 +74,7 @@ class Watch:
             mine.append(event)
         for event in others:
             self.events.put(event)
+        self.others_seen = others  # for a failure's message: an event attributed to another unit
         return mine
 
     def lines(self, naming, first_within=15, then=1.0):
@@ -167,7 +169,7 @@ class DeadPeers(unittest.TestCase):
         return unit, events, moved, silence
 
     def assert_one(self, unit, events, moved, cause):
-        self.assertEqual([e["cause"] for e in events], [cause], events)
+        self.assertEqual([e["cause"] for e in events], [cause], f"{events}; other units' events meanwhile: {self.watch.others_seen}")
         self.assertEqual(moved, {(("cause", cause), ("unit", unit)): 1})
         return events[0]
 

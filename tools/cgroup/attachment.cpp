@@ -14,6 +14,7 @@
 #include <memory>
 #include <random>
 
+#include "config/digest.h"
 #include "system/unique_fd.h"
 #include "tcpkeep_bpf.skel.h"
 #include "tools/cgroup/bpf_filesystem.h"
@@ -125,7 +126,7 @@ Result<void> fill_maps(tcpkeep_bpf& skel, const CgroupPolicy& maps, const Cgroup
     settings.attached_at = static_cast<std::uint64_t>(std::time(nullptr));
     std::snprintf(settings.cgroup, sizeof settings.cgroup, "%s", cgroup.path.c_str());
     std::snprintf(settings.policy, sizeof settings.policy, "%s", source.path.c_str());
-    std::snprintf(settings.digest, sizeof settings.digest, "%016llx", static_cast<unsigned long long>(source.digest));  // as `attached` shows it
+    std::snprintf(settings.digest, sizeof settings.digest, "%s", digest_hex(source.digest).c_str());  // as `attached` shows it
     const std::uint32_t zero = 0;
     if (bpf_map_update_elem(bpf_map__fd(skel.maps.tk_settings), &zero, &settings, BPF_ANY) != 0)
         return errno_error("cannot fill the settings map", errno);

@@ -20,7 +20,7 @@ struct Attachment {
     std::uint64_t cgroup_id = 0;
     std::string cgroup;  // path in the v2 hierarchy
     std::string policy;  // the policy file
-    std::string digest;  // digest64 of its text, in hex
+    std::optional<std::uint64_t> digest;  // digest64 of its text; unknown when its record holds none
     std::uint32_t rules = 0;
     std::uint64_t attached_at = 0;  // seconds since the epoch
     std::string pin_directory;

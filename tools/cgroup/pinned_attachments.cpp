@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "config/digest.h"
 #include "system/unique_fd.h"
 #include "tools/cgroup/bpf_filesystem.h"
 
@@ -155,7 +156,7 @@ Attachment read_attachment(const std::string& base, const std::string& id, const
     if (Result<tk_settings> s = read_settings(pin(a.pin_directory, sockops))) {
         a.cgroup = s->cgroup;
         a.policy = s->policy;
-        a.digest = s->digest;
+        a.digest = parse_digest_hex(s->digest);
         a.rules = s->rules;
         a.attached_at = s->attached_at;
     }

@@ -7,6 +7,7 @@
 #include <ctime>
 
 #include "bpf/compiler/cgroup_policy.h"
+#include "config/digest.h"
 #include "tools/cgroup/attachment.h"
 #include "tools/cgroup/cgroup_target.h"
 #include "tools/cgroup/prepared_attachment.h"
@@ -124,7 +125,7 @@ int run_attached() {
         std::tm tm{};
         if (a.attached_at != 0 && ::gmtime_r(&t, &tm) != nullptr) std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
         std::printf("%s\tpolicy %s (%u rule%s, digest %s)\tattached %s\tpinned %s%s\n", a.cgroup.empty() ? "?" : a.cgroup.c_str(),
-                    a.policy.empty() ? "?" : a.policy.c_str(), a.rules, a.rules == 1 ? "" : "s", a.digest.empty() ? "-" : a.digest.c_str(), when,
+                    a.policy.empty() ? "?" : a.policy.c_str(), a.rules, a.rules == 1 ? "" : "s", a.digest ? digest_hex(*a.digest).c_str() : "-", when,
                     a.pin_directory.c_str(), a.cgroup_removed ? "\tcgroup removed: `tcpkeep detach --cgroup` it" : "");
     }
     return exit_ok;

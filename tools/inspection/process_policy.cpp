@@ -149,7 +149,7 @@ ProcessPolicy policy_of_attachment(pid_t pid, const Attachment& a) {
         throw TargetError(fmt::format("process {}: cannot read the policy attached to cgroup {}: {}; attach it again, or name one with --policy", pid,
                                       a.cgroup, text.error().message));
     std::string note = fmt::format("attached to cgroup {}", a.cgroup);
-    if (const Result<std::string> now = read_policy_text(a.policy, false); now && fmt::format("{:016x}", digest64(*now)) != a.digest)
+    if (const Result<std::string> now = read_policy_text(a.policy, false); now && digest64(*now) != a.digest)
         note += fmt::format("; {} has changed since: the attachment runs the text it was attached with (attach again to use the edit)", a.policy);
     return {PolicyOrigin::cgroup, a.policy, false, std::move(note), parse_or_throw(pid, {a.policy, *text}), read_process_identity(pid)};
 }

@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "config/digest.h"
 #include "tools/report/explanation.h"
 #include "tools/report/option_values.h"
 
@@ -115,7 +116,7 @@ json to_json(const ProcessReport& r) {
                 {"kernel_note", optional_json(r.kernel_note)},
                 {"cgroup_attachment", r.cgroup_attachment ? json{{"cgroup", r.cgroup_attachment->cgroup},
                                                                  {"policy", r.cgroup_attachment->policy},
-                                                                 {"digest", r.cgroup_attachment->digest},
+                                                                 {"digest", r.cgroup_attachment->digest ? digest_hex(*r.cgroup_attachment->digest) : ""},
                                                                  {"pinned", r.cgroup_attachment->pin_directory}}
                                                           : json(nullptr)}};
 }
