@@ -1,7 +1,7 @@
 // Which attachments can run for the same sockets: paths in the cgroup hierarchy that nest.
 #include <gtest/gtest.h>
 
-#include "tools/cgroup/cgroup_target.h"
+#include "tools/cgroup/cgroup_lookup.h"
 
 namespace tcpkeep {
 namespace {

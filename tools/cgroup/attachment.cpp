@@ -44,7 +44,7 @@ struct LockedDirectory {
     std::string path;
     UniqueFd fd;
 };
-Result<std::unique_ptr<LockedDirectory>> lock_directory(const std::string& path, const CgroupTarget& cgroup) {
+Result<std::unique_ptr<LockedDirectory>> lock_directory(const std::string& path, const Cgroup& cgroup) {
     auto locked = std::make_unique<LockedDirectory>();
     locked->path = path;
     locked->fd = UniqueFd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
@@ -107,7 +107,7 @@ std::uint32_t new_generation() {
     return generation;
 }
 
-Result<void> fill_maps(tcpkeep_bpf& skel, const CgroupPolicy& maps, const CgroupTarget& cgroup, const PolicySource& source, bool others) {
+Result<void> fill_maps(tcpkeep_bpf& skel, const CgroupPolicy& maps, const Cgroup& cgroup, const PolicySource& source, bool others) {
     if (Result<void> r = fill(skel.maps.tk_verdicts, maps.verdicts, "verdict"); !r) return r;
     if (Result<void> r = fill(skel.maps.tk_ports, maps.ports, "port"); !r) return r;
     if (Result<void> r = fill(skel.maps.tk_port_classes, maps.classes, "port class"); !r) return r;
@@ -169,7 +169,7 @@ Result<Skeleton> load_programs(const std::string& base, std::size_t text_bytes, 
 }
 
 // Links both programs to the cgroup and pins the links; on failure nothing stays attached.
-Result<void> attach_new(tcpkeep_bpf& skel, const CgroupTarget& cgroup, const std::string& dir) {
+Result<void> attach_new(tcpkeep_bpf& skel, const Cgroup& cgroup, const std::string& dir) {
     UniqueFd cg(::open(cgroup.directory().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (cg.get() < 0) return errno_error("cannot open " + cgroup.directory(), errno);
     bpf_link* setsockopt = bpf_program__attach_cgroup(skel.progs.tcpkeep_setsockopt, cg.get());
@@ -231,7 +231,7 @@ void remove_base_if_unused(const std::string& base) {
 // The pin directories of the other attachments whose programs may run for the same sockets as
 // those attached to `cgroup`: on an ancestor or a descendant. One whose recorded path does not name
 // its cgroup here (removed, or attached from another cgroup namespace) counts too: no way to tell.
-std::vector<std::string> nested_attachments(const std::string& base, const std::string& own, const CgroupTarget& cgroup) {
+std::vector<std::string> nested_attachments(const std::string& base, const std::string& own, const Cgroup& cgroup) {
     std::vector<std::string> out;
     for (const std::string& id : attachment_ids(base)) {
         const Attachment a = read_attachment(base, id, cgroup.mount);
@@ -273,7 +273,7 @@ Result<UniqueFd> lock_base(const std::string& base, bool create) {
 
 bool cgroup_mode_built() { return true; }
 
-Result<bool> attach_policy(const CgroupTarget& cgroup, const CgroupPolicy& maps, const PolicySource& source, ExistingSockets* existing) {
+Result<bool> attach_policy(const Cgroup& cgroup, const CgroupPolicy& maps, const PolicySource& source, ExistingSockets* existing) {
     Result<std::string> base = preconditions(true);
     if (!base) return base.error();
     const auto base_lock = lock_base(*base, true);
@@ -308,7 +308,7 @@ Result<bool> attach_policy(const CgroupTarget& cgroup, const CgroupPolicy& maps,
     return replacing;
 }
 
-Result<ExistingSockets> apply_to_existing_sockets(const CgroupTarget& cgroup, const CgroupPolicy& maps, const PolicySource& source) {
+Result<ExistingSockets> apply_to_existing_sockets(const Cgroup& cgroup, const CgroupPolicy& maps, const PolicySource& source) {
     Result<std::string> base = preconditions(true);
     if (!base) return base.error();
     const auto base_lock = lock_base(*base, true);
@@ -324,7 +324,7 @@ Result<ExistingSockets> apply_to_existing_sockets(const CgroupTarget& cgroup, co
     return out;
 }
 
-Result<void> detach_policy(const CgroupTarget& cgroup) {
+Result<void> detach_policy(const Cgroup& cgroup) {
     Result<std::string> base = preconditions(false);
     if (!base) return base.error();
     const std::string dir = fmt::format("{}/{}", *base, cgroup_id(cgroup));

@@ -10,7 +10,7 @@
 
 #include "config/result.h"
 #include "bpf/compiler/cgroup_policy.h"
-#include "tools/cgroup/cgroup_target.h"
+#include "tools/cgroup/cgroup_lookup.h"
 #include "tools/cgroup/existing_sockets.h"
 
 namespace tcpkeep {
@@ -43,18 +43,18 @@ inline constexpr const char* cgroup_mode_not_built =
 // Attaches, or replaces what is attached; returns true when it replaced an attachment. With
 // `existing`, then gives the sockets that already exist in the cgroup the policy too (where a
 // replaced policy decided otherwise) and says how it went there.
-Result<bool> attach_policy(const CgroupTarget& cgroup, const CgroupPolicy& maps, const PolicySource& source, ExistingSockets* existing = nullptr);
+Result<bool> attach_policy(const Cgroup& cgroup, const CgroupPolicy& maps, const PolicySource& source, ExistingSockets* existing = nullptr);
 // Gives the sockets that exist in the cgroup and below the policy once, through the TCP iterator,
 // attaching nothing (`tcpkeep apply --cgroup`).
-Result<ExistingSockets> apply_to_existing_sockets(const CgroupTarget& cgroup, const CgroupPolicy& maps, const PolicySource& source);
-Result<void> detach_policy(const CgroupTarget& cgroup);
+Result<ExistingSockets> apply_to_existing_sockets(const Cgroup& cgroup, const CgroupPolicy& maps, const PolicySource& source);
+Result<void> detach_policy(const Cgroup& cgroup);
 // Removes what stays pinned of the attachments of a removed cgroup, by its path in the hierarchy.
 Result<void> detach_removed_cgroup(const std::string& path);
 Result<std::vector<Attachment>> list_attachments();
 
 // The attachment on the cgroup or its nearest ancestor that has one: what gives the processes in
 // it the policy. nullopt when there is none, or it cannot be read (not root).
-std::optional<Attachment> attachment_covering(const CgroupTarget& cgroup);
+std::optional<Attachment> attachment_covering(const Cgroup& cgroup);
 
 // The text of the policy an attachment runs, as it was when attached. An error for attachments
 // made by an older tcpkeep that kept none.

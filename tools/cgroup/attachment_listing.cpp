@@ -19,12 +19,12 @@ Result<std::vector<Attachment>> list_attachments() {
     return pins::attachments_in(*base);
 }
 
-std::optional<Attachment> attachment_covering(const CgroupTarget& cgroup) {
+std::optional<Attachment> attachment_covering(const Cgroup& cgroup) {
     if (::geteuid() != 0) return std::nullopt;
     pins::quiet_libbpf();
     const Result<std::string> base = pins::base_directory(false);
     if (!base) return std::nullopt;
-    for (CgroupTarget at = cgroup;;) {
+    for (Cgroup at = cgroup;;) {
         const std::string id = std::to_string(pins::cgroup_id(at));
         if (pins::exists(pin(pin(*base, id.c_str()), pins::sockops))) return pins::read_attachment(*base, id, cgroup.mount);
         if (at.path == "/") return std::nullopt;

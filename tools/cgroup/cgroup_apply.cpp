@@ -15,7 +15,7 @@ namespace tcpkeep::cli {
 namespace {
 
 // The counts, or why the iterator could not be used.
-Result<ExistingSockets> through_iterator(const CgroupTarget& cgroup, const ChosenPolicy& chosen) {
+Result<ExistingSockets> through_iterator(const Cgroup& cgroup, const ChosenPolicy& chosen) {
     if (!cgroup_mode_built()) return Error{cgroup_mode_not_built};
     const Result<PreparedAttachment> prepared = prepare_attachment(chosen);
     if (!prepared) return Error{fmt::format("it cannot decide this policy as the shim would:\n{}", prepared.error().message)};
@@ -26,7 +26,7 @@ Result<ExistingSockets> through_iterator(const CgroupTarget& cgroup, const Chose
 
 }  // namespace
 
-int apply_to_cgroup(const CgroupTarget& cgroup, const std::optional<std::string>& policy, const std::function<int(pid_t)>& fallback) {
+int apply_to_cgroup(const Cgroup& cgroup, const std::optional<std::string>& policy, const std::function<int(pid_t)>& fallback) {
     const ChosenPolicy chosen = choose_policy(policy);
     const LoadStatus status = report_load(chosen, false);
     if (status != LoadStatus::usable) {
@@ -50,7 +50,7 @@ int apply_to_cgroup(const CgroupTarget& cgroup, const std::optional<std::string>
     return apply_process_by_process(cgroup, fallback);
 }
 
-int apply_process_by_process(const CgroupTarget& cgroup, const std::function<int(pid_t)>& one) {
+int apply_process_by_process(const Cgroup& cgroup, const std::function<int(pid_t)>& one) {
     const CgroupMembers members = cgroup_members(cgroup, [](std::uint64_t) { return false; });
     if (members.processes.empty()) {
         std::fprintf(stderr, "tcpkeep: no process in cgroup %s\n", cgroup.path.c_str());

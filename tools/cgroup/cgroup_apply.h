@@ -11,13 +11,13 @@
 #include <optional>
 #include <string>
 
-#include "tools/cgroup/cgroup_target.h"
+#include "tools/cgroup/cgroup_lookup.h"
 
 namespace tcpkeep::cli {
 
 // fallback(pid): the pidfd_getfd way for one process, returning its exit status.
-int apply_to_cgroup(const CgroupTarget& cgroup, const std::optional<std::string>& policy, const std::function<int(pid_t)>& fallback);
+int apply_to_cgroup(const Cgroup& cgroup, const std::optional<std::string>& policy, const std::function<int(pid_t)>& fallback);
 // The pidfd_getfd way for every process of the cgroup and below: the worst status.
-int apply_process_by_process(const CgroupTarget& cgroup, const std::function<int(pid_t)>& one);
+int apply_process_by_process(const Cgroup& cgroup, const std::function<int(pid_t)>& one);
 
 }  // namespace tcpkeep::cli

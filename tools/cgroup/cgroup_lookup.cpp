@@ -1,4 +1,4 @@
-#include "tools/cgroup/cgroup_target.h"
+#include "tools/cgroup/cgroup_lookup.h"
 
 #include <fmt/format.h>
 #include <sys/stat.h>
@@ -25,10 +25,10 @@ Result<std::string> normal_path(const std::string& mount, const std::string& inn
 }
 
 // The cgroup at `inner` below the mount; an error when it is not an existing cgroup v2 directory.
-Result<CgroupTarget> target_in(const std::string& mount, const std::string& inner, const std::string& shown) {
+Result<Cgroup> cgroup_in(const std::string& mount, const std::string& inner, const std::string& shown) {
     Result<std::string> path = normal_path(mount, inner, shown);
     if (!path) return path.error();
-    CgroupTarget t{mount, *path};
+    Cgroup t{mount, *path};
     struct statfs fs {};
     struct stat st {};
     if (::stat(t.directory().c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
@@ -50,10 +50,10 @@ Result<std::string> cgroup_v2_mount() {
     return Error{"no cgroup v2 hierarchy is mounted (none in /proc/self/mountinfo showing its root); cgroup mode needs one", 0};
 }
 
-Result<CgroupTarget> cgroup_from_path(const std::string& path) {
+Result<Cgroup> cgroup_from_path(const std::string& path) {
     Result<std::string> mount = cgroup_v2_mount();
     if (!mount) return mount.error();
-    return target_in(*mount, below_mount(*mount, path), path);
+    return cgroup_in(*mount, below_mount(*mount, path), path);
 }
 
 Result<std::string> hierarchy_path(const std::string& path) {
@@ -69,7 +69,7 @@ bool cgroup_paths_nested(const std::string& a, const std::string& b) {
     return within(a, b) || within(b, a);
 }
 
-Result<CgroupTarget> cgroup_of_process(pid_t pid) {
+Result<Cgroup> cgroup_of_process(pid_t pid) {
     Result<std::string> mount = cgroup_v2_mount();
     if (!mount) return mount.error();
     const Result<std::string> text = read_small_file(proc_path(pid, "cgroup"));
@@ -77,13 +77,13 @@ Result<CgroupTarget> cgroup_of_process(pid_t pid) {
     for (std::size_t at = 0; at < text->size();) {
         const std::size_t end = std::min(text->find('\n', at), text->size());
         const std::string line = text->substr(at, end - at);
-        if (line.rfind("0::", 0) == 0) return target_in(*mount, line.substr(3), fmt::format("process {}", pid));
+        if (line.rfind("0::", 0) == 0) return cgroup_in(*mount, line.substr(3), fmt::format("process {}", pid));
         at = end + 1;
     }
     return Error{fmt::format("process {}: not in the cgroup v2 hierarchy (no 0:: line in /proc/{}/cgroup)", pid, pid), 0};
 }
 
-Result<CgroupTarget> cgroup_of_unit(const std::string& unit) {
+Result<Cgroup> cgroup_of_unit(const std::string& unit) {
     if (unit.empty() || unit[0] == '-') return Error{fmt::format("{}: not a unit name", unit), 0};
     int fds[2];
     if (::pipe(fds) != 0) return system_error();
@@ -106,7 +106,7 @@ Result<CgroupTarget> cgroup_of_unit(const std::string& unit) {
     if (out.empty()) return Error{fmt::format("unit {}: has no cgroup (not loaded, or not running)", unit), ENOENT};
     Result<std::string> mount = cgroup_v2_mount();
     if (!mount) return mount.error();
-    return target_in(*mount, out, fmt::format("unit {}", unit));
+    return cgroup_in(*mount, out, fmt::format("unit {}", unit));
 }
 
 }  // namespace tcpkeep

@@ -41,7 +41,7 @@ std::string link_target(const std::string& path) {
 
 }  // namespace
 
-CgroupMembers cgroup_members(const CgroupTarget& cgroup, const std::function<bool(std::uint64_t)>& has_own_attachment) {
+CgroupMembers cgroup_members(const Cgroup& cgroup, const std::function<bool(std::uint64_t)>& has_own_attachment) {
     CgroupMembers out;
     std::vector<std::string> pending{cgroup.directory()};
     while (!pending.empty() && out.cgroups.size() < max_cgroups) {

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "tools/cgroup/cgroup_target.h"
+#include "tools/cgroup/cgroup_lookup.h"
 
 namespace tcpkeep {
 
@@ -23,7 +23,7 @@ struct CgroupMembers {
 
 // The cgroup and its descendants, less the subtrees whose cgroup has_own_attachment(id) says
 // carry their own policy, and their processes.
-CgroupMembers cgroup_members(const CgroupTarget& cgroup, const std::function<bool(std::uint64_t)>& has_own_attachment);
+CgroupMembers cgroup_members(const Cgroup& cgroup, const std::function<bool(std::uint64_t)>& has_own_attachment);
 
 // One process per network namespace the processes use: namespace inode -> pid.
 std::map<std::uint64_t, pid_t> namespaces_of(const std::vector<pid_t>& processes);

@@ -163,7 +163,7 @@ Result<void> walk_namespace(std::uint64_t ns, pid_t pid, tcpkeep_existing& curre
 
 }  // namespace
 
-Result<ExistingSockets> decide_existing_sockets(const CgroupTarget& cgroup, const std::string& base, int policy_program, int replaced_program,
+Result<ExistingSockets> decide_existing_sockets(const Cgroup& cgroup, const std::string& base, int policy_program, int replaced_program,
                                                 bool nearest_decides) {
     const CgroupMembers members = cgroup_members(
         cgroup, [&](std::uint64_t id) { return nearest_decides && pins::exists(fmt::format("{}/{}/{}", base, id, pins::sockops)); });

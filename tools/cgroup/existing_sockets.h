@@ -7,7 +7,7 @@
 #include <string>
 
 #include "config/result.h"
-#include "tools/cgroup/cgroup_target.h"
+#include "tools/cgroup/cgroup_lookup.h"
 
 namespace tcpkeep {
 
@@ -25,7 +25,7 @@ struct ExistingSockets {
 // replaced (-1: none), whose decisions are kept first so only changed ones are applied.
 // base: <bpffs>/tcpkeep, where the socket records and the other attachments are pinned. With
 // nearest_decides, the subtrees under an attachment of their own are left to it.
-Result<ExistingSockets> decide_existing_sockets(const CgroupTarget& cgroup, const std::string& base, int policy_program, int replaced_program,
+Result<ExistingSockets> decide_existing_sockets(const Cgroup& cgroup, const std::string& base, int policy_program, int replaced_program,
                                                 bool nearest_decides);
 
 }  // namespace tcpkeep

@@ -89,7 +89,7 @@ Result<std::string> preconditions(bool create) {
     return base_directory(create);
 }
 
-std::uint64_t cgroup_id(const CgroupTarget& cgroup) {
+std::uint64_t cgroup_id(const Cgroup& cgroup) {
     struct stat st {};
     return ::stat(cgroup.directory().c_str(), &st) == 0 ? st.st_ino : 0;  // a cgroup's id is its inode number
 }
@@ -163,7 +163,7 @@ Attachment read_attachment(const std::string& base, const std::string& id, const
     // A cgroup's id is its directory's inode: another number there is another cgroup of that name.
     struct stat st {};
     a.cgroup_removed = !cgroup_mount.empty() && !a.cgroup.empty() &&
-                       (::stat(CgroupTarget{cgroup_mount, a.cgroup}.directory().c_str(), &st) != 0 || st.st_ino != a.cgroup_id);
+                       (::stat(Cgroup{cgroup_mount, a.cgroup}.directory().c_str(), &st) != 0 || st.st_ino != a.cgroup_id);
     return a;
 }
 

@@ -12,7 +12,7 @@
 #include "config/result.h"
 #include "system/unique_fd.h"
 #include "tools/cgroup/attachment.h"
-#include "tools/cgroup/cgroup_target.h"
+#include "tools/cgroup/cgroup_lookup.h"
 
 namespace tcpkeep::pins {
 
@@ -32,7 +32,7 @@ Result<std::string> base_directory(bool create);
 Result<std::string> preconditions(bool create);
 
 // A cgroup's id: its directory's inode number (0 when it cannot be read).
-std::uint64_t cgroup_id(const CgroupTarget& cgroup);
+std::uint64_t cgroup_id(const Cgroup& cgroup);
 
 // The program a pinned link runs, and the maps a program uses, with their descriptions.
 Result<UniqueFd> program_of_link(const std::string& link_pin);

@@ -18,7 +18,7 @@ namespace {
 // is creating them faster than we can guess, and the run is better off without cgroup mode.
 constexpr int name_attempts = 8;
 
-Error mkdir_error(const CgroupTarget& at, int error) {
+Error mkdir_error(const Cgroup& at, int error) {
     return Error{fmt::format("cannot create the cgroup {}: {}", at.directory(), std::strerror(error)), error};
 }
 
@@ -31,11 +31,11 @@ Result<std::string> random_part() {
 }
 
 // A new directory "<parent>/<prefix><random>", never one that was there before.
-Result<CgroupTarget> make_child(const std::string& mount, const std::string& parent, const std::string& prefix) {
+Result<Cgroup> make_child(const std::string& mount, const std::string& parent, const std::string& prefix) {
     for (int attempt = 1;; ++attempt) {
         const Result<std::string> random = random_part();
         if (!random) return random.error();
-        const CgroupTarget child{mount, (parent == "/" ? "" : parent) + "/" + prefix + *random};
+        const Cgroup child{mount, (parent == "/" ? "" : parent) + "/" + prefix + *random};
         if (::mkdir(child.directory().c_str(), 0755) == 0) return child;
         if (errno != EEXIST || attempt == name_attempts) return mkdir_error(child, errno);
     }
@@ -43,17 +43,17 @@ Result<CgroupTarget> make_child(const std::string& mount, const std::string& par
 
 }  // namespace
 
-Result<CgroupTarget> create_transient_cgroup(const std::string& prefix) {
-    const Result<CgroupTarget> own = cgroup_of_process(::getpid());
+Result<Cgroup> create_transient_cgroup(const std::string& prefix) {
+    const Result<Cgroup> own = cgroup_of_process(::getpid());
     if (!own) return own.error();
-    Result<CgroupTarget> inside = make_child(own->mount, own->path, prefix);
+    Result<Cgroup> inside = make_child(own->mount, own->path, prefix);
     if (inside || own->path == "/" || inside.error().code == EEXIST) return inside;
-    Result<CgroupTarget> at_root = make_child(own->mount, "/", prefix);
+    Result<Cgroup> at_root = make_child(own->mount, "/", prefix);
     if (at_root) return at_root;
     return Error{fmt::format("{}; {}", inside.error().message, at_root.error().message), at_root.error().code};
 }
 
-bool cgroup_still_populated(const CgroupTarget& cgroup, int patience_ms) {
+bool cgroup_still_populated(const Cgroup& cgroup, int patience_ms) {
     constexpr int step_ms = 10;
     for (int waited = 0;; waited += step_ms) {
         const Result<std::string> events = read_small_file(cgroup.directory() + "/cgroup.events");
@@ -67,7 +67,7 @@ bool cgroup_still_populated(const CgroupTarget& cgroup, int patience_ms) {
     }
 }
 
-Result<void> remove_cgroup(const CgroupTarget& cgroup) {
+Result<void> remove_cgroup(const Cgroup& cgroup) {
     if (::rmdir(cgroup.directory().c_str()) != 0) return Error{fmt::format("cannot remove {}: {}", cgroup.directory(), std::strerror(errno)), errno};
     return {};
 }

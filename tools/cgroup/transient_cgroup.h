@@ -16,19 +16,19 @@
 #include <string>
 
 #include "config/result.h"
-#include "tools/cgroup/cgroup_target.h"
+#include "tools/cgroup/cgroup_lookup.h"
 
 namespace tcpkeep {
 
 // Creates "<cgroup of this process>/<prefix><random>", else "/<prefix><random>", with another
 // random part when the name exists; an error when neither can be made.
-Result<CgroupTarget> create_transient_cgroup(const std::string& prefix);
+Result<Cgroup> create_transient_cgroup(const std::string& prefix);
 
 // Whether processes are still in the cgroup (its cgroup.events says "populated 1"), waiting up to
 // `patience_ms` for processes that are exiting right now to leave it.
-bool cgroup_still_populated(const CgroupTarget& cgroup, int patience_ms);
+bool cgroup_still_populated(const Cgroup& cgroup, int patience_ms);
 
 // Removes the (empty) cgroup directory.
-Result<void> remove_cgroup(const CgroupTarget& cgroup);
+Result<void> remove_cgroup(const Cgroup& cgroup);
 
 }  // namespace tcpkeep

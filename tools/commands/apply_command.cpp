@@ -28,7 +28,7 @@ int run_apply_cgroup(const ApplyArgs& args, const InspectRequest& request) {
         std::fprintf(stderr, "tcpkeep: give either --cgroup/--unit or --pid/NAME\n");
         return exit_error;
     }
-    const Result<CgroupTarget> cgroup = args.unit.empty() ? cgroup_from_path(args.cgroup) : cgroup_of_unit(args.unit);
+    const Result<Cgroup> cgroup = args.unit.empty() ? cgroup_from_path(args.cgroup) : cgroup_of_unit(args.unit);
     if (!cgroup) {
         std::fprintf(stderr, "tcpkeep: %s\n", cgroup.error().message.c_str());
         return exit_error;

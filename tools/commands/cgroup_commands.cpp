@@ -9,7 +9,7 @@
 #include "bpf/compiler/cgroup_policy.h"
 #include "config/digest.h"
 #include "tools/cgroup/attachment.h"
-#include "tools/cgroup/cgroup_target.h"
+#include "tools/cgroup/cgroup_lookup.h"
 #include "tools/cgroup/prepared_attachment.h"
 #include "tools/commands/commands.h"
 #include "tools/policy/policy_loading.h"
@@ -17,13 +17,13 @@
 namespace tcpkeep::cli {
 namespace {
 
-struct TargetOptions {
+struct CgroupSelection {
     std::string cgroup;
     std::string unit;
     pid_t pid = 0;
 };
 
-void add_target_options(CLI::App* cmd, TargetOptions& t) {
+void add_cgroup_selection(CLI::App* cmd, CgroupSelection& t) {
     auto* path = cmd->add_option("--cgroup", t.cgroup, "The cgroup: a path in the cgroup v2 hierarchy, or its directory");
     auto* unit = cmd->add_option("--unit", t.unit, "The cgroup of a systemd unit");
     auto* pid = cmd->add_option("--pid", t.pid, "The cgroup of a process (a container's, say)");
@@ -31,7 +31,7 @@ void add_target_options(CLI::App* cmd, TargetOptions& t) {
     unit->excludes(pid);
 }
 
-Result<CgroupTarget> resolve(const TargetOptions& t) {
+Result<Cgroup> resolve(const CgroupSelection& t) {
     if (t.cgroup.empty() && t.unit.empty() && t.pid == 0) return Error{"which cgroup? give --cgroup PATH, --unit NAME or --pid PID", 0};
     if (!t.unit.empty()) return cgroup_of_unit(t.unit);
     if (t.pid != 0) return cgroup_of_process(t.pid);
@@ -65,9 +65,9 @@ void report_existing(const ExistingSockets& e) {
             e.compared ? " and from the replaced policy's value" : "");
 }
 
-int run_attach(const std::optional<std::string>& file, const TargetOptions& t, bool new_only) {
+int run_attach(const std::optional<std::string>& file, const CgroupSelection& t, bool new_only) {
     if (!cgroup_mode_built()) return fail(cgroup_mode_not_built);
-    const Result<CgroupTarget> cgroup = resolve(t);
+    const Result<Cgroup> cgroup = resolve(t);
     if (!cgroup) return fail(cgroup.error().message);
     const ChosenPolicy chosen = choose_policy(file);
     const LoadStatus status = report_load(chosen, false);
@@ -101,9 +101,9 @@ int detach_removed(const std::string& given, const std::string& why_not_found) {
     return exit_ok;
 }
 
-int run_detach(const TargetOptions& t) {
+int run_detach(const CgroupSelection& t) {
     if (!cgroup_mode_built()) return fail(cgroup_mode_not_built);
-    const Result<CgroupTarget> cgroup = resolve(t);
+    const Result<Cgroup> cgroup = resolve(t);
     if (!cgroup && cgroup.error().code == ENOENT && !t.cgroup.empty()) return detach_removed(t.cgroup, cgroup.error().message);
     if (!cgroup) return fail(cgroup.error().message);
     if (Result<void> done = detach_policy(*cgroup); !done)
@@ -136,17 +136,17 @@ int run_attached() {
 void add_cgroup_commands(CLI::App& app, int& status) {
     auto* attach = app.add_subcommand("attach", "Apply a policy to every TCP socket of the processes in a cgroup, in the kernel (root)");
     auto file = std::make_shared<std::optional<std::string>>();
-    auto target = std::make_shared<TargetOptions>();
+    auto selection = std::make_shared<CgroupSelection>();
     auto new_only = std::make_shared<bool>(false);
     attach->add_option("--policy", *file, "Policy file (default: the one discovery would load)");
     attach->add_flag("--new-only", *new_only, "Leave the sockets that already exist as they are: only new ones get the policy");
-    add_target_options(attach, *target);
-    attach->callback([&status, file, target, new_only] { status = run_attach(*file, *target, *new_only); });
+    add_cgroup_selection(attach, *selection);
+    attach->callback([&status, file, selection, new_only] { status = run_attach(*file, *selection, *new_only); });
 
     auto* detach = app.add_subcommand("detach", "Remove the policy attached to a cgroup (root)");
-    auto detach_target = std::make_shared<TargetOptions>();
-    add_target_options(detach, *detach_target);
-    detach->callback([&status, detach_target] { status = run_detach(*detach_target); });
+    auto detach_selection = std::make_shared<CgroupSelection>();
+    add_cgroup_selection(detach, *detach_selection);
+    detach->callback([&status, detach_selection] { status = run_detach(*detach_selection); });
 
     auto* attached = app.add_subcommand("attached", "List the cgroups that carry a tcpkeep policy (root)");
     attached->callback([&status] { status = run_attached(); });

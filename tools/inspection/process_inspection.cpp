@@ -8,7 +8,7 @@
 
 #include "config/compiled_policy.h"
 #include "system/read_kernel_defaults.h"
-#include "tools/cgroup/cgroup_target.h"
+#include "tools/cgroup/cgroup_lookup.h"
 #include "tools/elf/elf_image.h"
 #include "tools/inspection/process_policy.h"
 #include "tools/inspection/network_namespace.h"
@@ -68,7 +68,7 @@ std::optional<Result<ShimState>> describe_process(pid_t pid, const InspectReques
     std::optional<Result<ShimState>> shim;
     if (report.shim.loaded) shim = read_shim_state(pid, report.shim);
     if (shim && *shim) report.engine = (*shim)->engine;
-    if (const Result<CgroupTarget> cgroup = cgroup_of_process(pid)) report.cgroup_attachment = attachment_covering(*cgroup);
+    if (const Result<Cgroup> cgroup = cgroup_of_process(pid)) report.cgroup_attachment = attachment_covering(*cgroup);
     return shim;
 }
 

@@ -30,7 +30,7 @@ void say(const std::string& message) { std::fprintf(stderr, "tcpkeep: %s\n", mes
 // Detaches the policy and removes the cgroup, and the temporary policy once the program is done
 // with it, unless processes the program started still run there: they keep the policy, and the
 // user is told how to clean up.
-void clean_up(const CgroupRun& run, const CgroupTarget& cgroup, bool program_ran) {
+void clean_up(const CgroupRun& run, const Cgroup& cgroup, bool program_ran) {
     if (cgroup_still_populated(cgroup, exit_patience_ms)) {
         say(
             fmt::format("processes started by {} still run in cgroup {} and keep its policy; once they have exited: "
@@ -53,7 +53,7 @@ Result<int> run_in_transient_cgroup(const CgroupRun& run) {
     if (!cgroup_mode_built()) return Error{cgroup_mode_not_built};
     if (::geteuid() != 0) return Error{"cgroup mode needs root", EPERM};
     const PolicySource& source = prepared->source;
-    const Result<CgroupTarget> cgroup = create_transient_cgroup(fmt::format("tcpkeep-run-{}-", ::getpid()));
+    const Result<Cgroup> cgroup = create_transient_cgroup(fmt::format("tcpkeep-run-{}-", ::getpid()));
     if (!cgroup) return cgroup.error();
     const int procs = ::open((cgroup->directory() + "/cgroup.procs").c_str(), O_WRONLY | O_CLOEXEC);
     Result<bool> attached = procs >= 0

@@ -13,7 +13,7 @@
 
 #include "config/duration.h"
 #include "system/unique_fd.h"
-#include "tools/cgroup/cgroup_target.h"
+#include "tools/cgroup/cgroup_lookup.h"
 #include "tools/monitor/unit_label.h"
 #include "tools/inspection/network_namespace.h"
 #include "tools/inspection/process_facts.h"
