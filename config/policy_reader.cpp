@@ -12,27 +12,13 @@
 #include "config/duration.h"
 #include "config/option_table.h"
 #include "config/plain_toml.h"
+#include "config/policy_keys.h"
 #include "config/policy_checks.h"
 #include "config/suggest.h"
 #include "config/toml_document.h"
 
 namespace tcpkeep {
 namespace {
-
-constexpr std::array<std::string_view, 3> top_keys{"version", "defaults", "rule"};
-// The options' keys in table order, then "enforce"; a rule's own keys come before them.
-constexpr std::array<std::string_view, option_count + 1> settings_key_list = [] {
-    std::array<std::string_view, option_count + 1> keys{};
-    for (int i = 0; i < option_count; ++i) keys[static_cast<std::size_t>(i)] = option_table[i].key;
-    keys[option_count] = "enforce";
-    return keys;
-}();
-constexpr std::array<std::string_view, 6> rule_only_keys{"name", "direction", "ports", "process", "peers", "action"};
-constexpr std::array<std::string_view, rule_only_keys.size() + settings_key_list.size()> rule_keys = [] {
-    std::array<std::string_view, rule_only_keys.size() + settings_key_list.size()> keys{};
-    std::copy(settings_key_list.begin(), settings_key_list.end(), std::copy(rule_only_keys.begin(), rule_only_keys.end(), keys.begin()));
-    return keys;
-}();
 
 using Node = DocumentNode;
 using Type = DocumentNode::Type;
@@ -73,14 +59,14 @@ public:
             if (key == "version") continue;
             if (key == "defaults") {
                 if (node.type == Type::table) {
-                    policy.defaults = read_settings_table(node, "[defaults]", settings_key_list);
+                    policy.defaults = read_settings_table(node, "[defaults]", policy_keys::settings);
                 } else {
                     error(e.key_pos, fmt::format("\"defaults\" must be a table ([defaults]), not {}", type_name(node)));
                 }
             } else if (key == "rule") {
                 read_rules(node, e.key_pos, policy.rules);
             } else {
-                unknown_key(e, "at the top level", top_keys);
+                unknown_key(e, "at the top level", policy_keys::top);
             }
         }
         return policy;
@@ -100,7 +86,7 @@ private:
         std::string message = fmt::format("unknown key \"{}\" {}", name, where);
         std::string_view suggestion = closest_match(name, known);
         const bool misplaced_setting =
-            known.data() == top_keys.data() && std::find(settings_key_list.begin(), settings_key_list.end(), name) != settings_key_list.end();
+            known.data() == policy_keys::top.data() && std::find(policy_keys::settings.begin(), policy_keys::settings.end(), name) != policy_keys::settings.end();
         if (misplaced_setting) {
             message += "; settings go in [defaults] or a [[rule]]";
         } else if (!suggestion.empty()) {
@@ -139,7 +125,7 @@ private:
 
     void read_rule(const Node& t, Rule& rule) {
         rule.pos = t.pos;
-        rule.settings = read_settings_table(t, "[[rule]]", rule_keys);
+        rule.settings = read_settings_table(t, "[[rule]]", policy_keys::rule);
         for (const DocumentEntry& e : doc_.entries(t)) {
             const std::string_view k = doc_.key(e);
             const Node& node = doc_.node(e);
@@ -356,7 +342,7 @@ private:
 
 }  // namespace
 
-std::span<const std::string_view> settings_keys() { return settings_key_list; }
+std::span<const std::string_view> settings_keys() { return policy_keys::settings; }
 
 PolicyLoad read_policy(std::string_view text, std::string_view source_name) noexcept {
     PolicyLoad load;

@@ -36,12 +36,12 @@ def source(*path):
 
 
 def reader_keys():
-    """The keys config/policy_reader.cpp reads: (the settings keys: each option's key in
-    config/option_table.h and the one it adds after them; a rule's keys: its own and those)."""
+    """The keys the policy reader accepts (config/policy_keys.h): (the settings keys: each option's
+    key in config/option_table.h and the one added after them; a rule's keys: its own and those)."""
     options = re.findall(r'^\s*\{Option::\w+, [^"]*"(\w+)"', source("config", "option_table.h"), re.M)
-    reader = source("config", "policy_reader.cpp")
-    settings = set(options) | set(re.findall(r'keys\[option_count\] = "(\w+)"', reader))
-    rule_only = set(re.findall(r'"(\w+)"', re.search(r"rule_only_keys\{([^}]*)\}", reader).group(1)))
+    keys = source("config", "policy_keys.h")
+    settings = set(options) | set(re.findall(r'keys\[option_count\] = "(\w+)"', keys))
+    rule_only = set(re.findall(r'"(\w+)"', re.search(r"rule_only\{([^}]*)\}", keys).group(1)))
     return settings, settings | rule_only
 
 
