@@ -15,7 +15,8 @@ ProcessIdentity read_process_identity(pid_t pid) {
     std::string_view executable(buf, n > 0 ? static_cast<std::size_t>(n) : 0);
     constexpr std::string_view deleted = " (deleted)";
     if (executable.ends_with(deleted)) executable.remove_suffix(deleted.size());
-    const std::string cmdline = read_small_file(proc_path(pid, "cmdline")).value_or(std::string());
+    // argv[0] only: a command line may be megabytes, and this runs at the shim's policy load.
+    const std::string cmdline = read_small_file(proc_path(pid, "cmdline"), PATH_MAX).value_or(std::string());
     std::string comm = read_small_file(proc_path(pid, "comm")).value_or(std::string());
     if (!comm.empty() && comm.back() == '\n') comm.pop_back();
     return process_identity(executable, std::string_view(cmdline).substr(0, cmdline.find('\0')), comm);
