@@ -79,9 +79,10 @@ bool judged_by_attachment(const InspectRequest& request, const ProcessReport& re
 
 // The policy the sockets are judged by: --policy, else (without a shim) the attachment's, else the
 // process's own; -s overrides laid over it.
-ProcessPolicy choose_policy(pid_t pid, const InspectRequest& request, const std::optional<Result<ShimState>>& shim, ProcessReport& report) {
-    ProcessPolicy chosen = judged_by_attachment(request, report) ? policy_of_attachment(pid, *report.cgroup_attachment)
-                                                                 : policy_of_process(pid, request.policy_path, shim ? &*shim : nullptr);
+ProcessPolicy choose_policy(pid_t pid, const InspectRequest& request, const std::optional<Result<ShimState>>& shim, bool attached,
+                            ProcessReport& report) {
+    ProcessPolicy chosen = attached ? policy_of_attachment(pid, *report.cgroup_attachment)
+                                    : policy_of_process(pid, request.policy_path, shim ? &*shim : nullptr);
     report.policy = chosen.name;
     report.policy_origin = origin_name(chosen.origin);
     report.policy_process_view = chosen.process_view;
@@ -129,14 +130,15 @@ ProcessReport inspect_alive(pid_t pid, const InspectRequest& request, const Remo
     ProcessReport report;
     const std::optional<Result<ShimState>> shim = describe_process(pid, request, report);
     const ShimState* state = shim && *shim ? &shim->value() : nullptr;
-    const ProcessPolicy chosen = choose_policy(pid, request, shim, report);
+    const bool attached = judged_by_attachment(request, report);
+    const ProcessPolicy chosen = choose_policy(pid, request, shim, attached, report);
     const PortRange ephemeral_range = read_namespace(pid, report);
     const CompiledPolicy compiled = CompiledPolicy::compile(chosen.policy, chosen.identity, report.kernel);
     report.policy_applies = compiled.applies_anything();
 
     const ProcessTcp tcp = request.tcp != nullptr ? *request.tcp : tcp_sockets_of(pid);
     report.shim_inactive = inactive_shim(pid, state, tcp);
-    const SocketPass pass{pid, request, remote, report, judged_by_attachment(request, report)};
+    const SocketPass pass{pid, request, remote, report, attached};
     for (const TcpSocket& socket : tcp.sockets) {
         SocketReport s;
         s.socket = socket;
